@@ -1,0 +1,134 @@
+//! Ansible-compatible YAML inventories -> typed, validated hosts.
+//!
+//! Operators reuse what they have: the YAML inventory format (`all` / `children` / `hosts` /
+//! `vars`), `group_vars/` and `host_vars/` beside the inventory file, Ansible's variable
+//! precedence (`merge.rs`), its connection variables (`connection.rs`) and host patterns for
+//! `--limit` (`pattern.rs`). What Ansible would silently ignore is an error here: unknown keys
+//! and misspelt variables (with a "did you mean"), ssh options relayctl cannot honour,
+//! passwords in the inventory, disabled host-key checking. Every error names the file, line,
+//! column and key, and all of them are reported at once (`error.rs`).
+//!
+//! Which hosts are relays: a host in the group `medulla_servers` is a Medulla server, one in
+//! `workstations` a workstation (both are peers for the flow checks); every other host is a
+//! relay, and [`Inventory::plan_apply`] requires its relay variables (`relay.rs`), at least
+//! `relay_type` and `medulla_server_addresses`. [`load`] does not require them, so that
+//! `relayctl facts` works on any plain Ansible inventory, but a relay variable that is present
+//! must always be valid.
+//!
+//! Files: `yaml.rs` (parsing with positions), `structure.rs` (groups and hosts),
+//! `host_pattern.rs` (`relay[01:03]:2222` keys), `var_files.rs` (group_vars/host_vars),
+//! `names.rs` (which variable names exist), `values.rs` / `paths.rs` (typed values, paths),
+//! `merge.rs`, `connection.rs` + `ssh_args.rs`, `relay.rs` + `support_key.rs`, `pattern.rs`,
+//! `load.rs` (the pipeline), `suggest.rs` (did you mean).
+
+mod connection;
+mod error;
+mod host_pattern;
+mod load;
+mod merge;
+mod names;
+mod paths;
+mod pattern;
+mod relay;
+mod ssh_args;
+mod structure;
+mod suggest;
+mod support_key;
+mod values;
+mod var_files;
+mod vars;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use connection::{Connection, HostKeyChecking, JumpHost};
+pub use error::{InventoryError, InventoryErrors};
+pub use relay::{
+    HostRole, MEDULLA_SERVERS_GROUP, MedullaOffer, RelaySettings, RelayType, SizingProfile,
+    WORKSTATIONS_GROUP,
+};
+pub use support_key::SupportKey;
+pub use vars::{Origin, Var, Vars};
+
+/// Reads, checks and merges an inventory file and its `group_vars/` and `host_vars/`.
+///
+/// Connection variables are validated for every host; relay variables are type-checked where
+/// present but not required (see [`Inventory::plan_apply`]). Reads only the inventory, its
+/// vars files and the support key files it names.
+///
+/// # Errors
+/// Every problem found (unreadable file, YAML syntax, unknown keys and variables, bad values,
+/// refused secrets and ssh options), each with its file, line, column and key.
+pub fn load(path: &Path) -> Result<Inventory, InventoryErrors> {
+    load::load(path)
+}
+
+/// A loaded inventory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inventory {
+    /// The inventory file, as given.
+    pub path: PathBuf,
+    /// Every host once, in order of first appearance in the file.
+    pub hosts: Vec<Host>,
+}
+
+/// One host with its merged variables and connection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Host {
+    /// The inventory host name (`inventory_hostname`).
+    pub name: String,
+    /// Every group containing the host, ancestors included: `all` first, then in precedence
+    /// order (shallow to deep, then priority, then name); `ungrouped` if it is in no other.
+    pub groups: Vec<String>,
+    pub vars: Vars,
+    pub connection: Connection,
+    /// Where the host is first written in the inventory file (for errors about the host).
+    pub origin: Origin,
+}
+
+impl Inventory {
+    /// The hosts an Ansible host pattern selects (`None`: all of them), in inventory order.
+    ///
+    /// # Errors
+    /// A term that matches nothing or is not supported, or a pattern selecting no host; the
+    /// errors' file is `--limit` and their column the term's position in the pattern.
+    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, InventoryErrors> {
+        match limit {
+            None => Ok(self.hosts.iter().collect()),
+            Some(limit) => pattern::select(self, limit),
+        }
+    }
+
+    /// Each selected host's role; relays get their validated [`RelaySettings`]. Every problem
+    /// of every host is reported, not just the first.
+    ///
+    /// # Errors
+    /// A relay without `relay_type` or `medulla_server_addresses`, a host in both
+    /// `medulla_servers` and `workstations`, or a support key file that no longer reads.
+    pub fn plan_apply<'a>(
+        &self,
+        hosts: &[&'a Host],
+    ) -> Result<Vec<(&'a Host, HostRole)>, InventoryErrors> {
+        let paths = paths::PathContext::for_inventory(&self.path);
+        let mut planned = Vec::with_capacity(hosts.len());
+        let mut errors = Vec::new();
+        for host in hosts {
+            match relay::role(host, &paths) {
+                Ok(role) => planned.push((*host, role)),
+                Err(problems) => errors.extend(problems),
+            }
+        }
+        InventoryErrors::finish(errors)?;
+        Ok(planned)
+    }
+
+    /// The host with this inventory name.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+}

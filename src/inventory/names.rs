@@ -1,0 +1,279 @@
+//! Variable names: which ones relayctl reads, which Ansible ones it accepts or refuses, and
+//! which namespaces it owns, so that a misspelt variable is an error instead of a setting that
+//! silently never applies.
+//!
+//! - `ansible_*`: the connection variables below are read; `ansible_python_interpreter` and
+//!   `ansible_shell_type` are accepted and ignored (relayctl needs no Python and runs its own
+//!   POSIX `sh` commands); password variables are refused (secrets do not live in inventories);
+//!   any other `ansible_*` name is an error with a suggestion.
+//! - `relay_*`, `medulla_*`, `sizing_*`, `itsm_*`, `workstation_*`: owned by relayctl; only the
+//!   relay variables listed in [`RELAY_VARS`] exist. Adding a variable means adding it there.
+//! - Ansible's magic variables (`inventory_hostname`, `groups`, ...) cannot be set.
+//! - Anything else is a free user variable for templates, unless it is one or two keystrokes
+//!   away from a relayctl or Ansible name (`medula_offer`): that is almost certainly a typo.
+
+use super::error::InventoryError;
+use super::suggest;
+use super::vars::VarDef;
+
+/// The relay variables: relayctl's public interface (see `relay.rs` for their meaning).
+pub(crate) const RELAY_VARS: &[&str] = &[
+    "relay_type",
+    "medulla_server_addresses",
+    "medulla_offer",
+    "relay_fqdn",
+    "itsm_entity",
+    "workstation_subnets",
+    "medulla_support_public_key",
+    "sizing_profile",
+];
+
+/// Prefixes of the variable namespaces relayctl owns.
+const OWNED_PREFIXES: &[&str] = &["relay_", "medulla_", "sizing_", "itsm_", "workstation_"];
+
+/// Ansible connection variables relayctl reads (`connection.rs`).
+pub(crate) const CONNECTION_VARS: &[&str] = &[
+    "ansible_host",
+    "ansible_port",
+    "ansible_user",
+    "ansible_ssh_private_key_file",
+    "ansible_become",
+    "ansible_become_method",
+    "ansible_become_user",
+    "ansible_ssh_common_args",
+    "ansible_ssh_extra_args",
+    "ansible_ssh_args",
+    "ansible_ssh_timeout",
+    "ansible_connection",
+    // Older spellings Ansible still honours.
+    "ansible_ssh_host",
+    "ansible_ssh_port",
+    "ansible_ssh_user",
+    "ansible_private_key_file",
+];
+
+/// Ansible variables that change nothing for relayctl.
+const IGNORED_ANSIBLE_VARS: &[&str] = &["ansible_python_interpreter", "ansible_shell_type"];
+
+/// Read while building the group order (`merge.rs`).
+pub(crate) const GROUP_PRIORITY: &str = "ansible_group_priority";
+
+/// Passwords: refused wherever they appear.
+const SECRET_VARS: &[&str] = &[
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+    "ansible_become_password",
+    "ansible_become_pass",
+    "ansible_sudo_pass",
+    "ansible_sudo_password",
+];
+
+/// Ansible's magic variables: computed, never set by an inventory.
+const RESERVED_VARS: &[&str] = &[
+    "inventory_hostname",
+    "inventory_hostname_short",
+    "group_names",
+    "groups",
+    "hostvars",
+    "inventory_dir",
+    "inventory_file",
+    "playbook_dir",
+    "omit",
+];
+
+/// What a variable name means to relayctl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VarClass {
+    Connection,
+    GroupPriority,
+    Ignored,
+    Relay,
+    Free,
+}
+
+fn known_ansible() -> impl Iterator<Item = &'static str> {
+    CONNECTION_VARS
+        .iter()
+        .chain(IGNORED_ANSIBLE_VARS)
+        .chain(std::iter::once(&GROUP_PRIORITY))
+        .copied()
+}
+
+/// Classifies a definition's name, or explains why the name cannot be used.
+pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InventoryError> {
+    let name = def.name.as_str();
+    let refuse = |message: String| {
+        Err(InventoryError::at(
+            &def.origin.file,
+            def.origin.pos(),
+            def.key.clone(),
+            message,
+        ))
+    };
+
+    if CONNECTION_VARS.contains(&name) {
+        return Ok(VarClass::Connection);
+    }
+    if RELAY_VARS.contains(&name) {
+        return Ok(VarClass::Relay);
+    }
+    if name == GROUP_PRIORITY {
+        return Ok(VarClass::GroupPriority);
+    }
+    if IGNORED_ANSIBLE_VARS.contains(&name) {
+        return Ok(VarClass::Ignored);
+    }
+    if SECRET_VARS.contains(&name) {
+        let what = if name.contains("become") || name.contains("sudo") {
+            "give the become password"
+        } else {
+            "relayctl logs in with SSH keys (ansible_ssh_private_key_file or the ssh-agent); give the become password"
+        };
+        return refuse(format!(
+            "secrets do not live in inventories: remove {name} and {what} in the RELAYCTL_BECOME_PASSWORD \
+             environment variable or at the prompt"
+        ));
+    }
+    if RESERVED_VARS.contains(&name) {
+        return refuse(format!(
+            "{name} is computed by relayctl, as by Ansible, and cannot be set in an inventory"
+        ));
+    }
+    if name.is_empty() {
+        return refuse("a variable needs a name".to_owned());
+    }
+    if name.starts_with("ansible_") {
+        return refuse(format!(
+            "unknown Ansible variable {name}: relayctl would ignore it{}",
+            // Never suggest a secret: the fix for a typo cannot be a refused variable.
+            suggest::hint(name, known_ansible())
+        ));
+    }
+    if let Some(prefix) = OWNED_PREFIXES.iter().find(|p| name.starts_with(**p)) {
+        let hint = suggest::hint(name, RELAY_VARS.iter().copied());
+        let hint = if hint.is_empty() {
+            format!(
+                " (the {prefix}* names belong to relayctl: {})",
+                RELAY_VARS
+                    .iter()
+                    .filter(|v| v.starts_with(prefix))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            hint
+        };
+        return refuse(format!("unknown relayctl variable {name}{hint}"));
+    }
+    // A free name this close to a relayctl or Ansible one is a typo far more often than a choice.
+    if name.chars().count() >= 6
+        && let Some(close) =
+            suggest::did_you_mean(name, RELAY_VARS.iter().copied().chain(known_ansible()))
+        && suggest::edit_distance(name, close) <= 2
+    {
+        return refuse(format!(
+            "unknown variable {name}; did you mean {close}? (if {name} is your own variable, pick a name further from {close})"
+        ));
+    }
+    Ok(VarClass::Free)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::vars::Origin;
+    use crate::inventory::yaml::{Node, NodeKind, Pos};
+    use std::path::Path;
+
+    fn def(name: &str) -> VarDef {
+        VarDef {
+            name: name.to_owned(),
+            value: Node {
+                kind: NodeKind::Null,
+                pos: Pos::START,
+            },
+            origin: Origin::new(Path::new("site.yaml"), Pos { line: 4, column: 7 }),
+            key: format!("all.vars.{name}"),
+        }
+    }
+
+    fn message(name: &str) -> String {
+        classify(&def(name)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn known_names_are_classified() {
+        assert_eq!(classify(&def("ansible_host")), Ok(VarClass::Connection));
+        assert_eq!(classify(&def("ansible_ssh_user")), Ok(VarClass::Connection));
+        assert_eq!(classify(&def("relay_type")), Ok(VarClass::Relay));
+        assert_eq!(
+            classify(&def("ansible_python_interpreter")),
+            Ok(VarClass::Ignored)
+        );
+        assert_eq!(
+            classify(&def("ansible_group_priority")),
+            Ok(VarClass::GroupPriority)
+        );
+        assert_eq!(classify(&def("ntp_servers")), Ok(VarClass::Free));
+        assert_eq!(classify(&def("site")), Ok(VarClass::Free));
+    }
+
+    #[test]
+    fn unknown_relay_var_gets_a_suggestion() {
+        assert_eq!(
+            message("relay_typ"),
+            "site.yaml:4:7: all.vars.relay_typ: unknown relayctl variable relay_typ; did you mean relay_type?"
+        );
+        assert_eq!(
+            message("medulla_servers"),
+            "site.yaml:4:7: all.vars.medulla_servers: unknown relayctl variable medulla_servers; \
+             did you mean medulla_server_addresses?"
+        );
+        assert_eq!(
+            message("relay_colour"),
+            "site.yaml:4:7: all.vars.relay_colour: unknown relayctl variable relay_colour \
+             (the relay_* names belong to relayctl: relay_type, relay_fqdn)"
+        );
+    }
+
+    #[test]
+    fn unknown_ansible_var_gets_a_suggestion() {
+        assert_eq!(
+            message("ansible_hots"),
+            "site.yaml:4:7: all.vars.ansible_hots: unknown Ansible variable ansible_hots: relayctl would ignore it; \
+             did you mean ansible_host?"
+        );
+        assert_eq!(
+            message("ansible_become_flags"),
+            "site.yaml:4:7: all.vars.ansible_become_flags: unknown Ansible variable ansible_become_flags: \
+             relayctl would ignore it"
+        );
+    }
+
+    #[test]
+    fn secrets_are_refused() {
+        assert_eq!(
+            message("ansible_become_password"),
+            "site.yaml:4:7: all.vars.ansible_become_password: secrets do not live in inventories: remove \
+             ansible_become_password and give the become password in the RELAYCTL_BECOME_PASSWORD environment \
+             variable or at the prompt"
+        );
+        assert!(message("ansible_ssh_pass").contains("relayctl logs in with SSH keys"));
+    }
+
+    #[test]
+    fn a_near_miss_outside_the_namespaces_is_a_typo() {
+        assert_eq!(
+            message("medula_offer"),
+            "site.yaml:4:7: all.vars.medula_offer: unknown variable medula_offer; did you mean medulla_offer? \
+             (if medula_offer is your own variable, pick a name further from medulla_offer)"
+        );
+    }
+
+    #[test]
+    fn magic_vars_cannot_be_set() {
+        assert!(message("inventory_hostname").contains("cannot be set"));
+    }
+}

@@ -1,0 +1,565 @@
+//! The relay variables (relayctl's public interface) and each host's role.
+//!
+//! | variable                     | type                                   | default          |
+//! |------------------------------|----------------------------------------|------------------|
+//! | `relay_type`                 | `classic` or `dmz`                     | required (relay) |
+//! | `medulla_server_addresses`   | list of IPs / DNS names (or one string)| required (relay) |
+//! | `medulla_offer`              | `dedicated_saas` or `on_premise`       | `dedicated_saas` |
+//! | `relay_fqdn`                 | fully qualified DNS name               | none             |
+//! | `itsm_entity`                | string                                 | none (parent)    |
+//! | `workstation_subnets`        | list of CIDR networks                  | `[]`             |
+//! | `medulla_support_public_key` | OpenSSH key line, or a .pub file path  | none             |
+//! | `sizing_profile`             | `standard` or `lab`                    | `standard`       |
+//!
+//! A value written as `null` (`relay_fqdn: ~`) counts as unset, so a host can drop a group's
+//! setting. Roles: a host in the `medulla_servers` group is the Medulla server and one in
+//! `workstations` a workstation (both are peers for the flow checks); every other host is a
+//! relay and must have `relay_type` and `medulla_server_addresses`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::Host;
+use super::error::InventoryError;
+use super::paths::PathContext;
+use super::support_key::{self, SupportKey};
+use super::values::{self, Problem};
+use super::yaml::{Node, NodeKind};
+
+/// Hosts in this group are Medulla servers, not relays.
+pub const MEDULLA_SERVERS_GROUP: &str = "medulla_servers";
+/// Hosts in this group are workstations, not relays.
+pub const WORKSTATIONS_GROUP: &str = "workstations";
+
+/// Classic relays serve workstations (imaging, packages); DMZ relays only relay XMPP and
+/// ejabberd clustering for mobile clients (MEDULLA_FACTS: ARCH, S000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayType {
+    Classic,
+    Dmz,
+}
+
+/// Which sizing table applies: the production minimums, or relaxed ones for the test lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SizingProfile {
+    Standard,
+    Lab,
+}
+
+/// How Medulla is delivered: the dedicated-SaaS relay procedure (seed 004 PROC) or on premise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MedullaOffer {
+    DedicatedSaas,
+    OnPremise,
+}
+
+impl RelayType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classic => "classic",
+            Self::Dmz => "dmz",
+        }
+    }
+}
+
+impl SizingProfile {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Lab => "lab",
+        }
+    }
+}
+
+impl MedullaOffer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DedicatedSaas => "dedicated_saas",
+            Self::OnPremise => "on_premise",
+        }
+    }
+}
+
+impl fmt::Display for RelayType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for SizingProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for MedullaOffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A relay's validated settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelaySettings {
+    pub relay_type: RelayType,
+    pub server_addresses: Vec<String>,
+    pub offer: MedullaOffer,
+    pub relay_fqdn: Option<String>,
+    pub itsm_entity: Option<String>,
+    /// Serialised as strings (`"10.1.0.0/16"`): the ipnet crate is built without its serde feature.
+    #[serde(serialize_with = "serialize_networks")]
+    pub workstation_subnets: Vec<IpNet>,
+    pub support_public_key: Option<SupportKey>,
+    pub sizing_profile: SizingProfile,
+}
+
+fn serialize_networks<S: serde::Serializer>(
+    networks: &[IpNet],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(networks.iter().map(ToString::to_string))
+}
+
+/// What a selected host is for in an `apply`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum HostRole {
+    Relay(RelaySettings),
+    MedullaServer,
+    Workstation,
+}
+
+/// One relay variable's typed value.
+enum Setting {
+    Type(RelayType),
+    Servers(Vec<String>),
+    Offer(MedullaOffer),
+    Fqdn(String),
+    Entity(String),
+    Subnets(Vec<IpNet>),
+    Key(SupportKey),
+    Sizing(SizingProfile),
+    Unset,
+}
+
+fn read(name: &str, node: &Node, paths: &PathContext) -> Result<Setting, Vec<Problem>> {
+    let one = |p: Problem| vec![p];
+    if node.is_null() {
+        return Ok(Setting::Unset);
+    }
+    Ok(match name {
+        "relay_type" => Setting::Type(
+            values::one_of(
+                node,
+                &[("classic", RelayType::Classic), ("dmz", RelayType::Dmz)],
+            )
+            .map_err(one)?,
+        ),
+        "medulla_server_addresses" => Setting::Servers(server_addresses(node)?),
+        "medulla_offer" => Setting::Offer(
+            values::one_of(
+                node,
+                &[
+                    ("dedicated_saas", MedullaOffer::DedicatedSaas),
+                    ("on_premise", MedullaOffer::OnPremise),
+                ],
+            )
+            .map_err(one)?,
+        ),
+        "relay_fqdn" => {
+            let fqdn = values::string(node, "a fully qualified DNS name").map_err(one)?;
+            if !values::is_dns_name(fqdn) {
+                return Err(one(Problem::at(
+                    node,
+                    format!("{fqdn:?} is not a valid DNS name"),
+                )));
+            }
+            if !fqdn.trim_end_matches('.').contains('.') {
+                return Err(one(Problem::at(
+                    node,
+                    format!(
+                        "{fqdn:?} is not fully qualified; write the full name, e.g. {fqdn}.example.com"
+                    ),
+                )));
+            }
+            Setting::Fqdn(fqdn.to_owned())
+        }
+        "itsm_entity" => {
+            let entity = values::string(node, "a string (quote it if it looks like a number)")
+                .map_err(one)?;
+            if entity.trim().is_empty() {
+                return Err(one(Problem::at(
+                    node,
+                    "the ITSM entity name is empty; remove the variable to use the parent entity",
+                )));
+            }
+            Setting::Entity(entity.to_owned())
+        }
+        "workstation_subnets" => Setting::Subnets(subnets(node)?),
+        "medulla_support_public_key" => Setting::Key(support_key::read(node, paths).map_err(one)?),
+        "sizing_profile" => Setting::Sizing(
+            values::one_of(
+                node,
+                &[
+                    ("standard", SizingProfile::Standard),
+                    ("lab", SizingProfile::Lab),
+                ],
+            )
+            .map_err(one)?,
+        ),
+        _ => Setting::Unset,
+    })
+}
+
+/// A list of IPs or DNS names; one string is taken as a one-item list.
+fn server_addresses(node: &Node) -> Result<Vec<String>, Vec<Problem>> {
+    let items: Vec<&Node> = match &node.kind {
+        NodeKind::String(_) => vec![node],
+        NodeKind::Seq(items) => items.iter().collect(),
+        _ => {
+            return Err(vec![values::expected(
+                node,
+                "a list of IP addresses or DNS names",
+            )]);
+        }
+    };
+    if items.is_empty() {
+        return Err(vec![Problem::at(
+            node,
+            "the list is empty; name at least one Medulla server",
+        )]);
+    }
+    let mut problems = Vec::new();
+    let mut addresses = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let in_list = matches!(node.kind, NodeKind::Seq(_));
+        let located = |p: Problem| if in_list { p.in_item(i) } else { p };
+        match values::word(item, "an IP address or DNS name") {
+            Ok(address) if !values::is_address(address) => {
+                problems.push(located(Problem::at(
+                    item,
+                    format!("{address:?} is not an IP address or DNS name"),
+                )));
+            }
+            Ok(address) if addresses.iter().any(|a| a == address) => {
+                problems.push(located(Problem::at(
+                    item,
+                    format!("{address} is listed twice"),
+                )));
+            }
+            Ok(address) => addresses.push(address.to_owned()),
+            Err(problem) => problems.push(located(problem)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(addresses)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A list of networks in CIDR notation, written as networks (no host bits).
+fn subnets(node: &Node) -> Result<Vec<IpNet>, Vec<Problem>> {
+    let NodeKind::Seq(items) = &node.kind else {
+        let example = node
+            .as_str()
+            .map_or_else(|| "[10.1.0.0/16]".to_owned(), |s| format!("[{s}]"));
+        return Err(vec![Problem::at(
+            node,
+            format!(
+                "expected a list of subnets in CIDR notation, found {}; write it as a list: {example}",
+                node.describe()
+            ),
+        )]);
+    };
+    let mut problems = Vec::new();
+    let mut networks: Vec<IpNet> = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let parsed = match values::string(item, "a subnet in CIDR notation (e.g. 10.1.0.0/16)") {
+            Err(problem) => Err(problem),
+            Ok(text) => match text.trim().parse::<IpNet>() {
+                Ok(net) if net.trunc() != net => Err(Problem::at(
+                    item,
+                    format!("{text} has host bits set; did you mean {}?", net.trunc()),
+                )),
+                Ok(net) if !seen.insert(net) => {
+                    Err(Problem::at(item, format!("{net} is listed twice")))
+                }
+                Ok(net) => Ok(net),
+                Err(_) if text.trim().parse::<IpAddr>().is_ok() => {
+                    let bits = if text.contains(':') { 128 } else { 32 };
+                    Err(Problem::at(
+                        item,
+                        format!(
+                            "{text} is an address, not a subnet; a single address is written {}/{bits}",
+                            text.trim()
+                        ),
+                    ))
+                }
+                Err(_) => Err(Problem::at(
+                    item,
+                    format!(
+                        "expected a subnet in CIDR notation (e.g. 10.1.0.0/16), found {text:?}"
+                    ),
+                )),
+            },
+        };
+        match parsed {
+            Ok(net) => networks.push(net),
+            Err(problem) => problems.push(problem.in_item(i)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(networks)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Checks one definition of a relay variable where it is written, whatever the host's role:
+/// a wrong value is always an error.
+pub(crate) fn check(name: &str, node: &Node, paths: &PathContext) -> Vec<Problem> {
+    read(name, node, paths).err().unwrap_or_default()
+}
+
+/// The host's role and, for a relay, its settings from its merged variables.
+pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<InventoryError>> {
+    let in_group = |group: &str| host.groups.iter().any(|g| g == group);
+    match (
+        in_group(MEDULLA_SERVERS_GROUP),
+        in_group(WORKSTATIONS_GROUP),
+    ) {
+        (true, true) => {
+            return Err(vec![InventoryError::at(
+                &host.origin.file,
+                host.origin.pos(),
+                host.name.clone(),
+                format!(
+                    "{} is in both {MEDULLA_SERVERS_GROUP} and {WORKSTATIONS_GROUP}; a host is one or the other",
+                    host.name
+                ),
+            )]);
+        }
+        (true, false) => return Ok(HostRole::MedullaServer),
+        (false, true) => return Ok(HostRole::Workstation),
+        (false, false) => {}
+    }
+
+    let mut errors = Vec::new();
+    let mut settings = RelaySettingsDraft::default();
+    for (name, var) in host
+        .vars
+        .iter()
+        .filter(|(name, _)| super::names::RELAY_VARS.contains(&name.as_str()))
+    {
+        let node = Node::from_json(&var.value, var.origin.pos());
+        match read(name, &node, paths) {
+            Ok(setting) => settings.set(setting),
+            Err(problems) => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| p.into_error(&var.origin.file, &format!("{}.{name}", host.name))),
+            ),
+        }
+    }
+    let groups = host
+        .groups
+        .iter()
+        .filter(|g| *g != "all" && *g != "ungrouped")
+        .cloned()
+        .collect::<Vec<_>>();
+    let where_to = if groups.is_empty() {
+        "in its host vars or in all.vars".to_owned()
+    } else {
+        format!(
+            "in its host vars or in the vars of one of its groups ({})",
+            groups.join(", ")
+        )
+    };
+    let missing = |var: &str, what: &str| {
+        InventoryError::at(
+            &host.origin.file,
+            host.origin.pos(),
+            format!("{}.{var}", host.name),
+            format!(
+                "{} is a relay (it is in neither {MEDULLA_SERVERS_GROUP} nor {WORKSTATIONS_GROUP}) and has no {var}; \
+                 set {var} ({what}) {where_to}",
+                host.name
+            ),
+        )
+    };
+    // A present but invalid value has its own error already.
+    let unset = |var: &str| host.vars.value(var).is_none_or(serde_json::Value::is_null);
+    if unset("relay_type") {
+        errors.push(missing("relay_type", "classic or dmz"));
+    }
+    if unset("medulla_server_addresses") {
+        errors.push(missing(
+            "medulla_server_addresses",
+            "the Medulla server's IP addresses or DNS names",
+        ));
+    }
+    match (settings.relay_type, settings.server_addresses) {
+        (Some(relay_type), Some(server_addresses)) if errors.is_empty() => {
+            Ok(HostRole::Relay(RelaySettings {
+                relay_type,
+                server_addresses,
+                offer: settings.offer.unwrap_or(MedullaOffer::DedicatedSaas),
+                relay_fqdn: settings.relay_fqdn,
+                itsm_entity: settings.itsm_entity,
+                workstation_subnets: settings.workstation_subnets.unwrap_or_default(),
+                support_public_key: settings.support_public_key,
+                sizing_profile: settings.sizing_profile.unwrap_or(SizingProfile::Standard),
+            }))
+        }
+        _ => Err(errors),
+    }
+}
+
+#[derive(Default)]
+struct RelaySettingsDraft {
+    relay_type: Option<RelayType>,
+    server_addresses: Option<Vec<String>>,
+    offer: Option<MedullaOffer>,
+    relay_fqdn: Option<String>,
+    itsm_entity: Option<String>,
+    workstation_subnets: Option<Vec<IpNet>>,
+    support_public_key: Option<SupportKey>,
+    sizing_profile: Option<SizingProfile>,
+}
+
+impl RelaySettingsDraft {
+    fn set(&mut self, setting: Setting) {
+        match setting {
+            Setting::Type(v) => self.relay_type = Some(v),
+            Setting::Servers(v) => self.server_addresses = Some(v),
+            Setting::Offer(v) => self.offer = Some(v),
+            Setting::Fqdn(v) => self.relay_fqdn = Some(v),
+            Setting::Entity(v) => self.itsm_entity = Some(v),
+            Setting::Subnets(v) => self.workstation_subnets = Some(v),
+            Setting::Key(v) => self.support_public_key = Some(v),
+            Setting::Sizing(v) => self.sizing_profile = Some(v),
+            Setting::Unset => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::yaml::Pos;
+    use serde_json::json;
+    use std::path::PathBuf;
+
+    fn paths() -> PathContext {
+        PathContext {
+            base_dir: PathBuf::from("inventories"),
+            home: None,
+        }
+    }
+
+    fn problems(name: &str, value: serde_json::Value) -> Vec<String> {
+        let node = Node::from_json(&value, Pos { line: 5, column: 9 });
+        check(name, &node, &paths())
+            .into_iter()
+            .map(|p| format!("{}{}", p.suffix, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn enums_display_and_serialise_as_written_in_inventories() {
+        assert_eq!(RelayType::Dmz.to_string(), "dmz");
+        assert_eq!(
+            serde_json::to_value(RelayType::Classic).unwrap(),
+            json!("classic")
+        );
+        assert_eq!(
+            serde_json::to_value(MedullaOffer::DedicatedSaas).unwrap(),
+            json!("dedicated_saas")
+        );
+        assert_eq!(
+            serde_json::to_value(SizingProfile::Lab).unwrap(),
+            json!("lab")
+        );
+        assert_eq!(MedullaOffer::OnPremise.to_string(), "on_premise");
+    }
+
+    #[test]
+    fn relay_type_lists_its_choices() {
+        assert_eq!(
+            problems("relay_type", json!("clasic")),
+            ["expected one of classic, dmz, found \"clasic\""]
+        );
+        assert_eq!(
+            problems("relay_type", json!(["classic"])),
+            ["expected one of classic, dmz, found a list"]
+        );
+    }
+
+    #[test]
+    fn server_addresses_accept_one_string_and_check_each_item() {
+        assert!(problems("medulla_server_addresses", json!("medulla.example.com")).is_empty());
+        assert_eq!(
+            problems(
+                "medulla_server_addresses",
+                json!(["10.0.0.5", "bad name", "10.0.0.5"])
+            ),
+            [
+                "[1]expected an IP address or DNS name, found \"bad name\"",
+                "[2]10.0.0.5 is listed twice"
+            ]
+        );
+        assert_eq!(
+            problems("medulla_server_addresses", json!([])),
+            ["the list is empty; name at least one Medulla server"]
+        );
+    }
+
+    #[test]
+    fn subnets_must_be_a_list_of_networks() {
+        assert_eq!(
+            problems("workstation_subnets", json!("10.0.0.0/8")),
+            [
+                "expected a list of subnets in CIDR notation, found the string \"10.0.0.0/8\"; write it as a list: [10.0.0.0/8]"
+            ]
+        );
+        assert_eq!(
+            problems(
+                "workstation_subnets",
+                json!(["10.1.2.3/16", "10.0.0.1", "10.2.0.0/33"])
+            ),
+            [
+                "[0]10.1.2.3/16 has host bits set; did you mean 10.1.0.0/16?",
+                "[1]10.0.0.1 is an address, not a subnet; a single address is written 10.0.0.1/32",
+                "[2]expected a subnet in CIDR notation (e.g. 10.1.0.0/16), found \"10.2.0.0/33\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn fqdn_must_be_fully_qualified() {
+        assert!(problems("relay_fqdn", json!("relay01.example.com")).is_empty());
+        assert_eq!(
+            problems("relay_fqdn", json!("relay01")),
+            ["\"relay01\" is not fully qualified; write the full name, e.g. relay01.example.com"]
+        );
+        assert_eq!(
+            problems("relay_fqdn", json!("relay_01.example.com")),
+            ["\"relay_01.example.com\" is not a valid DNS name"]
+        );
+    }
+
+    #[test]
+    fn null_means_unset() {
+        assert!(problems("relay_fqdn", json!(null)).is_empty());
+        assert!(problems("relay_type", json!(null)).is_empty());
+    }
+}

@@ -1,0 +1,438 @@
+//! The inventory file's shape, as Ansible's YAML inventory plugin reads it: a map of groups
+//! (normally just `all`; any other top-level group is a child of `all`), each group a map of
+//! `hosts`, `children` and `vars`. A group may appear in several places (under several
+//! parents): its definitions are merged, vars in file order. A host may appear in several
+//! groups: its vars are host vars wherever they are written, merged in file order.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::error::InventoryError;
+use super::host_pattern;
+use super::suggest;
+use super::vars::{Origin, VarDef};
+use super::yaml::{self, Entry, Node, NodeKind, Pos};
+
+pub(crate) const ALL: &str = "all";
+pub(crate) const UNGROUPED: &str = "ungrouped";
+const SECTIONS: [&str; 3] = ["hosts", "children", "vars"];
+
+/// The groups and hosts of an inventory file, before precedence.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// Index 0 is `all`.
+    pub groups: Vec<Group>,
+    /// In order of first appearance.
+    pub hosts: Vec<HostDecl>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Group {
+    pub name: String,
+    pub children: Vec<usize>,
+    pub parents: Vec<usize>,
+    /// Hosts listed directly under this group.
+    pub hosts: Vec<usize>,
+    pub vars: Vec<VarDef>,
+}
+
+#[derive(Debug)]
+pub(crate) struct HostDecl {
+    pub name: String,
+    /// Where the host was first written (its key).
+    pub pos: Pos,
+    pub key: String,
+    /// Host vars from every place the host is written, in file order.
+    pub vars: Vec<VarDef>,
+}
+
+impl Layout {
+    pub(crate) fn group(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.name == name)
+    }
+}
+
+/// Reads the inventory file's tree; structural problems go to `errors` and the rest is kept,
+/// so that one run reports as much as possible.
+pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InventoryError>) -> Layout {
+    let mut reader = Reader {
+        file,
+        layout: Layout::default(),
+        host_index: HashMap::new(),
+        errors,
+    };
+    reader.layout.groups.push(Group {
+        name: ALL.to_owned(),
+        children: Vec::new(),
+        parents: Vec::new(),
+        hosts: Vec::new(),
+        vars: Vec::new(),
+    });
+    match &root.kind {
+        NodeKind::Null => {}
+        NodeKind::Map(entries) => {
+            for entry in entries {
+                reader.group(entry, &entry.key, None);
+            }
+        }
+        _ => reader.error(
+            root.pos,
+            yaml::TOP_LEVEL,
+            format!(
+                "the top level must be a map of groups (normally `all:`), found {}",
+                root.describe()
+            ),
+        ),
+    }
+    reader.attach_orphans_to_all();
+    reader.fill_ungrouped();
+    reader.check_name_clashes();
+    reader.layout
+}
+
+struct Reader<'a> {
+    file: &'a Path,
+    layout: Layout,
+    host_index: HashMap<String, usize>,
+    errors: &'a mut Vec<InventoryError>,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, pos: Pos, key: &str, message: String) {
+        self.errors
+            .push(InventoryError::at(self.file, pos, key, message));
+    }
+
+    /// One group definition: `entry.key` is the group name, `path` its dotted path.
+    fn group(&mut self, entry: &Entry, path: &str, parent: Option<usize>) {
+        let name = entry.key.as_str();
+        if let Some(bad) = name
+            .chars()
+            .find(|c| c.is_whitespace() || ",:!&*?[]~@/\\\"'".contains(*c))
+        {
+            self.error(
+                entry.key_pos,
+                path,
+                format!("{name:?} is not a usable group name: {bad:?} is not allowed (names appear in --limit patterns and vars file names)"),
+            );
+            return;
+        }
+        if name.is_empty() {
+            self.error(entry.key_pos, path, "a group needs a name".to_owned());
+            return;
+        }
+        let index = self.group_index(name);
+        if let Some(parent) = parent {
+            self.add_child(parent, index, entry.key_pos, path);
+        }
+        let value = &entry.value;
+        let sections = match &value.kind {
+            NodeKind::Null => return,
+            NodeKind::Map(sections) => sections,
+            _ => {
+                self.error(
+                    value.pos,
+                    path,
+                    format!(
+                        "a group must be a map with `hosts:`, `children:` and/or `vars:`, found {}",
+                        value.describe()
+                    ),
+                );
+                return;
+            }
+        };
+        for section in sections {
+            let section_path = yaml::join(path, &section.key);
+            match section.key.as_str() {
+                "hosts" => self.hosts(&section.value, &section_path, index),
+                "children" => self.children(&section.value, &section_path, index),
+                "vars" => {
+                    let defs = self.var_map(&section.value, &section_path, "vars");
+                    self.layout.groups[index].vars.extend(defs);
+                }
+                other => {
+                    let hint = suggest::hint(other, SECTIONS);
+                    let hint = if hint.is_empty() {
+                        "; variables go under `vars:`, hosts under `hosts:`, groups under `children:`".to_owned()
+                    } else {
+                        hint
+                    };
+                    self.error(
+                        section.key_pos,
+                        &section_path,
+                        format!("unknown key {other:?} in group {name} (a group only has hosts, children and vars){hint}"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn group_index(&mut self, name: &str) -> usize {
+        if let Some(index) = self.layout.group(name) {
+            return index;
+        }
+        self.layout.groups.push(Group {
+            name: name.to_owned(),
+            children: Vec::new(),
+            parents: Vec::new(),
+            hosts: Vec::new(),
+            vars: Vec::new(),
+        });
+        self.layout.groups.len() - 1
+    }
+
+    fn add_child(&mut self, parent: usize, child: usize, pos: Pos, path: &str) {
+        let (parent_name, child_name) = (
+            self.layout.groups[parent].name.clone(),
+            self.layout.groups[child].name.clone(),
+        );
+        if child == 0 {
+            self.error(
+                pos,
+                path,
+                format!("`all` is the root group: it cannot be a child of {parent_name}"),
+            );
+            return;
+        }
+        if parent == child || self.is_ancestor(child, parent) {
+            self.error(
+                pos,
+                path,
+                format!("{child_name} cannot be a child of {parent_name}: {parent_name} is already inside {child_name} (a group cycle)"),
+            );
+            return;
+        }
+        if !self.layout.groups[parent].children.contains(&child) {
+            self.layout.groups[parent].children.push(child);
+            self.layout.groups[child].parents.push(parent);
+        }
+    }
+
+    /// Whether `ancestor` is `group` or contains it, through children links.
+    fn is_ancestor(&self, ancestor: usize, group: usize) -> bool {
+        let mut stack = vec![group];
+        let mut seen = vec![false; self.layout.groups.len()];
+        while let Some(g) = stack.pop() {
+            if g == ancestor {
+                return true;
+            }
+            if !std::mem::replace(&mut seen[g], true) {
+                stack.extend(self.layout.groups[g].parents.iter().copied());
+            }
+        }
+        false
+    }
+
+    /// A `hosts:` or `children:` section must be a map of names; Ansible also takes one bare
+    /// name, and so do we. A list is the usual slip: say how to write it.
+    fn name_map(&mut self, value: &Node, path: &str, what: &str) -> Vec<Entry> {
+        match &value.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Map(entries) => entries.clone(),
+            NodeKind::String(name) => vec![Entry {
+                key: name.clone(),
+                key_pos: value.pos,
+                value: Node {
+                    kind: NodeKind::Null,
+                    pos: value.pos,
+                },
+            }],
+            NodeKind::Seq(_) => {
+                self.error(
+                    value.pos,
+                    path,
+                    format!(
+                        "{what} must be a map of names, each followed by `:` (`relay01:`), not a list (`- relay01`)"
+                    ),
+                );
+                Vec::new()
+            }
+            _ => {
+                self.error(
+                    value.pos,
+                    path,
+                    format!("{what} must be a map of names, found {}", value.describe()),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn hosts(&mut self, value: &Node, path: &str, group: usize) {
+        for entry in self.name_map(value, path, "`hosts:`") {
+            let host_path = yaml::join(path, &entry.key);
+            let key = match host_pattern::parse(&entry.key) {
+                Ok(key) => key,
+                Err(message) => {
+                    self.error(entry.key_pos, &host_path, message);
+                    continue;
+                }
+            };
+            let mut defs = Vec::new();
+            // `relay01:2222` sets ansible_port; explicit host vars still override it, as in Ansible.
+            if let Some(port) = key.port {
+                defs.push(VarDef {
+                    name: "ansible_port".to_owned(),
+                    value: Node {
+                        kind: NodeKind::Number(port.into()),
+                        pos: entry.key_pos,
+                    },
+                    origin: Origin::new(self.file, entry.key_pos),
+                    key: host_path.clone(),
+                });
+            }
+            match &entry.value.kind {
+                NodeKind::Null | NodeKind::Map(_) => {
+                    defs.extend(self.var_map(&entry.value, &host_path, "host vars"))
+                }
+                _ => self.error(
+                    entry.value.pos,
+                    &host_path,
+                    format!(
+                        "a host is followed by nothing or by a map of its variables, found {}",
+                        entry.value.describe()
+                    ),
+                ),
+            }
+            for name in key.names {
+                let index = match self.host_index.get(&name) {
+                    Some(index) => *index,
+                    None => {
+                        self.layout.hosts.push(HostDecl {
+                            name: name.clone(),
+                            pos: entry.key_pos,
+                            key: host_path.clone(),
+                            vars: Vec::new(),
+                        });
+                        self.host_index.insert(name, self.layout.hosts.len() - 1);
+                        self.layout.hosts.len() - 1
+                    }
+                };
+                self.layout.hosts[index].vars.extend(defs.iter().cloned());
+                if !self.layout.groups[group].hosts.contains(&index) {
+                    self.layout.groups[group].hosts.push(index);
+                }
+            }
+        }
+    }
+
+    fn children(&mut self, value: &Node, path: &str, parent: usize) {
+        for entry in self.name_map(value, path, "`children:`") {
+            let child_path = yaml::join(path, &entry.key);
+            self.group(&entry, &child_path, Some(parent));
+        }
+    }
+
+    /// A map of variables (group `vars:` or a host's entry) into definitions.
+    fn var_map(&mut self, value: &Node, path: &str, what: &str) -> Vec<VarDef> {
+        match &value.kind {
+            NodeKind::Null => Vec::new(),
+            NodeKind::Map(entries) => {
+                let mut defs = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    let key = yaml::join(path, &entry.key);
+                    // `relay01: {vars: {...}}` or a `hosts:` indented one level too deep would
+                    // otherwise become a variable that nothing reads.
+                    if SECTIONS.contains(&entry.key.as_str()) {
+                        let hint = if what == "host vars" && entry.key == "vars" {
+                            "host variables go directly under the host, without `vars:`".to_owned()
+                        } else {
+                            format!("a `{}:` section here is probably mis-indented", entry.key)
+                        };
+                        self.error(
+                            entry.key_pos,
+                            &key,
+                            format!("{} cannot be a variable name: {hint}", entry.key),
+                        );
+                        continue;
+                    }
+                    defs.push(VarDef {
+                        name: entry.key.clone(),
+                        value: entry.value.clone(),
+                        origin: Origin::new(self.file, entry.key_pos),
+                        key,
+                    });
+                }
+                defs
+            }
+            _ => {
+                self.error(
+                    value.pos,
+                    path,
+                    format!(
+                        "{what} must be a map of `name: value`, found {}",
+                        value.describe()
+                    ),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Ansible makes every group without a parent a child of `all`.
+    fn attach_orphans_to_all(&mut self) {
+        for index in 1..self.layout.groups.len() {
+            if self.layout.groups[index].parents.is_empty() {
+                self.layout.groups[0].children.push(index);
+                self.layout.groups[index].parents.push(0);
+            }
+        }
+    }
+
+    /// Hosts in no group but `all` belong to `ungrouped`, and only they do (as in Ansible).
+    fn fill_ungrouped(&mut self) {
+        let mut in_a_group = vec![false; self.layout.hosts.len()];
+        for group in self
+            .layout
+            .groups
+            .iter()
+            .skip(1)
+            .filter(|g| g.name != UNGROUPED)
+        {
+            for host in &group.hosts {
+                in_a_group[*host] = true;
+            }
+        }
+        let lonely: Vec<usize> = (0..self.layout.hosts.len())
+            .filter(|h| !in_a_group[*h])
+            .collect();
+        let existing = self.layout.group(UNGROUPED);
+        if lonely.is_empty() && existing.is_none() {
+            return;
+        }
+        let index = match existing {
+            Some(index) => index,
+            None => {
+                self.layout.groups.push(Group {
+                    name: UNGROUPED.to_owned(),
+                    children: Vec::new(),
+                    parents: vec![0],
+                    hosts: Vec::new(),
+                    vars: Vec::new(),
+                });
+                let index = self.layout.groups.len() - 1;
+                self.layout.groups[0].children.push(index);
+                index
+            }
+        };
+        self.layout.groups[index].hosts = lonely;
+    }
+
+    /// A name that is both a host and a group makes `--limit` and `group_vars/` ambiguous.
+    fn check_name_clashes(&mut self) {
+        let clashes: Vec<(Pos, String, String)> = self
+            .layout
+            .hosts
+            .iter()
+            .filter(|host| self.layout.group(&host.name).is_some())
+            .map(|host| (host.pos, host.key.clone(), host.name.clone()))
+            .collect();
+        for (pos, key, name) in clashes {
+            self.error(
+                pos,
+                &key,
+                format!("{name} is both a group and a host; rename one (--limit and group_vars/ could not tell them apart)"),
+            );
+        }
+    }
+}

@@ -1,0 +1,658 @@
+//! End-to-end inventory tests: whole inventories (inline, or fixtures under
+//! tests/fixtures/inventory/) through `load`, `select` and `plan_apply`, with the exact
+//! messages an operator would read.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::load::load_source;
+use super::*;
+
+const FIXTURES: &str = "tests/fixtures/inventory";
+
+/// Loads inline text as if it were `inventories/test.yaml` (no vars files are read).
+fn inline(text: &str) -> Result<Inventory, InventoryErrors> {
+    load_source(Path::new("inventories/test.yaml"), text, false)
+}
+
+fn messages(result: Result<Inventory, InventoryErrors>) -> Vec<String> {
+    match result {
+        Ok(_) => panic!("expected the inventory to be refused"),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(FIXTURES).join(path)
+}
+
+fn var<'h>(host: &'h Host, name: &str) -> &'h serde_json::Value {
+    host.vars
+        .value(name)
+        .unwrap_or_else(|| panic!("{} has no {name}", host.name))
+}
+
+const RELAYS: &str = "
+all:
+  vars:
+    medulla_server_addresses: [192.0.2.10]
+  children:
+    relays:
+      children:
+        classic_relays:
+          vars:
+            relay_type: classic
+          hosts:
+            relay01:
+            relay02:
+        dmz_relays:
+          vars:
+            relay_type: dmz
+          hosts:
+            relay03:
+    medulla_servers:
+      hosts:
+        medulla:
+";
+
+// --- the example inventory --------------------------------------------------------------------
+
+#[test]
+fn example_site_inventory_loads_and_plans() {
+    let inventory = load(Path::new("inventories/site.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "relay-paris-01",
+            "relay-paris-02",
+            "relay-dmz-01",
+            "medulla",
+            "ws-paris-001"
+        ]
+    );
+
+    let dmz = inventory.host("relay-dmz-01").unwrap();
+    assert_eq!(dmz.groups, ["all", "relays", "site_paris", "dmz_relays"]);
+    assert_eq!(
+        dmz.connection.jump,
+        Some(JumpHost {
+            address: "bastion.example.com".into(),
+            port: 22,
+            user: Some("admin".into())
+        })
+    );
+    assert_eq!(
+        dmz.connection.host_key_checking,
+        Some(HostKeyChecking::AcceptNew)
+    );
+    assert_eq!(
+        dmz.connection.connect_timeout,
+        Some(Duration::from_secs(10))
+    );
+    assert!(dmz.connection.r#become);
+
+    let all = inventory.select(None).unwrap();
+    let planned = inventory.plan_apply(&all).unwrap_or_else(|e| panic!("{e}"));
+    let roles: Vec<(&str, String)> = planned
+        .iter()
+        .map(|(host, role)| {
+            let role = match role {
+                HostRole::Relay(relay) => format!("{} relay", relay.relay_type),
+                HostRole::MedullaServer => "medulla server".to_owned(),
+                HostRole::Workstation => "workstation".to_owned(),
+            };
+            (host.name.as_str(), role)
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("relay-paris-01", "classic relay".to_owned()),
+            ("relay-paris-02", "classic relay".to_owned()),
+            ("relay-dmz-01", "dmz relay".to_owned()),
+            ("medulla", "medulla server".to_owned()),
+            ("ws-paris-001", "workstation".to_owned()),
+        ]
+    );
+    let HostRole::Relay(paris02) = &planned[1].1 else {
+        panic!("relay")
+    };
+    assert_eq!(paris02.server_addresses, ["medulla.example.com"]);
+    assert_eq!(paris02.offer, MedullaOffer::DedicatedSaas);
+    assert_eq!(paris02.sizing_profile, SizingProfile::Standard);
+    assert_eq!(
+        paris02.relay_fqdn.as_deref(),
+        Some("relay-paris-02.example.com")
+    );
+    assert_eq!(
+        paris02.workstation_subnets,
+        [
+            "10.20.0.0/16".parse::<ipnet::IpNet>().unwrap(),
+            "10.21.0.0/24".parse().unwrap()
+        ]
+    );
+    assert!(
+        paris02
+            .support_public_key
+            .as_ref()
+            .is_some_and(|k| k.source.is_none())
+    );
+    let HostRole::Relay(paris01) = &planned[0].1 else {
+        panic!("relay")
+    };
+    assert_eq!(paris01.itsm_entity.as_deref(), Some("Paris > Site A"));
+}
+
+// --- YAML and structure -------------------------------------------------------------------------
+
+#[test]
+fn yaml_syntax_error_names_the_position_and_nearest_key() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      relay_type: [classic\n    relay02:\n"
+        )),
+        [
+            "inventories/test.yaml:5:12: all.hosts.relay01.relay_type: invalid YAML: illegal placement of ':' indicator"
+        ]
+    );
+}
+
+#[test]
+fn an_ini_inventory_is_recognised() {
+    assert_eq!(
+        messages(inline(
+            "# site\n[relays]\nrelay01 ansible_host=192.0.2.11\n"
+        )),
+        [
+            "inventories/test.yaml:3:1: (top level): this looks like an INI inventory; relayctl reads Ansible's YAML \
+          inventory format (`ansible-inventory -i FILE --list --yaml` converts one)"
+        ]
+    );
+}
+
+#[test]
+fn unknown_structural_keys_get_a_suggestion() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  childs:\n    relays:\n  host:\n    relay01:\n  var:\n    x: 1\n  relay_type: classic\n  hosts:\n    relay02:\n"
+        )),
+        [
+            "inventories/test.yaml:2:3: all.childs: unknown key \"childs\" in group all (a group only has hosts, \
+             children and vars); did you mean children?",
+            "inventories/test.yaml:4:3: all.host: unknown key \"host\" in group all (a group only has hosts, \
+             children and vars); did you mean hosts?",
+            "inventories/test.yaml:6:3: all.var: unknown key \"var\" in group all (a group only has hosts, \
+             children and vars); did you mean vars?",
+            "inventories/test.yaml:8:3: all.relay_type: unknown key \"relay_type\" in group all (a group only has \
+             hosts, children and vars); variables go under `vars:`, hosts under `hosts:`, groups under `children:`",
+        ]
+    );
+}
+
+#[test]
+fn section_names_as_variables_are_indentation_slips() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      vars:\n        relay_type: classic\n  vars:\n    hosts:\n      relay02:\n"
+        )),
+        [
+            "inventories/test.yaml:4:7: all.hosts.relay01.vars: vars cannot be a variable name: host variables go \
+             directly under the host, without `vars:`",
+            "inventories/test.yaml:7:5: all.vars.hosts: hosts cannot be a variable name: a `hosts:` section here is \
+             probably mis-indented",
+        ]
+    );
+}
+
+#[test]
+fn hosts_written_as_a_list_say_how_to_write_them() {
+    assert_eq!(
+        messages(inline("all:\n  hosts:\n    - relay01\n    - relay02\n")),
+        [
+            "inventories/test.yaml:3:5: all.hosts: `hosts:` must be a map of names, each followed by `:` (`relay01:`), \
+          not a list (`- relay01`)"
+        ]
+    );
+}
+
+#[test]
+fn a_host_twice_in_one_group_is_a_duplicate_naming_both_lines() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      ansible_host: 192.0.2.1\n    relay01:\n      ansible_host: 192.0.2.2\n"
+        )),
+        [
+            "inventories/test.yaml:5:5: all.hosts.relay01: duplicate key: \"relay01\" is already defined at line 3, \
+          column 5 of the same map; YAML keeps only one of them, so merge the two entries"
+        ]
+    );
+}
+
+#[test]
+fn a_host_in_two_groups_is_one_host_in_both() {
+    let inventory = inline(
+        "all:\n  children:\n    a:\n      hosts:\n        relay01:\n          x: 1\n    b:\n      hosts:\n        relay01:\n          y: 2\n",
+    )
+    .unwrap();
+    assert_eq!(inventory.hosts.len(), 1);
+    let host = &inventory.hosts[0];
+    assert_eq!(host.groups, ["all", "a", "b"]);
+    assert_eq!((var(host, "x"), var(host, "y")), (&json!(1), &json!(2)));
+}
+
+#[test]
+fn top_level_groups_are_children_of_all_and_lone_hosts_are_ungrouped() {
+    let inventory =
+        inline("relays:\n  hosts:\n    relay01:\nall:\n  hosts:\n    loner:\n").unwrap();
+    assert_eq!(inventory.host("relay01").unwrap().groups, ["all", "relays"]);
+    assert_eq!(
+        inventory.host("loner").unwrap().groups,
+        ["all", "ungrouped"]
+    );
+}
+
+#[test]
+fn host_ranges_and_ports_in_host_keys() {
+    let inventory =
+        inline("all:\n  hosts:\n    relay[01:03]:2222:\n      ansible_user: ops\n").unwrap();
+    let names: Vec<&str> = inventory.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["relay01", "relay02", "relay03"]);
+    assert!(inventory.hosts.iter().all(|h| h.connection.port == 2222));
+}
+
+#[test]
+fn group_cycles_are_refused() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n          hosts:\n            h:\n"
+        )),
+        [
+            "inventories/test.yaml:7:13: all.children.a.children.b.children.a: a cannot be a child of b: b is already \
+          inside a (a group cycle)"
+        ]
+    );
+}
+
+#[test]
+fn an_empty_inventory_is_refused() {
+    assert_eq!(
+        messages(inline("# nothing yet\n")),
+        [
+            "inventories/test.yaml:1:1: (top level): this inventory defines no host; list hosts under a group's \
+          `hosts:` (see inventories/site.yaml)"
+        ]
+    );
+}
+
+// --- variable names -----------------------------------------------------------------------------
+
+#[test]
+fn every_mistake_of_a_file_is_reported_in_one_run() {
+    assert_eq!(
+        messages(load(&fixture("errors/inventory.yaml"))),
+        [
+            "tests/fixtures/inventory/errors/inventory.yaml:4:5: all.vars.relay_typ: unknown relayctl variable \
+             relay_typ; did you mean relay_type?",
+            "tests/fixtures/inventory/errors/inventory.yaml:5:5: all.vars.ansible_hots: unknown Ansible variable \
+             ansible_hots: relayctl would ignore it; did you mean ansible_host?",
+            "tests/fixtures/inventory/errors/inventory.yaml:6:5: all.vars.ansible_become_password: secrets do not \
+             live in inventories: remove ansible_become_password and give the become password in the \
+             RELAYCTL_BECOME_PASSWORD environment variable or at the prompt",
+            "tests/fixtures/inventory/errors/inventory.yaml:7:30: all.vars.ansible_ssh_common_args: \
+             StrictHostKeyChecking=no is refused: relayctl always verifies host keys; use \
+             StrictHostKeyChecking=accept-new to trust a host on first contact (and detect any later change)",
+            "tests/fixtures/inventory/errors/inventory.yaml:7:30: all.vars.ansible_ssh_common_args: ssh option \
+             ControlMaster is not supported by relayctl, which cannot honour it silently; remove it (supported: \
+             ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout)",
+            "tests/fixtures/inventory/errors/inventory.yaml:8:26: all.vars.workstation_subnets: expected a list of \
+             subnets in CIDR notation, found the string \"10.0.0.0/8\"; write it as a list: [10.0.0.0/8]",
+            "tests/fixtures/inventory/errors/inventory.yaml:11:7: all.children.relays.childs: unknown key \"childs\" \
+             in group relays (a group only has hosts, children and vars); did you mean children?",
+            "tests/fixtures/inventory/errors/inventory.yaml:13:7: all.children.relays.host: unknown key \"host\" in \
+             group relays (a group only has hosts, children and vars); did you mean hosts?",
+            "tests/fixtures/inventory/errors/inventory.yaml:17:23: all.children.relays.hosts.relay02.relay_type: \
+             expected one of classic, dmz, found \"clasic\"",
+            "tests/fixtures/inventory/errors/inventory.yaml:18:33: \
+             all.children.relays.hosts.relay02.workstation_subnets[0]: 10.1.2.3/16 has host bits set; did you mean \
+             10.1.0.0/16?",
+            "tests/fixtures/inventory/errors/inventory.yaml:19:25: all.children.relays.hosts.relay02.ansible_port: \
+             expected a port number (1-65535), found 70000",
+            "tests/fixtures/inventory/errors/inventory.yaml:20:9: all.children.relays.hosts.relay02: duplicate key: \
+             \"relay02\" is already defined at line 16, column 9 of the same map; YAML keeps only one of them, so \
+             merge the two entries",
+        ]
+    );
+}
+
+#[test]
+fn login_password_is_refused_with_the_way_to_authenticate() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      ansible_ssh_pass: secret\n"
+        )),
+        [
+            "inventories/test.yaml:4:7: all.hosts.relay01.ansible_ssh_pass: secrets do not live in inventories: remove \
+          ansible_ssh_pass and relayctl logs in with SSH keys (ansible_ssh_private_key_file or the ssh-agent); give \
+          the become password in the RELAYCTL_BECOME_PASSWORD environment variable or at the prompt"
+        ]
+    );
+}
+
+#[test]
+fn irrelevant_ansible_vars_are_accepted_and_free_vars_kept_for_templates() {
+    let inventory = inline(
+        "all:\n  vars:\n    ansible_python_interpreter: /usr/bin/python3\n    ansible_connection: ssh\n    \
+         ntp_servers: [ntp1.example.com]\n  hosts:\n    relay01:\n",
+    )
+    .unwrap();
+    assert_eq!(
+        var(&inventory.hosts[0], "ntp_servers"),
+        &json!(["ntp1.example.com"])
+    );
+    assert_eq!(
+        messages(inline(
+            "all:\n  vars:\n    ansible_connection: local\n  hosts:\n    relay01:\n"
+        )),
+        [
+            "inventories/test.yaml:3:25: all.vars.ansible_connection: expected one of ssh, smart, paramiko, found \
+          \"local\": relayctl only connects over SSH"
+        ]
+    );
+}
+
+#[test]
+fn vars_keep_their_origin() {
+    let inventory = inline("all:\n  vars:\n    site: paris\n  hosts:\n    relay01:\n").unwrap();
+    let site = inventory.hosts[0].vars.get("site").unwrap();
+    assert_eq!(site.origin.to_string(), "inventories/test.yaml:3:5");
+    assert_eq!(
+        inventory.hosts[0].origin.to_string(),
+        "inventories/test.yaml:5:5"
+    );
+}
+
+// --- precedence ---------------------------------------------------------------------------------
+
+#[test]
+fn precedence_follows_ansible() {
+    let inventory = load(&fixture("precedence/inventory.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let h1 = inventory.host("h1").unwrap();
+    assert_eq!(h1.groups, ["all", "parent", "child"]);
+    for (name, expected) in [
+        // all < parent < child < host, in the inventory file
+        ("only_all", "all-inventory"),
+        ("parent_vs_child", "child-inventory"),
+        ("level", "host-inventory"),
+        // group_vars/ files override every inventory-file group var, even a deeper group's
+        ("from_all_file", "group_vars/all"),
+        ("deep_inventory_vs_all_file", "group_vars/all"),
+        // among files, the deeper group wins; a directory's files merge in lexical order
+        ("files_level", "group_vars/child/10-first"),
+        ("dir_order", "group_vars/child/20-second"),
+        // host_vars/ files override the inventory's host vars
+        ("host_level", "host_vars/h1"),
+    ] {
+        assert_eq!(var(h1, name), &json!(expected), "{name}");
+    }
+    assert_eq!(
+        h1.vars.get("dir_order").unwrap().origin.file,
+        fixture("precedence/group_vars/child/20-second.yaml")
+    );
+
+    // Siblings at the same depth merge alphabetically: b_sibling is applied last and wins.
+    let h2 = inventory.host("h2").unwrap();
+    assert_eq!(
+        h2.groups,
+        ["all", "a_sibling", "b_sibling", "parent", "child"]
+    );
+    assert_eq!(var(h2, "sibling"), &json!("b_sibling"));
+    assert_eq!(var(h2, "level"), &json!("child-inventory"));
+}
+
+#[test]
+fn group_priority_reorders_siblings() {
+    let inventory = inline(
+        "all:\n  children:\n    a_sibling:\n      vars:\n        sibling: a\n        ansible_group_priority: 10\n      \
+         hosts:\n        h:\n    b_sibling:\n      vars:\n        sibling: b\n      hosts:\n        h:\n",
+    )
+    .unwrap();
+    assert_eq!(var(&inventory.hosts[0], "sibling"), &json!("a"));
+    assert_eq!(inventory.hosts[0].groups, ["all", "b_sibling", "a_sibling"]);
+}
+
+#[test]
+fn ambiguous_vars_files_are_reported() {
+    assert_eq!(
+        messages(load(&fixture("ambiguous/inventory.yaml"))),
+        [
+            "tests/fixtures/inventory/ambiguous/group_vars/relays.yaml:1:1: (file): both \
+          tests/fixtures/inventory/ambiguous/group_vars/relays.yml and \
+          tests/fixtures/inventory/ambiguous/group_vars/relays.yaml hold variables for relays; Ansible would read \
+          only the first and silently ignore this one: merge them"
+        ]
+    );
+}
+
+// --- connection ---------------------------------------------------------------------------------
+
+#[test]
+fn jump_host_and_host_key_options_from_ssh_args() {
+    let inventory = inline(
+        "all:\n  hosts:\n    relay03:\n      ansible_host: 198.51.100.21\n      ansible_ssh_extra_args: \
+         -J ops@[2001:db8::7]:2200 -o UserKnownHostsFile=known_hosts -o StrictHostKeyChecking=yes\n",
+    )
+    .unwrap();
+    let connection = &inventory.hosts[0].connection;
+    assert_eq!(
+        connection.jump,
+        Some(JumpHost {
+            address: "2001:db8::7".into(),
+            port: 2200,
+            user: Some("ops".into())
+        })
+    );
+    assert_eq!(
+        connection.known_hosts_file,
+        Some(PathBuf::from("inventories/known_hosts"))
+    );
+    assert_eq!(connection.host_key_checking, Some(HostKeyChecking::Strict));
+}
+
+#[test]
+fn strict_host_key_checking_no_is_refused() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      ansible_ssh_common_args: '-o StrictHostKeyChecking=no'\n"
+        )),
+        [
+            "inventories/test.yaml:4:32: all.hosts.relay01.ansible_ssh_common_args: StrictHostKeyChecking=no is \
+          refused: relayctl always verifies host keys; use StrictHostKeyChecking=accept-new to trust a host on \
+          first contact (and detect any later change)"
+        ]
+    );
+}
+
+#[test]
+fn relative_key_paths_are_relative_to_the_inventory() {
+    let inventory = inline(
+        "all:\n  vars:\n    ansible_ssh_private_key_file: keys/admin_ed25519\n  hosts:\n    relay01:\n",
+    )
+    .unwrap();
+    assert_eq!(
+        inventory.hosts[0].connection.private_key_file,
+        Some(PathBuf::from("inventories/keys/admin_ed25519"))
+    );
+}
+
+// --- relay variables and plan_apply -------------------------------------------------------------
+
+#[test]
+fn plan_apply_requires_relay_vars_and_names_the_host() {
+    let inventory = inline("all:\n  children:\n    relays:\n      hosts:\n        relay01:\n        relay02:\n          relay_type: dmz\n").unwrap();
+    let hosts = inventory.select(None).unwrap();
+    let errors: Vec<String> = inventory
+        .plan_apply(&hosts)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "inventories/test.yaml:5:9: relay01.relay_type: relay01 is a relay (it is in neither medulla_servers nor \
+             workstations) and has no relay_type; set relay_type (classic or dmz) in its host vars or in the vars of \
+             one of its groups (relays)",
+            "inventories/test.yaml:5:9: relay01.medulla_server_addresses: relay01 is a relay (it is in neither \
+             medulla_servers nor workstations) and has no medulla_server_addresses; set medulla_server_addresses \
+             (the Medulla server's IP addresses or DNS names) in its host vars or in the vars of one of its groups \
+             (relays)",
+            "inventories/test.yaml:6:9: relay02.medulla_server_addresses: relay02 is a relay (it is in neither \
+             medulla_servers nor workstations) and has no medulla_server_addresses; set medulla_server_addresses \
+             (the Medulla server's IP addresses or DNS names) in its host vars or in the vars of one of its groups \
+             (relays)",
+        ]
+    );
+}
+
+#[test]
+fn load_does_not_require_relay_vars_but_checks_present_ones() {
+    assert!(inline("all:\n  hosts:\n    anyhost:\n").is_ok());
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      workstation_subnets: [10.0.0.0/8, 192.168.1.0/33]\n"
+        )),
+        [
+            "inventories/test.yaml:4:41: all.hosts.relay01.workstation_subnets[1]: expected a subnet in CIDR notation \
+          (e.g. 10.1.0.0/16), found \"192.168.1.0/33\""
+        ]
+    );
+}
+
+#[test]
+fn a_null_relay_var_unsets_the_group_value() {
+    let inventory = inline(&format!("{RELAYS}        relay04:\n")).unwrap();
+    assert!(inventory.host("relay04").is_some());
+    let inventory = inline(
+        "all:\n  vars:\n    relay_type: classic\n    medulla_server_addresses: m.example.com\n    relay_fqdn: \
+         default.example.com\n  hosts:\n    relay01:\n      relay_fqdn: ~\n",
+    )
+    .unwrap();
+    let hosts = inventory.select(None).unwrap();
+    let planned = inventory.plan_apply(&hosts).unwrap();
+    let HostRole::Relay(relay) = &planned[0].1 else {
+        panic!("relay")
+    };
+    assert_eq!(relay.relay_fqdn, None);
+    assert_eq!(relay.server_addresses, ["m.example.com"]);
+}
+
+#[test]
+fn support_key_file_relative_to_the_inventory() {
+    let inventory = load(&fixture("support_key/good.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let hosts = inventory.select(None).unwrap();
+    let planned = inventory
+        .plan_apply(&hosts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let HostRole::Relay(relay) = &planned[0].1 else {
+        panic!("relay")
+    };
+    let key = relay.support_public_key.as_ref().unwrap();
+    assert_eq!(key.source, Some(fixture("support_key/keys/support.pub")));
+    assert!(
+        key.public_key
+            .starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5")
+    );
+}
+
+#[test]
+fn unreadable_or_invalid_support_key_files_are_errors_at_the_var() {
+    let errors = messages(load(&fixture("support_key/bad.yaml")));
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].starts_with(
+            "tests/fixtures/inventory/support_key/bad.yaml:7:35: all.hosts.relay01.medulla_support_public_key: \
+             tests/fixtures/inventory/support_key/keys/not_a_key.pub: not a valid OpenSSH public key ("
+        ),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        errors[1],
+        "tests/fixtures/inventory/support_key/bad.yaml:9:35: all.hosts.relay02.medulla_support_public_key: cannot \
+         read the support key file tests/fixtures/inventory/support_key/keys/missing.pub: No such file or directory \
+         (os error 2)"
+    );
+}
+
+// --- --limit ------------------------------------------------------------------------------------
+
+fn selected(inventory: &Inventory, limit: &str) -> Vec<String> {
+    inventory
+        .select(Some(limit))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(|h| h.name.clone())
+        .collect()
+}
+
+#[test]
+fn limit_patterns() {
+    let inventory = inline(RELAYS).unwrap();
+    assert_eq!(
+        selected(&inventory, "relays:!relay02"),
+        ["relay01", "relay03"]
+    );
+    assert_eq!(
+        selected(&inventory, "relay0*"),
+        ["relay01", "relay02", "relay03"]
+    );
+    assert_eq!(
+        selected(&inventory, "classic_relays:&relays"),
+        ["relay01", "relay02"]
+    );
+    assert_eq!(selected(&inventory, "!relays"), ["medulla"]);
+    assert_eq!(
+        selected(&inventory, "relay03,medulla"),
+        ["relay03", "medulla"]
+    );
+    assert_eq!(
+        selected(&inventory, "all:&*_relays:!dmz*"),
+        ["relay01", "relay02"]
+    );
+    // Inventory order, whatever the pattern order.
+    assert_eq!(
+        selected(&inventory, "relay02:relay01"),
+        ["relay01", "relay02"]
+    );
+}
+
+#[test]
+fn limit_term_matching_nothing_is_an_error_naming_it() {
+    let inventory = inline(RELAYS).unwrap();
+    let errors: Vec<String> = inventory
+        .select(Some("relays:!relay2:&dmz"))
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "--limit:1:9: relay2: matches no host or group in inventories/test.yaml; did you mean relay02?",
+            "--limit:1:17: dmz: matches no host or group in inventories/test.yaml",
+        ]
+    );
+    let errors: Vec<String> = inventory
+        .select(Some("classic_relays:&dmz_relays"))
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        ["--limit:1:1: classic_relays:&dmz_relays: this pattern selects no host"]
+    );
+}

@@ -1,0 +1,172 @@
+//! `group_vars/` and `host_vars/` beside the inventory file, read as Ansible's `host_group_vars`
+//! plugin reads them: for a group or host NAME, `NAME` (a file, or a directory of files),
+//! `NAME.yml`, `NAME.yaml` or `NAME.json`. A directory is read recursively, files in lexical
+//! order of their paths, hidden files and `*~` backups skipped, files with other extensions
+//! (`README.md`) ignored; a later file overrides an earlier one.
+//!
+//! Two departures from Ansible, both to avoid silent surprises: when several of those forms
+//! exist for one name (say `relays.yml` and `relays/`), Ansible reads only the first and ignores
+//! the others, relayctl reports the ambiguity; an unreadable file is an error, not a warning.
+//! Files naming no group or host of this inventory are ignored, as in Ansible: inventories that
+//! share a directory (site.yaml, lab.yaml) may share `group_vars/`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::error::InventoryError;
+use super::structure::Layout;
+use super::vars::{Origin, VarDef};
+use super::yaml::{self, NodeKind, Pos};
+
+const EXTENSIONS: [&str; 3] = ["yml", "yaml", "json"];
+const FILE_KEY: &str = "(file)";
+
+/// Variables from the vars files, by group name and by host name, each list in file order.
+#[derive(Debug, Default)]
+pub(crate) struct VarFiles {
+    pub groups: HashMap<String, Vec<VarDef>>,
+    pub hosts: HashMap<String, Vec<VarDef>>,
+}
+
+/// Reads the vars files for every group and host of `layout`.
+pub(crate) fn read(dir: &Path, layout: &Layout, errors: &mut Vec<InventoryError>) -> VarFiles {
+    let mut files = VarFiles::default();
+    let group_dir = dir.join("group_vars");
+    for group in &layout.groups {
+        let defs = read_entity(&group_dir, &group.name, errors);
+        if !defs.is_empty() {
+            files.groups.insert(group.name.clone(), defs);
+        }
+    }
+    let host_dir = dir.join("host_vars");
+    for host in &layout.hosts {
+        let defs = read_entity(&host_dir, &host.name, errors);
+        if !defs.is_empty() {
+            files.hosts.insert(host.name.clone(), defs);
+        }
+    }
+    files
+}
+
+/// All definitions for one group or host, in file order.
+fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InventoryError>) -> Vec<VarDef> {
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let candidates: Vec<PathBuf> = std::iter::once(dir.join(name))
+        .chain(
+            EXTENSIONS
+                .iter()
+                .map(|ext| dir.join(format!("{name}.{ext}"))),
+        )
+        .filter(|path| path.exists())
+        .collect();
+    let Some(chosen) = candidates.first() else {
+        return Vec::new();
+    };
+    if let Some(other) = candidates.get(1) {
+        errors.push(InventoryError::at(
+            other,
+            Pos::START,
+            FILE_KEY,
+            format!(
+                "both {} and {} hold variables for {name}; Ansible would read only the first and silently ignore \
+                 this one: merge them",
+                chosen.display(),
+                other.display()
+            ),
+        ));
+    }
+    let mut paths = Vec::new();
+    if chosen.is_dir() {
+        collect_dir(chosen, &mut paths, errors);
+        paths.sort();
+    } else {
+        paths.push(chosen.clone());
+    }
+    paths
+        .iter()
+        .flat_map(|path| read_file(path, errors))
+        .collect()
+}
+
+fn collect_dir(dir: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<InventoryError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(InventoryError::at(
+                dir,
+                Pos::START,
+                FILE_KEY,
+                format!("cannot read this directory: {e}"),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if file_name.starts_with('.') || file_name.ends_with('~') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_dir(&path, paths, errors);
+            continue;
+        }
+        let wanted = match path.extension() {
+            None => true,
+            Some(ext) => EXTENSIONS.iter().any(|e| ext == *e),
+        };
+        if wanted {
+            paths.push(path);
+        }
+    }
+}
+
+/// One vars file: a map of `name: value` (or nothing at all).
+fn read_file(path: &Path, errors: &mut Vec<InventoryError>) -> Vec<VarDef> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            errors.push(InventoryError::at(
+                path,
+                Pos::START,
+                FILE_KEY,
+                format!("cannot read this file: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let root = match yaml::parse(path, &text) {
+        Ok(root) => root,
+        Err(error) => {
+            errors.push(error);
+            return Vec::new();
+        }
+    };
+    yaml::duplicate_keys(path, &root, "", errors);
+    match root.kind {
+        NodeKind::Null => Vec::new(),
+        NodeKind::Map(entries) => entries
+            .into_iter()
+            .map(|entry| VarDef {
+                origin: Origin::new(path, entry.key_pos),
+                key: entry.key.clone(),
+                name: entry.key,
+                value: entry.value,
+            })
+            .collect(),
+        _ => {
+            errors.push(InventoryError::at(
+                path,
+                root.pos,
+                yaml::TOP_LEVEL,
+                format!(
+                    "a vars file must be a map of `name: value`, found {}",
+                    root.describe()
+                ),
+            ));
+            Vec::new()
+        }
+    }
+}
