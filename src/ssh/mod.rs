@@ -1,0 +1,16 @@
+//! The SSH transport (russh): connect with a verified host key, authenticate, run commands over
+//! channels of one connection per host, escalate with sudo, reach DMZ relays through a jump host.
+
+mod auth;
+mod error;
+pub mod escalation;
+pub mod host_keys;
+mod secret;
+mod session;
+
+pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};
+pub use error::SshError;
+pub use escalation::Become;
+pub use host_keys::HostKeyPolicy;
+pub use secret::Secret;
+pub use session::{Endpoint, ExecOutput, Session, Target};

@@ -1,0 +1,362 @@
+//! One SSH connection to one host for the whole run, with many channels over it.
+//!
+//! A session verifies the host key, authenticates, and then runs commands, each on its own channel,
+//! bounded so that OpenSSH's per-connection session limit (MaxSessions, 10 by default) is never hit.
+//! A DMZ relay behind a bastion is reached through a `direct-tcpip` channel of the bastion's session.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::PublicKeyOrCertificate;
+use russh::{ChannelMsg, Sig};
+use tokio::sync::Semaphore;
+
+use super::SshError;
+use super::auth::Credentials;
+use super::escalation::{self, Become};
+use super::host_keys::{self, HostKeyPolicy, Verdict};
+
+/// OpenSSH allows 10 sessions per connection; keep a margin for a concurrent check connection.
+const CHANNELS_PER_CONNECTION: usize = 8;
+/// Keepalives every 15 s; three unanswered ones close a dead connection.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Where and as whom to connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.port == 22 {
+            write!(f, "{}@{}", self.user, self.address)
+        } else {
+            write!(f, "{}@{}:{}", self.user, self.address, self.port)
+        }
+    }
+}
+
+/// Everything needed to open a session to one host.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub key_file: Option<PathBuf>,
+    pub jump: Option<Endpoint>,
+    pub known_hosts: PathBuf,
+    pub host_key_policy: HostKeyPolicy,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub escalation: Become,
+}
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct ExecOutput {
+    pub exit_status: u32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl ExecOutput {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// An authenticated connection to one host.
+pub struct Session {
+    handle: Handle<HostKeyCheck>,
+    target: Target,
+    channels: Semaphore,
+    /// The bastion's session, kept alive for as long as the tunnel through it is used.
+    _jump: Option<Box<Session>>,
+}
+
+impl Session {
+    /// Connects to `target` (through its jump host if any), verifies the host key and authenticates,
+    /// all within the connect timeout.
+    pub async fn connect(target: &Target, credentials: &Credentials) -> Result<Session, SshError> {
+        let timeout = target.connect_timeout;
+        let address = target.endpoint.address.clone();
+        tokio::time::timeout(timeout, Self::connect_inner(target, credentials))
+            .await
+            .unwrap_or(Err(SshError::ConnectTimeout { address, timeout }))
+    }
+
+    async fn connect_inner(
+        target: &Target,
+        credentials: &Credentials,
+    ) -> Result<Session, SshError> {
+        let endpoint = &target.endpoint;
+        let (handler, refusal) =
+            HostKeyCheck::new(endpoint, &target.known_hosts, target.host_key_policy);
+        let config = Arc::new(client_config());
+        let (handle, jump) = match &target.jump {
+            None => {
+                let stream =
+                    tokio::net::TcpStream::connect((endpoint.address.as_str(), endpoint.port))
+                        .await
+                        .map_err(|e| SshError::Unreachable {
+                            address: format!("{}:{}", endpoint.address, endpoint.port),
+                            reason: e.to_string(),
+                        })?;
+                // Fewer, smaller round trips matter more than throughput here.
+                let _ = stream.set_nodelay(true);
+                let handle = client::connect_stream(config, stream, handler)
+                    .await
+                    .map_err(|e| {
+                        refusal
+                            .take()
+                            .unwrap_or_else(|| handshake_error(endpoint, e))
+                    })?;
+                (handle, None)
+            }
+            Some(jump) => {
+                let bastion = Target {
+                    endpoint: jump.clone(),
+                    jump: None,
+                    ..target.clone()
+                };
+                let bastion = Box::pin(Self::connect_inner(&bastion, credentials))
+                    .await
+                    .map_err(|e| SshError::Jump {
+                        jump: jump.to_string(),
+                        source: Box::new(e),
+                    })?;
+                let channel = bastion
+                    .handle
+                    .channel_open_direct_tcpip(
+                        endpoint.address.clone(),
+                        u32::from(endpoint.port),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|e| SshError::Jump {
+                        jump: jump.to_string(),
+                        source: Box::new(SshError::Unreachable {
+                            address: format!("{}:{}", endpoint.address, endpoint.port),
+                            reason: e.to_string(),
+                        }),
+                    })?;
+                let handle = client::connect_stream(config, channel.into_stream(), handler)
+                    .await
+                    .map_err(|e| {
+                        refusal
+                            .take()
+                            .unwrap_or_else(|| handshake_error(endpoint, e))
+                    })?;
+                (handle, Some(Box::new(bastion)))
+            }
+        };
+        let mut handle = handle;
+        credentials
+            .authenticate(
+                &mut handle,
+                &endpoint.user,
+                &endpoint.address,
+                target.key_file.as_deref(),
+            )
+            .await?;
+        Ok(Session {
+            handle,
+            target: target.clone(),
+            channels: Semaphore::new(CHANNELS_PER_CONNECTION),
+            _jump: jump,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Runs a POSIX sh script as the login user.
+    pub async fn run(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        self.run_with(script, stdin, &Become::No).await
+    }
+
+    /// Runs a POSIX sh script as root through the target's become method. A refusal by sudo is an
+    /// error of its own, distinct from the script failing.
+    pub async fn run_privileged(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        let escalation = self.target.escalation.clone();
+        self.run_with(script, stdin, &escalation).await
+    }
+
+    async fn run_with(
+        &self,
+        script: &str,
+        stdin: &[u8],
+        escalation: &Become,
+    ) -> Result<ExecOutput, SshError> {
+        let invocation = escalation::wrap(script, escalation);
+        let mut input = Vec::new();
+        if let Some(prefix) = &invocation.stdin_prefix {
+            input.extend_from_slice(prefix.expose().as_bytes());
+        }
+        input.extend_from_slice(stdin);
+        let output = self.exec(&invocation.command, &input).await?;
+        if output.exit_status != 0
+            && let Some(refusal) = escalation::sudo_refusal(
+                escalation,
+                output.exit_status,
+                &output.stderr_text(),
+                &self.target.endpoint.user,
+            )
+        {
+            return Err(refusal);
+        }
+        Ok(output)
+    }
+
+    /// Runs one command line on a new channel, feeding `stdin`, within the command timeout. A command
+    /// that overruns is killed, not left running on the host.
+    pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        let _permit = self
+            .channels
+            .acquire()
+            .await
+            .map_err(|e| SshError::Protocol(e.to_string()))?;
+        let mut channel = self.handle.channel_open_session().await?;
+        channel.exec(true, command).await?;
+        if !stdin.is_empty() {
+            channel.data_bytes(stdin.to_vec()).await?;
+        }
+        channel.eof().await?;
+
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut exit_status = None;
+        // Drain until the channel ends: the exit status may arrive before the last output.
+        let drained = tokio::time::timeout(self.target.command_timeout, async {
+            while let Some(message) = channel.wait().await {
+                match message {
+                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                    ChannelMsg::ExitStatus {
+                        exit_status: status,
+                    } => exit_status = Some(status),
+                    ChannelMsg::ExitSignal { signal_name, .. } => {
+                        stderr.extend_from_slice(
+                            format!("killed by signal {signal_name:?}\n").as_bytes(),
+                        );
+                        exit_status = Some(128 + 9);
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            // Closing alone leaves the remote command running: kill it first.
+            let _ = channel.signal(Sig::KILL).await;
+            let _ = channel.close().await;
+            return Err(SshError::CommandTimeout {
+                timeout: self.target.command_timeout,
+            });
+        }
+        let exit_status = exit_status.ok_or(SshError::NoExitStatus)?;
+        Ok(ExecOutput {
+            exit_status,
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(self) {
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+}
+
+fn client_config() -> client::Config {
+    client::Config {
+        keepalive_interval: Some(KEEPALIVE_INTERVAL),
+        keepalive_max: 3,
+        nodelay: true,
+        // Keep the default algorithm preferences: overriding kex disables the strict-KEX mitigation.
+        ..Default::default()
+    }
+}
+
+fn handshake_error(endpoint: &Endpoint, e: russh::Error) -> SshError {
+    match e {
+        russh::Error::IO(io) => SshError::Unreachable {
+            address: format!("{}:{}", endpoint.address, endpoint.port),
+            reason: io.to_string(),
+        },
+        other => SshError::Protocol(other.to_string()),
+    }
+}
+
+/// The russh handler: verifies the server key against known_hosts and keeps the reason of a refusal so
+/// that the connect error says why (a bare "unknown key" would not tell a changed key from a new one).
+pub(super) struct HostKeyCheck {
+    host: String,
+    port: u16,
+    known_hosts: PathBuf,
+    policy: HostKeyPolicy,
+    refusal: RefusalSlot,
+}
+
+/// Where the handler leaves the reason it refused a host key.
+#[derive(Clone, Default)]
+struct RefusalSlot(Arc<Mutex<Option<SshError>>>);
+
+impl RefusalSlot {
+    fn put(&self, e: SshError) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+    }
+
+    fn take(&self) -> Option<SshError> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl HostKeyCheck {
+    fn new(endpoint: &Endpoint, known_hosts: &Path, policy: HostKeyPolicy) -> (Self, RefusalSlot) {
+        let refusal = RefusalSlot::default();
+        let handler = HostKeyCheck {
+            host: endpoint.address.clone(),
+            port: endpoint.port,
+            known_hosts: known_hosts.to_path_buf(),
+            policy,
+            refusal: refusal.clone(),
+        };
+        (handler, refusal)
+    }
+}
+
+impl client::Handler for HostKeyCheck {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = offered else {
+            self.refusal.put(SshError::Protocol(
+                "host certificates are not supported".into(),
+            ));
+            return Ok(false);
+        };
+        match host_keys::verify(&self.host, self.port, key, &self.known_hosts, self.policy) {
+            Verdict::Known | Verdict::Learned => Ok(true),
+            Verdict::Refused(e) => {
+                self.refusal.put(e);
+                Ok(false)
+            }
+        }
+    }
+}
