@@ -1,0 +1,254 @@
+//! Facts: what a host is, gathered in one round trip by one POSIX sh probe (no Python on the host).
+//!
+//! The probe prints `key=value` lines; [`Facts::parse`] turns them into typed facts, and a missing or
+//! malformed key is an error that names it, so a host that answers oddly is reported, not guessed at.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+/// The probe. Runs under `sh -c` (as root when the run escalates); `$1` is the login's SSH_CONNECTION.
+/// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call.
+pub const PROBE_SCRIPT: &str = r#"
+emit() { printf '%s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\t' '  ')"; }
+if [ -r /etc/os-release ]; then . /etc/os-release; fi
+emit os_id "${ID:-}"
+emit os_version_id "${VERSION_ID:-}"
+emit os_pretty_name "${PRETTY_NAME:-}"
+emit debian_version "$(cat /etc/debian_version 2>/dev/null)"
+emit arch "$(uname -m)"
+emit kernel "$(uname -r)"
+emit vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
+emit mem_total_kib "$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)"
+df -P -B1 --output=source,fstype,size,target / /var 2>/dev/null | sed -n '2s/^/mount_root=/p;3s/^/mount_var=/p'
+emit hostname "$(hostname 2>/dev/null || uname -n)"
+fqdn=$(hostname -f 2>/dev/null) || fqdn=
+emit fqdn "$fqdn"
+if [ -n "$fqdn" ] && getent hosts "$fqdn" >/dev/null 2>&1; then emit fqdn_resolves yes; else emit fqdn_resolves no; fi
+if [ -d /run/systemd/system ]; then emit systemd_running yes; else emit systemd_running no; fi
+emit systemd_version "$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
+emit nft_version "$(command -v nft >/dev/null 2>&1 && nft --version 2>/dev/null | sed -n '1s/^nftables v\([^ ]*\).*/\1/p')"
+emit uid_215_owner "$(getent passwd 215 | cut -d: -f1)"
+emit user "$(id -un)"
+if [ "$(id -u)" = 0 ]; then emit sudo root
+elif sudo -n true >/dev/null 2>&1; then emit sudo passwordless
+elif command -v sudo >/dev/null 2>&1; then emit sudo needs_password
+else emit sudo absent; fi
+emit ssh_connection "$1"
+"#;
+
+/// A mounted filesystem as `df` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Filesystem {
+    pub source: String,
+    pub fstype: String,
+    pub size_bytes: u64,
+    /// The mount point of the filesystem holding the path: `/` for a /var that is not separate.
+    pub mount_point: String,
+}
+
+/// What sudo does for the login user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SudoAccess {
+    /// The probe already ran as root (escalated, or logged in as root).
+    Root,
+    Passwordless,
+    NeedsPassword,
+    Absent,
+}
+
+/// The typed facts of one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Facts {
+    pub os_id: String,
+    pub os_version_id: String,
+    pub os_pretty_name: String,
+    /// `/etc/debian_version`, e.g. `12.12`: the point release, which os-release does not give.
+    pub debian_version: Option<String>,
+    pub arch: String,
+    pub kernel: String,
+    pub vcpus: u32,
+    pub memory_bytes: u64,
+    pub root: Filesystem,
+    pub var: Filesystem,
+    /// /var lives on the root filesystem (not a separate mount).
+    pub var_on_root: bool,
+    pub hostname: String,
+    pub fqdn: Option<String>,
+    pub fqdn_resolves: bool,
+    pub systemd_running: bool,
+    pub systemd_version: Option<u32>,
+    pub nft_version: Option<String>,
+    /// The user owning uid 215, which the Medulla packages reserve for `drivers`.
+    pub uid_215_owner: Option<String>,
+    /// The user the probe ran as.
+    pub user: String,
+    pub sudo: SudoAccess,
+    /// The controller's address as the host sees it (first field of SSH_CONNECTION).
+    pub controller_address: Option<String>,
+}
+
+/// The probe's output could not be understood.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("facts probe: {0}")]
+pub struct FactsError(pub String);
+
+impl Facts {
+    /// Parses the probe's `key=value` lines.
+    pub fn parse(output: &str) -> Result<Facts, FactsError> {
+        let values: HashMap<&str, &str> = output
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k, v.trim()))
+            .collect();
+        let get = |key: &str| -> Result<&str, FactsError> {
+            values
+                .get(key)
+                .copied()
+                .ok_or_else(|| FactsError(format!("missing `{key}` in the output")))
+        };
+        let optional = |key: &str| -> Result<Option<String>, FactsError> {
+            Ok(Some(get(key)?)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string))
+        };
+        let number = |key: &str| -> Result<u64, FactsError> {
+            let raw = get(key)?;
+            raw.parse()
+                .map_err(|_| FactsError(format!("`{key}` is not a number: {raw:?}")))
+        };
+        let yes = |key: &str| -> Result<bool, FactsError> {
+            match get(key)? {
+                "yes" => Ok(true),
+                "no" => Ok(false),
+                other => Err(FactsError(format!(
+                    "`{key}` is neither yes nor no: {other:?}"
+                ))),
+            }
+        };
+        let root = parse_filesystem(get("mount_root")?, "mount_root")?;
+        let var = parse_filesystem(get("mount_var")?, "mount_var")?;
+        let vcpus = number("vcpus")?;
+        Ok(Facts {
+            os_id: get("os_id")?.to_string(),
+            os_version_id: get("os_version_id")?.to_string(),
+            os_pretty_name: get("os_pretty_name")?.to_string(),
+            debian_version: optional("debian_version")?,
+            arch: get("arch")?.to_string(),
+            kernel: get("kernel")?.to_string(),
+            vcpus: u32::try_from(vcpus)
+                .map_err(|_| FactsError(format!("`vcpus` out of range: {vcpus}")))?,
+            memory_bytes: number("mem_total_kib")?.saturating_mul(1024),
+            var_on_root: var.mount_point == root.mount_point,
+            root,
+            var,
+            hostname: get("hostname")?.to_string(),
+            fqdn: optional("fqdn")?,
+            fqdn_resolves: yes("fqdn_resolves")?,
+            systemd_running: yes("systemd_running")?,
+            systemd_version: optional("systemd_version")?.and_then(|v| v.parse().ok()),
+            nft_version: optional("nft_version")?,
+            uid_215_owner: optional("uid_215_owner")?,
+            user: get("user")?.to_string(),
+            sudo: match get("sudo")? {
+                "root" => SudoAccess::Root,
+                "passwordless" => SudoAccess::Passwordless,
+                "needs_password" => SudoAccess::NeedsPassword,
+                "absent" => SudoAccess::Absent,
+                other => return Err(FactsError(format!("`sudo` has an unknown value {other:?}"))),
+            },
+            controller_address: optional("ssh_connection")?
+                .and_then(|c| c.split_whitespace().next().map(str::to_string)),
+        })
+    }
+
+    /// The short hostname (`pulse` for `pulse.example.com`).
+    pub fn short_hostname(&self) -> &str {
+        self.hostname.split('.').next().unwrap_or(&self.hostname)
+    }
+
+    /// "Debian GNU/Linux 12 (bookworm), 12.12" style: the release and the point release.
+    pub fn os_summary(&self) -> String {
+        match &self.debian_version {
+            Some(point) if self.os_id == "debian" => format!("{} [{point}]", self.os_pretty_name),
+            _ => self.os_pretty_name.clone(),
+        }
+    }
+}
+
+/// `df --output=source,fstype,size,target` line: `/dev/vda1 ext4 21003583488 /`.
+fn parse_filesystem(line: &str, key: &str) -> Result<Filesystem, FactsError> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let [source, fstype, size, mount_point] = fields.as_slice() else {
+        return Err(FactsError(format!(
+            "`{key}` is not `source fstype size target`: {line:?}"
+        )));
+    };
+    Ok(Filesystem {
+        source: source.to_string(),
+        fstype: fstype.to_string(),
+        size_bytes: size
+            .parse()
+            .map_err(|_| FactsError(format!("`{key}` has a bad size: {line:?}")))?,
+        mount_point: mount_point.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+os_id=debian
+os_version_id=12
+os_pretty_name=Debian GNU/Linux 12 (bookworm)
+debian_version=12.12
+arch=x86_64
+kernel=6.1.0-37-amd64
+vcpus=4
+mem_total_kib=8038492
+mount_root=/dev/vda1 ext4 21003583488 /
+mount_var=/dev/vdb1 xfs 429496729600 /var
+hostname=relay-lyon
+fqdn=relay-lyon.example.com
+fqdn_resolves=yes
+systemd_running=yes
+systemd_version=252
+nft_version=1.0.6
+uid_215_owner=
+user=root
+sudo=root
+ssh_connection=10.1.2.3 50022 10.1.2.50 22
+";
+
+    #[test]
+    fn a_probe_output_parses_into_typed_facts() {
+        let facts = Facts::parse(SAMPLE).expect("sample parses");
+        assert_eq!(facts.vcpus, 4);
+        assert_eq!(facts.memory_bytes, 8_038_492 * 1024);
+        assert_eq!(facts.var.fstype, "xfs");
+        assert!(!facts.var_on_root);
+        assert_eq!(facts.uid_215_owner, None);
+        assert_eq!(facts.controller_address.as_deref(), Some("10.1.2.3"));
+        assert_eq!(facts.os_summary(), "Debian GNU/Linux 12 (bookworm) [12.12]");
+    }
+
+    #[test]
+    fn var_on_the_root_filesystem_is_detected() {
+        let output = SAMPLE.replace(
+            "mount_var=/dev/vdb1 xfs 429496729600 /var",
+            "mount_var=/dev/vda1 ext4 21003583488 /",
+        );
+        assert!(Facts::parse(&output).expect("parses").var_on_root);
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let output = SAMPLE.replace("vcpus=4\n", "");
+        assert_eq!(
+            Facts::parse(&output),
+            Err(FactsError("missing `vcpus` in the output".into()))
+        );
+    }
+}

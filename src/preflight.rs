@@ -1,0 +1,125 @@
+//! Pre-flight findings: things on a host that would break the Medulla installation later. They are
+//! warnings, not sizing failures: the operator decides (shared/MEDULLA_FACTS.md, "Access").
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+
+/// The main server's XMPP domain is `pulse`: a relay with that short hostname collides with it.
+/// Source: MEDULLA_FACTS.md "Access" (SIVEO's public code, medulla-tech/integration).
+pub const RESERVED_SHORT_HOSTNAME: &str = "pulse";
+/// The Medulla packages create `drivers` with uid 215. Source: MEDULLA_FACTS.md "Access".
+pub const DRIVERS_UID: u32 = 215;
+pub const DRIVERS_USER: &str = "drivers";
+
+/// One pre-flight finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The pre-flight findings for a host; `expected_fqdn` is the inventory's `relay_fqdn`, if any.
+pub fn warnings(facts: &Facts, expected_fqdn: Option<&str>) -> Vec<Warning> {
+    let mut found = Vec::new();
+    let mut warn = |code, message: String| found.push(Warning { code, message });
+    if facts.short_hostname() == RESERVED_SHORT_HOSTNAME {
+        warn(
+            "hostname_pulse",
+            format!(
+                "short hostname is `{RESERVED_SHORT_HOSTNAME}`, the Medulla server's XMPP domain: rename the relay"
+            ),
+        );
+    }
+    if let Some(owner) = facts
+        .uid_215_owner
+        .as_deref()
+        .filter(|owner| *owner != DRIVERS_USER)
+    {
+        warn(
+            "uid_215_taken",
+            format!(
+                "uid {DRIVERS_UID} belongs to `{owner}`; the Medulla packages need it for `{DRIVERS_USER}`"
+            ),
+        );
+    }
+    match (&facts.fqdn, facts.fqdn_resolves) {
+        (None, _) => warn("fqdn_missing", "`hostname -f` gives no FQDN".to_string()),
+        (Some(fqdn), false) => warn(
+            "fqdn_unresolvable",
+            format!("FQDN {fqdn} does not resolve on the host"),
+        ),
+        _ => {}
+    }
+    if let (Some(expected), Some(fqdn)) = (expected_fqdn, &facts.fqdn)
+        && !expected.eq_ignore_ascii_case(fqdn)
+    {
+        warn(
+            "fqdn_mismatch",
+            format!("inventory says relay_fqdn {expected}, the host says {fqdn}"),
+        );
+    }
+    if facts.nft_version.is_none() {
+        warn(
+            "nft_missing",
+            "nft is not installed (the firewall role installs nftables)".to_string(),
+        );
+    }
+    if !facts.systemd_running {
+        warn(
+            "systemd_not_running",
+            "systemd is not PID 1: services cannot be managed".to_string(),
+        );
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts::parse(
+            "os_id=debian\nos_version_id=12\nos_pretty_name=Debian\ndebian_version=12.12\narch=x86_64\nkernel=6\n\
+             vcpus=4\nmem_total_kib=8000000\nmount_root=/dev/vda1 ext4 21000000000 /\n\
+             mount_var=/dev/vdb xfs 429000000000 /var\nhostname=relay1\nfqdn=relay1.example.com\n\
+             fqdn_resolves=yes\nsystemd_running=yes\nsystemd_version=252\nnft_version=1.0.6\n\
+             uid_215_owner=\nuser=root\nsudo=root\nssh_connection=\n",
+        )
+        .expect("fixture parses")
+    }
+
+    fn codes(found: &[Warning]) -> Vec<&str> {
+        found.iter().map(|w| w.code).collect()
+    }
+
+    #[test]
+    fn a_clean_host_has_no_warnings() {
+        assert_eq!(warnings(&facts(), Some("RELAY1.example.com")), []);
+    }
+
+    #[test]
+    fn the_documented_pitfalls_are_reported() {
+        let mut f = facts();
+        f.hostname = "pulse".into();
+        f.uid_215_owner = Some("backup2".into());
+        f.fqdn_resolves = false;
+        let found = warnings(&f, Some("relay9.example.com"));
+        assert_eq!(
+            codes(&found),
+            [
+                "hostname_pulse",
+                "uid_215_taken",
+                "fqdn_unresolvable",
+                "fqdn_mismatch"
+            ]
+        );
+    }
+
+    #[test]
+    fn uid_215_owned_by_drivers_is_fine() {
+        let mut f = facts();
+        f.uid_215_owner = Some("drivers".into());
+        assert_eq!(warnings(&f, None), []);
+    }
+}
