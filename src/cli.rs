@@ -1,0 +1,123 @@
+//! The command line (clap derive definitions only). `main.rs` turns these into a run.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Prepare Debian 12 machines as Medulla relay servers over SSH, and prove they are ready.
+///
+/// relayctl reads an Ansible YAML inventory of relay hosts, connects to each over SSH (one connection
+/// per host, nothing installed on the hosts), gathers facts and checks the relay sizing that the
+/// Medulla documentation requires.
+#[derive(Debug, Parser)]
+#[command(
+    name = "relayctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(after_help = "\
+Exit codes (as ansible-playbook's, so pipelines can gate on them):
+  0  every host succeeded
+  1  an error outside any host (e.g. a report could not be written)
+  2  one or more hosts failed (a failed check or task)
+  3  one or more hosts were unreachable (connection, host key, authentication, become)
+  4  the inventory or another input is invalid; no host was contacted
+  5  bad command-line options
+ 99  interrupted (Ctrl-C)")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Converge relays: gather facts and check sizing (with --check: a dry run that changes nothing).
+    ///
+    /// Every host of the inventory that is not in the `medulla_servers` or `workstations` group is a
+    /// relay and must define `relay_type` and `medulla_server_addresses`. Commands that need root run
+    /// through sudo unless ansible_user is root.
+    Apply(ApplyArgs),
+    /// Gather and show the facts of every host (works on any Ansible inventory).
+    Facts(FactsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Dry run: report what would change and change nothing on any host.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options shared by every command that connects to hosts.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The inventory: an Ansible YAML inventory file (group_vars/ and host_vars/ beside it are read).
+    #[arg(value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+
+    /// Only these hosts: an Ansible host pattern (`relay01`, `dmz_relays`, `relays:!relay02`,
+    /// `relay0*`, `relays:&site_lyon`).
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+
+    /// How many hosts to work on at once. Default: all of them, up to 256.
+    #[arg(short = 'f', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub forks: Option<u32>,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+
+    /// More detail: -v shows each host's facts summary and timings, -vv also the SSH steps.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do with a host whose key is not in known_hosts; a changed key is always refused.
+    /// Default: the inventory's `-o StrictHostKeyChecking=` in ansible_ssh_common_args, else strict.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub host_key_policy: Option<HostKeyPolicyArg>,
+
+    /// known_hosts file to verify host keys against (default: the inventory's
+    /// `-o UserKnownHostsFile=` in ansible_ssh_common_args, else ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+
+    /// Seconds to wait for a host to answer SSH (connect, key exchange, authentication).
+    /// Default: the inventory's ConnectTimeout / ansible_ssh_timeout, else 10.
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<u64>,
+
+    /// Seconds a single remote command may run before it is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub command_timeout: u64,
+
+    /// Ask for the sudo password once (it is sent over stdin, never in argv or logs). Without it,
+    /// RELAYCTL_BECOME_PASSWORD is used if set, else sudo must not ask for a password.
+    #[arg(short = 'K', long)]
+    pub ask_become_pass: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable lines for an operator.
+    Human,
+    /// One JSON document (schema in the README).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HostKeyPolicyArg {
+    /// Refuse hosts that are not in known_hosts.
+    Strict,
+    /// Record the key of hosts that are not in known_hosts yet.
+    AcceptNew,
+}

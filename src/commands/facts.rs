@@ -1,0 +1,59 @@
+//! `relayctl facts`: gather and show the facts of every host of any Ansible inventory.
+
+use crate::cli::{FactsArgs, OutputFormat};
+use crate::error::Error;
+use crate::facts::Facts;
+use crate::fleet::HostFailure;
+use crate::report::{self, HostFindings, RunReport};
+use crate::settings::{Privilege, RunSettings};
+
+pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
+    let inventory = super::load_inventory(&args.run)?;
+    let hosts = inventory.select(args.run.limit.as_deref())?;
+    let settings = RunSettings::resolve(&args.run)?;
+    let (results, started) = super::run_on_hosts(
+        &hosts,
+        &settings,
+        Privilege::AsInventorySays,
+        args.run.format == OutputFormat::Human,
+        |_job, session| async move {
+            let outcome = gather(&session).await;
+            (session, outcome)
+        },
+    )
+    .await?;
+    let hosts = results
+        .into_iter()
+        .map(|result| report::host_report(result, None))
+        .collect();
+    Ok(RunReport::new(
+        "facts",
+        false,
+        inventory.path.clone(),
+        hosts,
+        started.elapsed().as_millis() as u64,
+    ))
+}
+
+/// Gathers facts in one round trip, escalated as the session's target says.
+pub async fn gather_facts(session: &crate::ssh::Session) -> Result<Facts, HostFailure> {
+    let output = session
+        .run_privileged(crate::facts::PROBE_SCRIPT, b"")
+        .await?;
+    if output.exit_status != 0 {
+        return Err(HostFailure::Failed(format!(
+            "facts probe exited with {}: {}",
+            output.exit_status,
+            output.stderr_text().trim()
+        )));
+    }
+    Facts::parse(&output.stdout_text()).map_err(|e| HostFailure::Failed(e.to_string()))
+}
+
+async fn gather(session: &crate::ssh::Session) -> Result<HostFindings, HostFailure> {
+    let facts = gather_facts(session).await?;
+    Ok(HostFindings {
+        facts: Some(facts),
+        ..Default::default()
+    })
+}

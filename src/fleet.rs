@@ -1,0 +1,98 @@
+//! Running work on many hosts at once: one SSH session per host for the whole run, at most `forks`
+//! hosts in flight, results in inventory order. A host that fails never stops the others.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+
+use crate::report::progress::Progress;
+use crate::ssh::{Credentials, Session, SshError, Target};
+
+/// A host to work on.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub name: String,
+    pub target: Target,
+}
+
+/// Why a host did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum HostFailure {
+    /// Could not connect, verify, authenticate or become root: nothing was done on the host.
+    #[error("{0}")]
+    Unreachable(SshError),
+    /// Connected, but the work failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl HostFailure {
+    /// A stable machine-readable kind for JSON consumers.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HostFailure::Unreachable(e) => e.kind(),
+            HostFailure::Failed(_) => "failed",
+        }
+    }
+}
+
+impl From<SshError> for HostFailure {
+    /// Connection-level and become errors mean the host could not be worked on at all.
+    fn from(e: SshError) -> Self {
+        match e {
+            SshError::CommandTimeout { .. } | SshError::NoExitStatus => {
+                HostFailure::Failed(e.to_string())
+            }
+            other => HostFailure::Unreachable(other),
+        }
+    }
+}
+
+/// The result of one host.
+pub struct HostResult<T> {
+    pub job: Job,
+    pub outcome: Result<T, HostFailure>,
+    pub elapsed: Duration,
+}
+
+/// Connects to every host (bounded by `forks`) and runs `work` on its session.
+pub async fn run<T, F, Fut>(
+    jobs: Vec<Job>,
+    forks: usize,
+    credentials: &Credentials,
+    progress: &Progress,
+    work: F,
+) -> Vec<HostResult<T>>
+where
+    F: Fn(Job, Session) -> Fut,
+    Fut: Future<Output = (Session, Result<T, HostFailure>)>,
+{
+    stream::iter(jobs)
+        .map(|job| {
+            let work = &work;
+            async move {
+                let started = Instant::now();
+                let bar = progress.host(&job.name);
+                bar.step("connecting");
+                let outcome = match Session::connect(&job.target, credentials).await {
+                    Err(e) => Err(HostFailure::Unreachable(e)),
+                    Ok(session) => {
+                        bar.step("working");
+                        let (session, outcome) = work(job.clone(), session).await;
+                        session.close().await;
+                        outcome
+                    }
+                };
+                bar.finish();
+                HostResult {
+                    job,
+                    outcome,
+                    elapsed: started.elapsed(),
+                }
+            }
+        })
+        .buffered(forks)
+        .collect()
+        .await
+}

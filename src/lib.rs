@@ -1,0 +1,16 @@
+//! relayctl: prepares Debian 12 machines as Medulla relay servers over SSH, and proves they are ready.
+//!
+//! Data flows one way: [`cli`] -> [`inventory`] -> [`settings`] -> [`ssh`] sessions ([`fleet`]) ->
+//! [`facts`] -> [`sizing`] / [`preflight`] -> [`report`]. [`commands`] holds one module per subcommand.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod facts;
+pub mod fleet;
+pub mod inventory;
+pub mod preflight;
+pub mod report;
+pub mod settings;
+pub mod sizing;
+pub mod ssh;

@@ -1,0 +1,196 @@
+//! The operator's view: per host, what was found and what was expected, then a recap.
+
+use std::fmt::Write as _;
+
+use super::{HostReport, HostStatus, RunReport};
+use crate::facts::{Facts, SudoAccess};
+use crate::sizing::CheckStatus;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+const GB: f64 = 1_000_000_000.0;
+
+/// Renders a whole run.
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    if report.check_mode {
+        out.push_str("DRY RUN (--check): nothing is changed on any host.\n\n");
+    }
+    for host in &report.hosts {
+        render_host(&mut out, host, report.command == "facts");
+        out.push('\n');
+    }
+    render_recap(&mut out, report);
+    out
+}
+
+fn render_host(out: &mut String, host: &HostReport, show_all_facts: bool) {
+    let status = match host.status {
+        HostStatus::Ok => "ok",
+        HostStatus::Failed => "FAILED",
+        HostStatus::Unreachable => "UNREACHABLE",
+    };
+    let relay = host
+        .relay_type
+        .map(|t| format!("  {t} relay"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{}{relay}  {}  {status}  ({:.2} s)",
+        host.name,
+        host.connection,
+        host.elapsed_ms as f64 / 1000.0
+    );
+    if let Some(error) = &host.error {
+        let _ = writeln!(out, "  error [{}]: {}", error.kind, error.message);
+    }
+    if let Some(facts) = &host.facts {
+        if show_all_facts {
+            render_facts(out, facts);
+        } else {
+            let _ = writeln!(out, "  {}", facts_summary(facts));
+        }
+    }
+    if let Some(sizing) = &host.sizing {
+        let verdict = if sizing.passed() { "passed" } else { "FAILED" };
+        let _ = writeln!(out, "  sizing for a {} relay: {verdict}", sizing.relay_type);
+        if let Some(note) = sizing.profile_note {
+            let _ = writeln!(out, "    note: {note}");
+        }
+        let width = sizing
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0);
+        for check in &sizing.checks {
+            let mark = match check.status {
+                CheckStatus::Pass => "ok  ",
+                CheckStatus::Fail => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "    {mark}  {:<width$}  expected {}; found {}",
+                check.name, check.expected, check.found
+            );
+        }
+    }
+    for warning in &host.warnings {
+        let _ = writeln!(out, "  warning: {}", warning.message);
+    }
+}
+
+/// One line: OS, CPU, memory, /var.
+fn facts_summary(facts: &Facts) -> String {
+    format!(
+        "{}, {}, {} vCPU, {:.1} GiB RAM, /var: {}",
+        facts.os_summary(),
+        facts.arch,
+        facts.vcpus,
+        facts.memory_bytes as f64 / GIB,
+        var_summary(facts)
+    )
+}
+
+fn var_summary(facts: &Facts) -> String {
+    let fs = &facts.var;
+    let size = format!("{} {:.0} GB", fs.fstype, fs.size_bytes as f64 / GB);
+    if facts.var_on_root {
+        format!("on / ({size})")
+    } else {
+        format!("{size} on {}", fs.mount_point)
+    }
+}
+
+fn render_facts(out: &mut String, facts: &Facts) {
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let rows = [
+        ("os", facts.os_summary()),
+        (
+            "architecture",
+            format!("{} (kernel {})", facts.arch, facts.kernel),
+        ),
+        ("vcpus", facts.vcpus.to_string()),
+        (
+            "memory",
+            format!("{:.1} GiB", facts.memory_bytes as f64 / GIB),
+        ),
+        (
+            "/",
+            format!(
+                "{} {:.0} GB ({})",
+                facts.root.fstype,
+                facts.root.size_bytes as f64 / GB,
+                facts.root.source
+            ),
+        ),
+        ("/var", var_summary(facts)),
+        ("hostname", facts.hostname.clone()),
+        (
+            "fqdn",
+            match &facts.fqdn {
+                Some(fqdn) => format!("{fqdn} (resolves: {})", yes_no(facts.fqdn_resolves)),
+                None => "none".to_string(),
+            },
+        ),
+        (
+            "systemd",
+            match facts.systemd_version {
+                Some(v) => format!("{v} (running as init: {})", yes_no(facts.systemd_running)),
+                None => format!(
+                    "absent (running as init: {})",
+                    yes_no(facts.systemd_running)
+                ),
+            },
+        ),
+        (
+            "nft",
+            facts.nft_version.clone().unwrap_or_else(|| "absent".into()),
+        ),
+        (
+            "uid 215",
+            facts.uid_215_owner.clone().unwrap_or_else(|| "free".into()),
+        ),
+        ("user", facts.user.clone()),
+        (
+            "sudo",
+            match facts.sudo {
+                SudoAccess::Root => "running as root",
+                SudoAccess::Passwordless => "passwordless",
+                SudoAccess::NeedsPassword => "asks for a password",
+                SudoAccess::Absent => "not installed",
+            }
+            .to_string(),
+        ),
+        (
+            "controller",
+            facts
+                .controller_address
+                .clone()
+                .unwrap_or_else(|| "unknown".into()),
+        ),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(out, "  {name:<13} {value}");
+    }
+}
+
+fn render_recap(out: &mut String, report: &RunReport) {
+    let _ = writeln!(out, "RECAP  ({:.2} s)", report.elapsed_ms as f64 / 1000.0);
+    let width = report.hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
+    for host in &report.hosts {
+        let (status, reason) = match (&host.status, &host.error) {
+            (HostStatus::Ok, _) => ("ok", String::new()),
+            (HostStatus::Failed, Some(e)) => ("failed", e.message.clone()),
+            (HostStatus::Unreachable, Some(e)) => ("unreachable", e.message.clone()),
+            (HostStatus::Failed, None) => ("failed", String::new()),
+            (HostStatus::Unreachable, None) => ("unreachable", String::new()),
+        };
+        let _ = writeln!(out, "  {:<width$}  {status:<11}  {reason}", host.name);
+    }
+    let recap = report.recap;
+    let _ = writeln!(
+        out,
+        "  {} ok, {} failed, {} unreachable",
+        recap.ok, recap.failed, recap.unreachable
+    );
+}

@@ -1,0 +1,152 @@
+//! What a run found, host by host, and how it is shown: readable text for an operator, JSON for
+//! pipelines. The same [`RunReport`] feeds every format, so they cannot disagree.
+
+pub mod human;
+pub mod json;
+pub mod progress;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+use crate::fleet::{HostFailure, HostResult};
+use crate::inventory::RelayType;
+use crate::preflight::Warning;
+use crate::sizing::SizingReport;
+
+/// How one host ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostStatus {
+    Ok,
+    Failed,
+    Unreachable,
+}
+
+/// Why a host did not end `ok`.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// Everything known about one host after the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostReport {
+    pub name: String,
+    /// `user@address[:port]`, and the jump host if any.
+    pub connection: String,
+    pub status: HostStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<HostError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_type: Option<RelayType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sizing: Option<SizingReport>,
+    pub warnings: Vec<Warning>,
+    pub elapsed_ms: u64,
+}
+
+/// What a host's work produced when it connected.
+#[derive(Clone, Debug, Default)]
+pub struct HostFindings {
+    pub facts: Option<Facts>,
+    pub sizing: Option<SizingReport>,
+    pub warnings: Vec<Warning>,
+    /// A check that failed after the host answered (e.g. sizing): the host is `failed`.
+    pub failure: Option<String>,
+}
+
+/// Tallies for the recap.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Recap {
+    pub ok: usize,
+    pub failed: usize,
+    pub unreachable: usize,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub relayctl_version: &'static str,
+    pub command: &'static str,
+    pub check_mode: bool,
+    pub inventory: PathBuf,
+    pub hosts: Vec<HostReport>,
+    pub recap: Recap,
+    pub elapsed_ms: u64,
+}
+
+impl RunReport {
+    pub fn new(
+        command: &'static str,
+        check_mode: bool,
+        inventory: PathBuf,
+        hosts: Vec<HostReport>,
+        elapsed_ms: u64,
+    ) -> Self {
+        let mut recap = Recap::default();
+        for host in &hosts {
+            match host.status {
+                HostStatus::Ok => recap.ok += 1,
+                HostStatus::Failed => recap.failed += 1,
+                HostStatus::Unreachable => recap.unreachable += 1,
+            }
+        }
+        RunReport {
+            relayctl_version: env!("CARGO_PKG_VERSION"),
+            command,
+            check_mode,
+            inventory,
+            hosts,
+            recap,
+            elapsed_ms,
+        }
+    }
+}
+
+/// Builds a host's report from its fleet result.
+pub fn host_report(result: HostResult<HostFindings>, relay_type: Option<RelayType>) -> HostReport {
+    let target = &result.job.target;
+    let connection = match &target.jump {
+        Some(jump) => format!("{} via {}", target.endpoint, jump),
+        None => target.endpoint.to_string(),
+    };
+    let (status, error, findings) = match result.outcome {
+        Ok(findings) => match &findings.failure {
+            None => (HostStatus::Ok, None, findings),
+            Some(reason) => {
+                let error = HostError {
+                    kind: "failed",
+                    message: reason.clone(),
+                };
+                (HostStatus::Failed, Some(error), findings)
+            }
+        },
+        Err(failure) => {
+            let status = match failure {
+                HostFailure::Unreachable(_) => HostStatus::Unreachable,
+                HostFailure::Failed(_) => HostStatus::Failed,
+            };
+            let error = HostError {
+                kind: failure.kind(),
+                message: failure.to_string(),
+            };
+            (status, Some(error), HostFindings::default())
+        }
+    };
+    HostReport {
+        name: result.job.name,
+        connection,
+        status,
+        error,
+        relay_type,
+        facts: findings.facts,
+        sizing: findings.sizing,
+        warnings: findings.warnings,
+        elapsed_ms: result.elapsed.as_millis() as u64,
+    }
+}

@@ -1,0 +1,122 @@
+//! Settings resolution: the command line, the environment and the inventory's connection variables
+//! become, for each host, one SSH [`Target`]. Precedence: command line > inventory > defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::cli::{HostKeyPolicyArg, RunArgs};
+use crate::inventory::{self, Host};
+use crate::ssh::{Become, Endpoint, HostKeyPolicy, Secret, Target, host_keys};
+
+/// The env var that carries the sudo password when `--ask-become-pass` is not given.
+pub const BECOME_PASSWORD_ENV: &str = "RELAYCTL_BECOME_PASSWORD";
+/// Without `--forks`, every host at once, up to this many.
+pub const DEFAULT_MAX_FORKS: usize = 256;
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a command needs root on the hosts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Privilege {
+    /// Everything runs as root: through sudo unless the login user is root (`apply`).
+    Root,
+    /// As the inventory says (`ansible_become`) (`facts`).
+    AsInventorySays,
+}
+
+/// Run-wide settings, resolved once.
+#[derive(Debug)]
+pub struct RunSettings {
+    pub forks: Option<usize>,
+    pub host_key_policy: Option<HostKeyPolicy>,
+    pub known_hosts: Option<PathBuf>,
+    pub connect_timeout: Option<Duration>,
+    pub command_timeout: Duration,
+    pub become_password: Option<Secret>,
+    pub verbosity: u8,
+}
+
+impl RunSettings {
+    /// Resolves the settings; asks for the become password now, once, when asked to.
+    pub fn resolve(args: &RunArgs) -> std::io::Result<Self> {
+        let become_password = if args.ask_become_pass {
+            Some(Secret::new(rpassword::prompt_password(
+                "BECOME password: ",
+            )?))
+        } else {
+            std::env::var(BECOME_PASSWORD_ENV).ok().map(Secret::new)
+        };
+        Ok(RunSettings {
+            forks: args.forks.map(|n| n as usize),
+            host_key_policy: args.host_key_policy.map(|p| match p {
+                HostKeyPolicyArg::Strict => HostKeyPolicy::Strict,
+                HostKeyPolicyArg::AcceptNew => HostKeyPolicy::AcceptNew,
+            }),
+            known_hosts: args.known_hosts.clone(),
+            connect_timeout: args.connect_timeout.map(Duration::from_secs),
+            command_timeout: Duration::from_secs(args.command_timeout),
+            become_password,
+            verbosity: args.verbose,
+        })
+    }
+
+    /// How many hosts to work on at once.
+    pub fn forks_for(&self, hosts: usize) -> usize {
+        self.forks
+            .unwrap_or(DEFAULT_MAX_FORKS)
+            .clamp(1, hosts.max(1))
+    }
+
+    /// The SSH target for `host`.
+    pub fn target(&self, host: &Host, privilege: Privilege) -> Target {
+        let connection = &host.connection;
+        let user = connection.user.clone().unwrap_or_else(controller_user);
+        let escalate = match privilege {
+            Privilege::Root => user != "root",
+            Privilege::AsInventorySays => connection.r#become,
+        };
+        let escalation = match (escalate, &self.become_password) {
+            (false, _) => Become::No,
+            (true, None) => Become::Sudo,
+            (true, Some(password)) => Become::SudoWithPassword(password.clone()),
+        };
+        let inventory_policy = connection.host_key_checking.map(|checking| match checking {
+            inventory::HostKeyChecking::Strict => HostKeyPolicy::Strict,
+            inventory::HostKeyChecking::AcceptNew => HostKeyPolicy::AcceptNew,
+        });
+        Target {
+            endpoint: Endpoint {
+                address: connection.address.clone(),
+                port: connection.port,
+                user: user.clone(),
+            },
+            key_file: connection.private_key_file.clone(),
+            jump: connection.jump.as_ref().map(|jump| Endpoint {
+                address: jump.address.clone(),
+                port: jump.port,
+                user: jump.user.clone().unwrap_or_else(|| user.clone()),
+            }),
+            known_hosts: self
+                .known_hosts
+                .clone()
+                .or_else(|| connection.known_hosts_file.clone())
+                .unwrap_or_else(host_keys::default_known_hosts),
+            host_key_policy: self
+                .host_key_policy
+                .or(inventory_policy)
+                .unwrap_or_default(),
+            connect_timeout: self
+                .connect_timeout
+                .or(connection.connect_timeout)
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            command_timeout: self.command_timeout,
+            escalation,
+        }
+    }
+}
+
+/// The controller's user name, OpenSSH's default login user.
+fn controller_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "root".to_string())
+}
