@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 /// The probe. Runs under `sh -c` (as root when the run escalates); `$1` is the login's SSH_CONNECTION.
-/// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call.
+/// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call. The
+/// sbin directories are added because a login user's PATH lacks them on Debian, and nft lives there.
 pub const PROBE_SCRIPT: &str = r#"
+PATH=$PATH:/usr/sbin:/sbin
 emit() { printf '%s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\t' '  ')"; }
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 emit os_id "${ID:-}"
@@ -20,7 +22,7 @@ emit arch "$(uname -m)"
 emit kernel "$(uname -r)"
 emit vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
 emit mem_total_kib "$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)"
-df -P -B1 --output=source,fstype,size,target / /var 2>/dev/null | sed -n '2s/^/mount_root=/p;3s/^/mount_var=/p'
+df -B1 --output=source,fstype,size,target / /var 2>/dev/null | sed -n '2s/^/mount_root=/p;3s/^/mount_var=/p'
 emit hostname "$(hostname 2>/dev/null || uname -n)"
 fqdn=$(hostname -f 2>/dev/null) || fqdn=
 emit fqdn "$fqdn"

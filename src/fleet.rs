@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
-use crate::report::progress::Progress;
+use crate::report::progress::{HostProgress, Progress};
 use crate::ssh::{Credentials, Session, SshError, Target};
 
 /// A host to work on.
@@ -65,7 +65,7 @@ pub async fn run<T, F, Fut>(
     work: F,
 ) -> Vec<HostResult<T>>
 where
-    F: Fn(Job, Session) -> Fut,
+    F: Fn(Job, Session, HostProgress) -> Fut,
     Fut: Future<Output = (Session, Result<T, HostFailure>)>,
 {
     stream::iter(jobs)
@@ -73,18 +73,33 @@ where
             let work = &work;
             async move {
                 let started = Instant::now();
-                let bar = progress.host(&job.name);
-                bar.step("connecting");
+                let log = progress.host(&job.name);
+                match &job.target.jump {
+                    Some(jump) => {
+                        log.step(&format!("connecting to {} via {jump}", job.target.endpoint))
+                    }
+                    None => log.step(&format!("connecting to {}", job.target.endpoint)),
+                }
                 let outcome = match Session::connect(&job.target, credentials).await {
-                    Err(e) => Err(HostFailure::Unreachable(e)),
+                    Err(e) => {
+                        log.step(&format!(
+                            "unreachable after {} ms: {e}",
+                            started.elapsed().as_millis()
+                        ));
+                        Err(HostFailure::Unreachable(e))
+                    }
                     Ok(session) => {
-                        bar.step("working");
-                        let (session, outcome) = work(job.clone(), session).await;
+                        log.detail(&format!(
+                            "host key verified and authenticated in {} ms",
+                            started.elapsed().as_millis()
+                        ));
+                        let (session, outcome) = work(job.clone(), session, log.clone()).await;
                         session.close().await;
                         outcome
                     }
                 };
-                bar.finish();
+                log.step(&format!("done in {} ms", started.elapsed().as_millis()));
+                log.finish();
                 HostResult {
                     job,
                     outcome,

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::fleet::HostFailure;
 use crate::inventory::{HostRole, RelaySettings};
 use crate::preflight;
+use crate::report::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport};
 use crate::settings::{Privilege, RunSettings};
 use crate::sizing;
@@ -38,11 +39,11 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
         &settings,
         Privilege::Root,
         args.run.format == OutputFormat::Human,
-        |job, session| {
+        |job, session, log| {
             let relay = relay_settings.get(&job.name).cloned();
             async move {
                 let outcome = match relay {
-                    Some(relay) => converge(&session, &relay).await,
+                    Some(relay) => converge(&session, &relay, &log).await,
                     None => Err(HostFailure::Failed("not a relay".into())),
                 };
                 (session, outcome)
@@ -69,8 +70,13 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
 }
 
 /// One relay: facts in one round trip (as root, which also proves become works), then sizing.
-async fn converge(session: &Session, relay: &RelaySettings) -> Result<HostFindings, HostFailure> {
-    let facts = gather_facts(session).await?;
+async fn converge(
+    session: &Session,
+    relay: &RelaySettings,
+    log: &HostProgress,
+) -> Result<HostFindings, HostFailure> {
+    let facts = gather_facts(session, log).await?;
+    log.step("checking sizing");
     let sizing = sizing::evaluate(&facts, relay.relay_type, relay.sizing_profile);
     let warnings = preflight::warnings(&facts, relay.relay_fqdn.as_deref());
     let failure = (!sizing.passed()).then(|| {

@@ -4,8 +4,10 @@ use crate::cli::{FactsArgs, OutputFormat};
 use crate::error::Error;
 use crate::facts::Facts;
 use crate::fleet::HostFailure;
+use crate::report::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport};
 use crate::settings::{Privilege, RunSettings};
+use crate::ssh::Session;
 
 pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
     let inventory = super::load_inventory(&args.run)?;
@@ -16,8 +18,8 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
         &settings,
         Privilege::AsInventorySays,
         args.run.format == OutputFormat::Human,
-        |_job, session| async move {
-            let outcome = gather(&session).await;
+        |_job, session, log| async move {
+            let outcome = gather(&session, &log).await;
             (session, outcome)
         },
     )
@@ -36,10 +38,18 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
 }
 
 /// Gathers facts in one round trip, escalated as the session's target says.
-pub async fn gather_facts(session: &crate::ssh::Session) -> Result<Facts, HostFailure> {
+pub async fn gather_facts(session: &Session, log: &HostProgress) -> Result<Facts, HostFailure> {
+    log.step("gathering facts");
+    let started = std::time::Instant::now();
     let output = session
         .run_privileged(crate::facts::PROBE_SCRIPT, b"")
         .await?;
+    log.detail(&format!(
+        "facts probe ({}) exited {} in {} ms",
+        session.target().escalation.describe(),
+        output.exit_status,
+        started.elapsed().as_millis()
+    ));
     if output.exit_status != 0 {
         return Err(HostFailure::Failed(format!(
             "facts probe exited with {}: {}",
@@ -50,8 +60,8 @@ pub async fn gather_facts(session: &crate::ssh::Session) -> Result<Facts, HostFa
     Facts::parse(&output.stdout_text()).map_err(|e| HostFailure::Failed(e.to_string()))
 }
 
-async fn gather(session: &crate::ssh::Session) -> Result<HostFindings, HostFailure> {
-    let facts = gather_facts(session).await?;
+async fn gather(session: &Session, log: &HostProgress) -> Result<HostFindings, HostFailure> {
+    let facts = gather_facts(session, log).await?;
     Ok(HostFindings {
         facts: Some(facts),
         ..Default::default()

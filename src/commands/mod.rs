@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::fleet::{self, HostResult, Job};
 use crate::inventory::{self, Host, Inventory};
 use crate::report::HostFindings;
-use crate::report::progress::Progress;
+use crate::report::progress::{HostProgress, Progress};
 use crate::settings::{Privilege, RunSettings};
 use crate::ssh::{Credentials, PassphraseSource, Session};
 
@@ -29,7 +29,7 @@ pub async fn run_on_hosts<F, Fut>(
     work: F,
 ) -> Result<(Vec<HostResult<HostFindings>>, Instant), Error>
 where
-    F: Fn(Job, Session) -> Fut,
+    F: Fn(Job, Session, HostProgress) -> Fut,
     Fut: std::future::Future<Output = (Session, Result<HostFindings, fleet::HostFailure>)>,
 {
     let started = Instant::now();
@@ -49,7 +49,7 @@ where
     let want_defaults = jobs.iter().any(|job| job.target.key_file.is_none());
     let credentials = Credentials::load(&key_files, want_defaults, &PassphraseSource::EnvOrPrompt)
         .map_err(Error::Credentials)?;
-    let progress = Progress::new(show_progress);
+    let progress = Progress::new(show_progress, settings.verbosity);
     let results = fleet::run(
         jobs,
         settings.forks_for(hosts.len()),

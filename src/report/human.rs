@@ -185,7 +185,8 @@ fn render_recap(out: &mut String, report: &RunReport) {
             (HostStatus::Failed, None) => ("failed", String::new()),
             (HostStatus::Unreachable, None) => ("unreachable", String::new()),
         };
-        let _ = writeln!(out, "  {:<width$}  {status:<11}  {reason}", host.name);
+        let line = format!("  {:<width$}  {status:<11}  {reason}", host.name);
+        let _ = writeln!(out, "{}", line.trim_end());
     }
     let recap = report.recap;
     let _ = writeln!(

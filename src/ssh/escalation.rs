@@ -19,6 +19,17 @@ pub enum Become {
     SudoWithPassword(Secret),
 }
 
+impl Become {
+    /// For logs: how commands are escalated, never the password.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Become::No => "as the login user",
+            Become::Sudo => "as root with sudo -n",
+            Become::SudoWithPassword(_) => "as root with sudo -S, password on stdin",
+        }
+    }
+}
+
 /// A ready command line and the bytes to send on stdin before the caller's own input.
 pub struct Invocation {
     pub command: String,

@@ -20,6 +20,8 @@ use super::host_keys::{self, HostKeyPolicy, Verdict};
 
 /// OpenSSH allows 10 sessions per connection; keep a margin for a concurrent check connection.
 const CHANNELS_PER_CONNECTION: usize = 8;
+/// How long to keep retrying a channel the server refused for lack of a free session slot.
+const CHANNEL_OPEN_PATIENCE: Duration = Duration::from_secs(5);
 /// Keepalives every 15 s; three unanswered ones close a dead connection.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
@@ -225,7 +227,7 @@ impl Session {
             .acquire()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let mut channel = self.handle.channel_open_session().await?;
+        let mut channel = self.open_session_channel().await?;
         channel.exec(true, command).await?;
         if !stdin.is_empty() {
             channel.data_bytes(stdin.to_vec()).await?;
@@ -269,6 +271,25 @@ impl Session {
             stdout,
             stderr,
         })
+    }
+
+    /// Opens a session channel. sshd frees a session slot only once it has reaped the command's
+    /// process, a little after the channel closed on our side: under load (sudo's PAM sessions) a
+    /// freshly freed permit can meet a full server. A refused open is retried briefly.
+    async fn open_session_channel(&self) -> Result<russh::Channel<client::Msg>, SshError> {
+        let mut delay = Duration::from_millis(5);
+        let deadline = tokio::time::Instant::now() + CHANNEL_OPEN_PATIENCE;
+        loop {
+            match self.handle.channel_open_session().await {
+                Err(russh::Error::ChannelOpenFailure(_))
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_millis(200));
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Closes the connection politely.
