@@ -1,0 +1,9 @@
+//! Integration tests: the relayctl binary against the real lab (tests/lab/lab.sh up), plus command-line
+//! checks that need no host. One test binary, as ripgrep does; each module pins one area.
+
+mod bad_inventory;
+mod facts;
+mod harness;
+mod session;
+mod sizing;
+mod transport;

@@ -1,0 +1,111 @@
+//! The SSH session API against a real sshd: many channels over one connection, and a command that
+//! overruns its timeout is killed on the host, not left running.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use relayctl::ssh::{
+    Become, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, Session, SshError, Target,
+};
+
+use crate::harness::{accepted_logins, docker_exec, relay_with_var, state_dir};
+
+fn target(command_timeout: Duration) -> (Target, Credentials) {
+    let relay = relay_with_var("xfs400");
+    let key: PathBuf = state_dir().join("id_ed25519");
+    let target = Target {
+        endpoint: Endpoint {
+            address: relay.ip.clone(),
+            port: 22,
+            user: "admin".into(),
+        },
+        key_file: Some(key.clone()),
+        jump: None,
+        known_hosts: state_dir().join("known_hosts"),
+        host_key_policy: HostKeyPolicy::Strict,
+        connect_timeout: Duration::from_secs(10),
+        command_timeout,
+        escalation: Become::Sudo,
+    };
+    let credentials =
+        Credentials::load(&[key], false, &PassphraseSource::EnvOnly).expect("lab key loads");
+    (target, credentials)
+}
+
+#[tokio::test]
+async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
+    let relay = relay_with_var("xfs400");
+    let (target, credentials) = target(Duration::from_secs(60));
+    let before = accepted_logins(&relay.container);
+    let session = Session::connect(&target, &credentials)
+        .await
+        .expect("connects");
+    // OpenSSH's MaxSessions is 10: 30 concurrent commands must queue, not fail.
+    let runs = (0..30).map(|i| {
+        let session = &session;
+        async move {
+            session
+                .run_privileged(&format!("echo {i}; id -u"), b"")
+                .await
+        }
+    });
+    let outputs = futures::future::join_all(runs).await;
+    for (i, output) in outputs.into_iter().enumerate() {
+        let output = output.unwrap_or_else(|e| panic!("command {i}: {e}"));
+        assert_eq!(output.stdout_text(), format!("{i}\n0\n"));
+    }
+    session.close().await;
+    assert_eq!(accepted_logins(&relay.container) - before, 1);
+}
+
+#[tokio::test]
+async fn stdin_reaches_the_command_and_exit_codes_come_back() {
+    let (target, credentials) = target(Duration::from_secs(60));
+    let session = Session::connect(&target, &credentials)
+        .await
+        .expect("connects");
+    let output = session
+        .run("cat; echo oops >&2; exit 3", b"from the controller\n")
+        .await
+        .expect("runs");
+    assert_eq!(output.exit_status, 3);
+    assert_eq!(output.stdout_text(), "from the controller\n");
+    assert_eq!(output.stderr_text(), "oops\n");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_command_that_overruns_its_timeout_is_killed_on_the_host() {
+    let relay = relay_with_var("xfs400");
+    let (target, credentials) = target(Duration::from_secs(2));
+    let session = Session::connect(&target, &credentials)
+        .await
+        .expect("connects");
+    let result = session.run("exec sleep 317", b"").await;
+    assert!(
+        matches!(result, Err(SshError::CommandTimeout { .. })),
+        "{result:?}"
+    );
+    // The session is still usable after a timeout.
+    assert_eq!(
+        session
+            .run("echo alive", b"")
+            .await
+            .expect("runs")
+            .stdout_text(),
+        "alive\n"
+    );
+    session.close().await;
+    let mut left = String::from("?");
+    for _ in 0..20 {
+        left = docker_exec(&relay.container, "pgrep -f '[s]leep 317' || true");
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        left, "",
+        "the timed-out command is still running on the host"
+    );
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (as root): system packages, the lab, formatting
+# and lint, unit tests and lab tests. Exits non-zero on any failure; tears the lab down at the end.
+#
+#   tests/run.sh            everything
+#   KEEP_LAB=1 tests/run.sh leave the lab up afterwards (for debugging)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+if ! command -v cargo >/dev/null; then
+  echo "tests/run.sh: cargo is missing; install a Rust toolchain >= 1.85 (rustup) first" >&2
+  exit 1
+fi
+
+say "lab: packages, dockerd, image and hosts"
+# lab.sh installs docker.io, debootstrap, xfsprogs and openssh-client with apt when they are missing.
+tests/lab/lab.sh up
+
+teardown() {
+  if [[ -z ${KEEP_LAB:-} ]]; then
+    say "lab: down"
+    tests/lab/lab.sh down || true
+  fi
+}
+trap teardown EXIT
+
+say "format and lint"
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+
+say "unit and lab tests"
+cargo test --locked --no-fail-fast
