@@ -120,3 +120,120 @@ fn controller_user() -> String {
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "root".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> RunSettings {
+        RunSettings {
+            forks: None,
+            host_key_policy: None,
+            known_hosts: None,
+            connect_timeout: None,
+            command_timeout: Duration::from_secs(300),
+            become_password: None,
+            verbosity: 0,
+        }
+    }
+
+    fn host(yaml: &str) -> (tempfile::TempDir, Host) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("inventory.yaml");
+        std::fs::write(&path, yaml).expect("write");
+        let inventory = inventory::load(&path).expect("valid inventory");
+        let host = inventory.hosts.into_iter().next().expect("one host");
+        (dir, host)
+    }
+
+    const BEHIND_BASTION: &str = "all:\n  hosts:\n    relay1:\n      ansible_host: 10.0.0.5\n      \
+        ansible_user: admin\n      ansible_ssh_common_args: >-\n        -o StrictHostKeyChecking=accept-new \
+        -o UserKnownHostsFile=/srv/known_hosts -o ConnectTimeout=7 -o ProxyJump=bastion.example.com:2222\n";
+
+    #[test]
+    fn the_inventory_decides_when_the_command_line_is_silent() {
+        let (_dir, host) = host(BEHIND_BASTION);
+        let target = settings().target(&host, Privilege::Root);
+        assert_eq!(target.host_key_policy, HostKeyPolicy::AcceptNew);
+        assert_eq!(target.known_hosts, PathBuf::from("/srv/known_hosts"));
+        assert_eq!(target.connect_timeout, Duration::from_secs(7));
+        let jump = target.jump.expect("a jump host");
+        assert_eq!(
+            (jump.address.as_str(), jump.port, jump.user.as_str()),
+            ("bastion.example.com", 2222, "admin")
+        );
+    }
+
+    #[test]
+    fn the_command_line_overrides_the_inventory() {
+        let (_dir, host) = host(BEHIND_BASTION);
+        let cli = RunSettings {
+            host_key_policy: Some(HostKeyPolicy::Strict),
+            known_hosts: Some(PathBuf::from("/tmp/kh")),
+            connect_timeout: Some(Duration::from_secs(3)),
+            ..settings()
+        };
+        let target = cli.target(&host, Privilege::Root);
+        assert_eq!(target.host_key_policy, HostKeyPolicy::Strict);
+        assert_eq!(target.known_hosts, PathBuf::from("/tmp/kh"));
+        assert_eq!(target.connect_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn apply_escalates_unless_logged_in_as_root_and_facts_follow_ansible_become() {
+        let (_dir, admin) = host("all:\n  hosts:\n    r1: {ansible_user: admin}\n");
+        let (_dir2, root) = host("all:\n  hosts:\n    r1: {ansible_user: root}\n");
+        let (_dir3, becomes) =
+            host("all:\n  hosts:\n    r1: {ansible_user: admin, ansible_become: yes}\n");
+        assert!(matches!(
+            settings().target(&admin, Privilege::Root).escalation,
+            Become::Sudo
+        ));
+        assert!(matches!(
+            settings().target(&root, Privilege::Root).escalation,
+            Become::No
+        ));
+        assert!(matches!(
+            settings()
+                .target(&admin, Privilege::AsInventorySays)
+                .escalation,
+            Become::No
+        ));
+        assert!(matches!(
+            settings()
+                .target(&becomes, Privilege::AsInventorySays)
+                .escalation,
+            Become::Sudo
+        ));
+        let with_password = RunSettings {
+            become_password: Some(Secret::new("pw".into())),
+            ..settings()
+        };
+        assert!(matches!(
+            with_password.target(&admin, Privilege::Root).escalation,
+            Become::SudoWithPassword(_)
+        ));
+    }
+
+    #[test]
+    fn forks_default_to_every_host_up_to_the_bound() {
+        assert_eq!(settings().forks_for(3), 3);
+        assert_eq!(settings().forks_for(1000), DEFAULT_MAX_FORKS);
+        assert_eq!(
+            RunSettings {
+                forks: Some(5),
+                ..settings()
+            }
+            .forks_for(3),
+            3
+        );
+        assert_eq!(
+            RunSettings {
+                forks: Some(2),
+                ..settings()
+            }
+            .forks_for(3),
+            2
+        );
+    }
+}

@@ -149,16 +149,6 @@ pub fn docker(args: &[&str]) {
     );
 }
 
-/// Accepted SSH logins on a host so far (sshd's journal), to count connections a run made.
-pub fn accepted_logins(container: &str) -> usize {
-    docker_exec(
-        container,
-        "journalctl -u ssh --no-pager -o cat | grep -c '^Accepted ' || true",
-    )
-    .parse()
-    .unwrap_or(0)
-}
-
 /// A throwaway inventory for tests: YAML text written in a temp dir; the dir lives as long as this.
 pub struct TempInventory {
     /// Removed when the inventory is dropped.

@@ -8,7 +8,7 @@ use relayctl::ssh::{
     Become, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, Session, SshError, Target,
 };
 
-use crate::harness::{accepted_logins, docker_exec, relay_with_var, state_dir};
+use crate::harness::{docker_exec, relay_with_var, state_dir};
 
 fn target(command_timeout: Duration) -> (Target, Credentials) {
     let relay = relay_with_var("xfs400");
@@ -34,28 +34,38 @@ fn target(command_timeout: Duration) -> (Target, Credentials) {
 
 #[tokio::test]
 async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
-    let relay = relay_with_var("xfs400");
     let (target, credentials) = target(Duration::from_secs(60));
-    let before = accepted_logins(&relay.container);
     let session = Session::connect(&target, &credentials)
         .await
         .expect("connects");
-    // OpenSSH's MaxSessions is 10: 30 concurrent commands must queue, not fail.
+    // OpenSSH's MaxSessions is 10: 30 concurrent commands must queue, not fail. Each reports the
+    // client side of its TCP connection: one connection means one source port for all.
     let runs = (0..30).map(|i| {
         let session = &session;
         async move {
             session
-                .run_privileged(&format!("echo {i}; id -u"), b"")
+                .run_privileged(&format!("echo {i} \"$1\"; id -u"), b"")
                 .await
         }
     });
     let outputs = futures::future::join_all(runs).await;
+    let mut connections = std::collections::BTreeSet::new();
     for (i, output) in outputs.into_iter().enumerate() {
-        let output = output.unwrap_or_else(|e| panic!("command {i}: {e}"));
-        assert_eq!(output.stdout_text(), format!("{i}\n0\n"));
+        let text = output
+            .unwrap_or_else(|e| panic!("command {i}: {e}"))
+            .stdout_text();
+        let mut lines = text.lines();
+        let mut first = lines.next().expect("echo line").split_whitespace();
+        assert_eq!(first.next(), Some(i.to_string().as_str()));
+        let (client_ip, client_port) = (
+            first.next().expect("client ip"),
+            first.next().expect("client port"),
+        );
+        connections.insert(format!("{client_ip}:{client_port}"));
+        assert_eq!(lines.next(), Some("0"), "command {i} ran as root");
     }
     session.close().await;
-    assert_eq!(accepted_logins(&relay.container) - before, 1);
+    assert_eq!(connections.len(), 1, "{connections:?}");
 }
 
 #[tokio::test]

@@ -119,3 +119,33 @@ fn the_human_report_says_it_is_a_dry_run_and_shows_expected_and_found() {
     );
     assert!(text.contains("RECAP"), "{text}");
 }
+
+#[test]
+fn pre_flight_findings_are_warnings_that_do_not_fail_the_relay() {
+    let relay = relay_with_var("xfs400");
+    let yaml = inventory_yaml(
+        "",
+        &[(
+            "classic_relays",
+            host_line(
+                relay,
+                "relay_type: classic, relay_fqdn: relay-lyon-01.example.com",
+            ),
+        )],
+    );
+    let inventory = TempInventory::new(&yaml);
+    let (code, report) = relayctl_json(&["apply", "--check", inventory.path_str()], &[]);
+    assert_eq!(code, Some(0), "{report:#}");
+    let entry = host_entry(&report, &relay.name);
+    assert_eq!(entry["status"], "ok");
+    let warnings = entry["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0]["code"], "fqdn_mismatch");
+    assert_eq!(
+        warnings[0]["message"],
+        format!(
+            "inventory says relay_fqdn relay-lyon-01.example.com, the host says {}.lab.test",
+            relay.name
+        )
+    );
+}

@@ -4,8 +4,8 @@
 use std::process::Command;
 
 use crate::harness::{
-    TempInventory, accepted_logins, docker, docker_exec, host, host_entry, host_key_fingerprint,
-    host_line, inventory_yaml, relay_with_var, relayctl, relayctl_json, state_dir, stderr,
+    TempInventory, docker, docker_exec, host, host_entry, host_key_fingerprint, host_line,
+    inventory_yaml, relay_with_var, relayctl, relayctl_json, state_dir, stderr,
 };
 
 /// An inventory with one relay, logging in with `key` as `user`.
@@ -276,16 +276,6 @@ fn sudo_asking_for_a_password_is_a_clear_become_error_and_the_password_goes_over
         "journalctl --no-pager -o cat | grep -c 'lab-become-password' || true",
     );
     assert_eq!(auth_log, "0");
-}
-
-#[test]
-fn one_run_opens_one_connection_per_host() {
-    let relay = relay_with_var("xfs400");
-    let inventory = one_relay("admin", "id_ed25519", None);
-    let before = accepted_logins(&relay.container);
-    let (code, _) = relayctl_json(&["apply", "--check", inventory.path_str()], &[]);
-    assert_eq!(code, Some(0));
-    assert_eq!(accepted_logins(&relay.container) - before, 1);
 }
 
 #[test]
