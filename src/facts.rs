@@ -10,33 +10,44 @@ use serde::Serialize;
 /// The probe. Runs under `sh -c` (as root when the run escalates); `$1` is the login's SSH_CONNECTION.
 /// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call. The
 /// sbin directories are added because a login user's PATH lacks them on Debian, and nft lives there.
+/// Process spawns are the cost on the host, so files are read with shell builtins where possible.
 pub const PROBE_SCRIPT: &str = r#"
 PATH=$PATH:/usr/sbin:/sbin
-emit() { printf '%s=%s\n' "$1" "$(printf '%s' "$2" | tr '\n\t' '  ')"; }
+ssh_connection=$1
+emit() { printf '%s=%s\n' "$1" "$2"; }
 if [ -r /etc/os-release ]; then . /etc/os-release; fi
 emit os_id "${ID:-}"
 emit os_version_id "${VERSION_ID:-}"
 emit os_pretty_name "${PRETTY_NAME:-}"
-emit debian_version "$(cat /etc/debian_version 2>/dev/null)"
-emit arch "$(uname -m)"
-emit kernel "$(uname -r)"
+debian_version=
+if [ -r /etc/debian_version ]; then read -r debian_version < /etc/debian_version; fi
+emit debian_version "$debian_version"
+set -- $(uname -rm)
+emit kernel "$1"
+emit arch "$2"
 emit vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-emit mem_total_kib "$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' /proc/meminfo)"
-df -B1 --output=source,fstype,size,target / /var 2>/dev/null | sed -n '2s/^/mount_root=/p;3s/^/mount_var=/p'
+while read -r key value unit; do
+  if [ "$key" = MemTotal: ]; then emit mem_total_kib "$value"; break; fi
+done < /proc/meminfo
+df -B1 --output=source,fstype,size,target / /var 2>/dev/null | {
+  read -r header; read -r root; read -r var; emit mount_root "$root"; emit mount_var "$var"; }
 emit hostname "$(hostname 2>/dev/null || uname -n)"
 fqdn=$(hostname -f 2>/dev/null) || fqdn=
 emit fqdn "$fqdn"
 if [ -n "$fqdn" ] && getent hosts "$fqdn" >/dev/null 2>&1; then emit fqdn_resolves yes; else emit fqdn_resolves no; fi
 if [ -d /run/systemd/system ]; then emit systemd_running yes; else emit systemd_running no; fi
-emit systemd_version "$(systemctl --version 2>/dev/null | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"
-emit nft_version "$(command -v nft >/dev/null 2>&1 && nft --version 2>/dev/null | sed -n '1s/^nftables v\([^ ]*\).*/\1/p')"
-emit uid_215_owner "$(getent passwd 215 | cut -d: -f1)"
+set -- $(systemctl --version 2>/dev/null)
+emit systemd_version "${2:-}"
+set -- $(nft --version 2>/dev/null)
+emit nft_version "${2#v}"
+uid_215_owner=$(getent passwd 215) || uid_215_owner=
+emit uid_215_owner "${uid_215_owner%%:*}"
 emit user "$(id -un)"
 if [ "$(id -u)" = 0 ]; then emit sudo root
 elif sudo -n true >/dev/null 2>&1; then emit sudo passwordless
 elif command -v sudo >/dev/null 2>&1; then emit sudo needs_password
 else emit sudo absent; fi
-emit ssh_connection "$1"
+emit ssh_connection "$ssh_connection"
 "#;
 
 /// A mounted filesystem as `df` reports it.
