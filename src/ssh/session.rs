@@ -101,26 +101,15 @@ impl Session {
         let endpoint = &target.endpoint;
         let (handler, refusal) =
             HostKeyCheck::new(endpoint, &target.known_hosts, target.host_key_policy);
-        let config = Arc::new(client_config());
-        let (handle, jump) = match &target.jump {
+        let (mut handle, jump) = match &target.jump {
             None => {
                 let stream =
                     tokio::net::TcpStream::connect((endpoint.address.as_str(), endpoint.port))
                         .await
-                        .map_err(|e| SshError::Unreachable {
-                            address: format!("{}:{}", endpoint.address, endpoint.port),
-                            reason: e.to_string(),
-                        })?;
-                // Fewer, smaller round trips matter more than throughput here.
+                        .map_err(|e| unreachable(endpoint, e))?;
+                // Small request/response exchanges: Nagle's delay would add to every round trip.
                 let _ = stream.set_nodelay(true);
-                let handle = client::connect_stream(config, stream, handler)
-                    .await
-                    .map_err(|e| {
-                        refusal
-                            .take()
-                            .unwrap_or_else(|| handshake_error(endpoint, e))
-                    })?;
-                (handle, None)
+                (handshake(stream, handler, &refusal, endpoint).await?, None)
             }
             Some(jump) => {
                 let bastion = Target {
@@ -128,12 +117,13 @@ impl Session {
                     jump: None,
                     ..target.clone()
                 };
+                let through_jump = |e| SshError::Jump {
+                    jump: jump.to_string(),
+                    source: Box::new(e),
+                };
                 let bastion = Box::pin(Self::connect_inner(&bastion, credentials))
                     .await
-                    .map_err(|e| SshError::Jump {
-                        jump: jump.to_string(),
-                        source: Box::new(e),
-                    })?;
+                    .map_err(through_jump)?;
                 let channel = bastion
                     .handle
                     .channel_open_direct_tcpip(
@@ -143,24 +133,11 @@ impl Session {
                         0,
                     )
                     .await
-                    .map_err(|e| SshError::Jump {
-                        jump: jump.to_string(),
-                        source: Box::new(SshError::Unreachable {
-                            address: format!("{}:{}", endpoint.address, endpoint.port),
-                            reason: e.to_string(),
-                        }),
-                    })?;
-                let handle = client::connect_stream(config, channel.into_stream(), handler)
-                    .await
-                    .map_err(|e| {
-                        refusal
-                            .take()
-                            .unwrap_or_else(|| handshake_error(endpoint, e))
-                    })?;
+                    .map_err(|e| through_jump(unreachable(endpoint, e)))?;
+                let handle = handshake(channel.into_stream(), handler, &refusal, endpoint).await?;
                 (handle, Some(Box::new(bastion)))
             }
         };
-        let mut handle = handle;
         credentials
             .authenticate(
                 &mut handle,
@@ -305,19 +282,36 @@ fn client_config() -> client::Config {
     client::Config {
         keepalive_interval: Some(KEEPALIVE_INTERVAL),
         keepalive_max: 3,
-        nodelay: true,
         // Keep the default algorithm preferences: overriding kex disables the strict-KEX mitigation.
         ..Default::default()
     }
 }
 
-fn handshake_error(endpoint: &Endpoint, e: russh::Error) -> SshError {
-    match e {
-        russh::Error::IO(io) => SshError::Unreachable {
-            address: format!("{}:{}", endpoint.address, endpoint.port),
-            reason: io.to_string(),
-        },
-        other => SshError::Protocol(other.to_string()),
+/// Key exchange over `stream`. A refused host key is reported with the handler's reason, not as the
+/// bare protocol error russh returns for it.
+async fn handshake<S>(
+    stream: S,
+    handler: HostKeyCheck,
+    refusal: &RefusalSlot,
+    endpoint: &Endpoint,
+) -> Result<Handle<HostKeyCheck>, SshError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    client::connect_stream(Arc::new(client_config()), stream, handler)
+        .await
+        .map_err(|e| {
+            refusal.take().unwrap_or_else(|| match e {
+                russh::Error::IO(io) => unreachable(endpoint, io),
+                other => SshError::Protocol(other.to_string()),
+            })
+        })
+}
+
+fn unreachable(endpoint: &Endpoint, reason: impl std::fmt::Display) -> SshError {
+    SshError::Unreachable {
+        address: format!("{}:{}", endpoint.address, endpoint.port),
+        reason: reason.to_string(),
     }
 }
 
