@@ -77,7 +77,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
 
-    /// More detail: -v shows each host's facts summary and timings, -vv also the SSH steps.
+    /// More detail on stderr: -v logs each host's steps with timings, -vv also SSH and command details.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
