@@ -311,3 +311,73 @@ fn the_jump_host_key_is_verified_too() {
         "{message}"
     );
 }
+
+#[test]
+fn ctrl_c_interrupts_a_run_with_exit_99() {
+    let relay = relay_with_var("xfs400");
+    // An address of the lab network where nothing answers: the connection hangs until interrupted.
+    let silent = format!("{}.250", relay.ip.rsplit_once('.').expect("ipv4").0);
+    let yaml = inventory_yaml(
+        "",
+        &[(
+            "relays",
+            format!("        silent: {{ansible_host: {silent}, relay_type: classic}}\n"),
+        )],
+    );
+    let inventory = TempInventory::new(&yaml);
+    let child = Command::new(env!("CARGO_BIN_EXE_relayctl"))
+        .args(["facts", inventory.path_str(), "--connect-timeout", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("relayctl starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let output = child.wait_with_output().expect("relayctl ends");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(99),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+}
+
+#[test]
+fn limit_selects_hosts_by_ansible_pattern() {
+    let inventory = crate::harness::lab_inventory();
+    let (code, report) = relayctl_json(
+        &[
+            "facts",
+            inventory.to_str().expect("utf-8"),
+            "--limit",
+            "relays:!dmz_relays",
+            "--forks",
+            "1",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    let names: std::collections::BTreeSet<&str> = report["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .map(|h| h["name"].as_str().expect("name"))
+        .collect();
+    let classic_relays: std::collections::BTreeSet<&str> = crate::harness::lab()
+        .iter()
+        .filter(|h| h.role == "relay" && h.relay_type == "classic")
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(names, classic_relays);
+}
