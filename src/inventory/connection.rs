@@ -335,12 +335,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    fn paths() -> PathContext {
-        PathContext {
-            base_dir: PathBuf::from("inventories"),
-            home: Some(PathBuf::from("/home/op")),
-        }
-    }
+    use crate::inventory::paths::test_context as paths;
 
     fn vars(list: &[(&str, serde_json::Value)]) -> Vars {
         Vars(

@@ -51,16 +51,20 @@ impl PathContext {
     }
 }
 
+/// The path context unit tests share: inventory in `inventories/`, home `/home/op`.
+#[cfg(test)]
+pub(crate) fn test_context() -> PathContext {
+    PathContext {
+        base_dir: PathBuf::from("inventories"),
+        home: Some(PathBuf::from("/home/op")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ctx() -> PathContext {
-        PathContext {
-            base_dir: PathBuf::from("inventories"),
-            home: Some(PathBuf::from("/home/op")),
-        }
-    }
+    use super::test_context as ctx;
 
     #[test]
     fn relative_paths_are_relative_to_the_inventory_directory() {

@@ -281,12 +281,7 @@ pub(crate) fn split_words(s: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
 
-    fn paths() -> PathContext {
-        PathContext {
-            base_dir: PathBuf::from("inventories"),
-            home: Some(PathBuf::from("/home/op")),
-        }
-    }
+    use crate::inventory::paths::test_context as paths;
 
     fn jump(address: &str, port: u16, user: Option<&str>) -> Option<Option<JumpHost>> {
         Some(Some(JumpHost {
