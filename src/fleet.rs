@@ -9,11 +9,12 @@ use futures::stream::{self, StreamExt};
 use crate::report::progress::{HostProgress, Progress};
 use crate::ssh::{Credentials, Session, SshError, Target};
 
-/// A host to work on.
+/// A host to work on, with what the command needs to know about it (`()` when nothing).
 #[derive(Clone, Debug)]
-pub struct Job {
+pub struct Job<P> {
     pub name: String,
     pub target: Target,
+    pub payload: P,
 }
 
 /// Why a host did not complete.
@@ -50,22 +51,23 @@ impl From<SshError> for HostFailure {
 }
 
 /// The result of one host.
-pub struct HostResult<T> {
-    pub job: Job,
+pub struct HostResult<P, T> {
+    pub job: Job<P>,
     pub outcome: Result<T, HostFailure>,
     pub elapsed: Duration,
 }
 
 /// Connects to every host (bounded by `forks`) and runs `work` on its session.
-pub async fn run<T, F, Fut>(
-    jobs: Vec<Job>,
+pub async fn run<P, T, F, Fut>(
+    jobs: Vec<Job<P>>,
     forks: usize,
     credentials: &Credentials,
     progress: &Progress,
     work: F,
-) -> Vec<HostResult<T>>
+) -> Vec<HostResult<P, T>>
 where
-    F: Fn(Job, Session, HostProgress) -> Fut,
+    P: Clone,
+    F: Fn(Job<P>, Session, HostProgress) -> Fut,
     Fut: Future<Output = (Session, Result<T, HostFailure>)>,
 {
     stream::iter(jobs)

@@ -1,8 +1,6 @@
 //! `relayctl apply`: converge relays. At this stage: gather facts as root, check sizing per relay
 //! type and report pre-flight warnings. `--check` changes nothing (nothing here changes a host yet).
 
-use std::collections::HashMap;
-
 use super::facts::gather_facts;
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::error::Error;
@@ -20,44 +18,32 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
     let selected = inventory.select(args.run.limit.as_deref())?;
     // Every selected relay's variables are validated before any host is contacted.
     let plan = inventory.plan_apply(&selected)?;
+    // Peers (Medulla server, workstations) are not converged: the flow checks use them.
     let relays: Vec<_> = plan
-        .iter()
+        .into_iter()
         .filter_map(|(host, role)| match role {
-            HostRole::Relay(settings) => Some((*host, settings.clone())),
+            HostRole::Relay(relay) => Some((host, relay)),
             HostRole::MedullaServer | HostRole::Workstation => None,
         })
         .collect();
-    let relay_settings: HashMap<String, RelaySettings> = relays
-        .iter()
-        .map(|(host, settings)| (host.name.clone(), settings.clone()))
-        .collect();
-    let hosts: Vec<_> = relays.iter().map(|(host, _)| *host).collect();
 
     let settings = RunSettings::resolve(&args.run)?;
     let (results, started) = super::run_on_hosts(
-        &hosts,
+        relays,
         &settings,
         Privilege::Root,
         args.run.format == OutputFormat::Human,
-        |job, session, log| {
-            let relay = relay_settings.get(&job.name).cloned();
-            async move {
-                let outcome = match relay {
-                    Some(relay) => converge(&session, &relay, &log).await,
-                    None => Err(HostFailure::Failed("not a relay".into())),
-                };
-                (session, outcome)
-            }
+        |job, session, log| async move {
+            let outcome = converge(&session, &job.payload, &log).await;
+            (session, outcome)
         },
     )
     .await?;
     let hosts = results
         .into_iter()
         .map(|result| {
-            let relay_type = relay_settings
-                .get(&result.job.name)
-                .map(|relay| relay.relay_type);
-            report::host_report(result, relay_type)
+            let relay_type = result.job.payload.relay_type;
+            report::host_report(result, Some(relay_type))
         })
         .collect();
     Ok(RunReport::new(

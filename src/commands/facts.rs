@@ -13,8 +13,9 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
     let inventory = super::load_inventory(&args.run)?;
     let hosts = inventory.select(args.run.limit.as_deref())?;
     let settings = RunSettings::resolve(&args.run)?;
+    let hosts = hosts.into_iter().map(|host| (host, ())).collect();
     let (results, started) = super::run_on_hosts(
-        &hosts,
+        hosts,
         &settings,
         Privilege::AsInventorySays,
         args.run.format == OutputFormat::Human,

@@ -14,30 +14,32 @@ use crate::report::progress::{HostProgress, Progress};
 use crate::settings::{Privilege, RunSettings};
 use crate::ssh::{Credentials, PassphraseSource, Session};
 
-/// Loads the inventory and selects the hosts of `--limit`: all input is validated before any
-/// connection.
+/// Loads and validates the inventory: all input is checked before any connection.
 pub fn load_inventory(args: &RunArgs) -> Result<Inventory, Error> {
     Ok(inventory::load(&args.inventory)?)
 }
 
-/// Connects to `hosts` and runs `work` on each; keys are loaded (and passphrases asked) first.
-pub async fn run_on_hosts<F, Fut>(
-    hosts: &[&Host],
+/// Connects to each host and runs `work` on it with the host's payload; keys are loaded (and
+/// passphrases asked) first.
+pub async fn run_on_hosts<P, F, Fut>(
+    hosts: Vec<(&Host, P)>,
     settings: &RunSettings,
     privilege: Privilege,
     show_progress: bool,
     work: F,
-) -> Result<(Vec<HostResult<HostFindings>>, Instant), Error>
+) -> Result<(Vec<HostResult<P, HostFindings>>, Instant), Error>
 where
-    F: Fn(Job, Session, HostProgress) -> Fut,
+    P: Clone,
+    F: Fn(Job<P>, Session, HostProgress) -> Fut,
     Fut: std::future::Future<Output = (Session, Result<HostFindings, fleet::HostFailure>)>,
 {
     let started = Instant::now();
-    let jobs: Vec<Job> = hosts
-        .iter()
-        .map(|host| Job {
+    let jobs: Vec<Job<P>> = hosts
+        .into_iter()
+        .map(|(host, payload)| Job {
             name: host.name.clone(),
             target: settings.target(host, privilege),
+            payload,
         })
         .collect();
     let mut key_files: Vec<_> = jobs
@@ -49,14 +51,8 @@ where
     let want_defaults = jobs.iter().any(|job| job.target.key_file.is_none());
     let credentials = Credentials::load(&key_files, want_defaults, &PassphraseSource::EnvOrPrompt)
         .map_err(Error::Credentials)?;
+    let forks = settings.forks_for(jobs.len());
     let progress = Progress::new(show_progress, settings.verbosity);
-    let results = fleet::run(
-        jobs,
-        settings.forks_for(hosts.len()),
-        &credentials,
-        &progress,
-        work,
-    )
-    .await;
+    let results = fleet::run(jobs, forks, &credentials, &progress, work).await;
     Ok((results, started))
 }

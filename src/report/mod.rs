@@ -109,7 +109,10 @@ impl RunReport {
 }
 
 /// Builds a host's report from its fleet result.
-pub fn host_report(result: HostResult<HostFindings>, relay_type: Option<RelayType>) -> HostReport {
+pub fn host_report<P>(
+    result: HostResult<P, HostFindings>,
+    relay_type: Option<RelayType>,
+) -> HostReport {
     let target = &result.job.target;
     let connection = match &target.jump {
         Some(jump) => format!("{} via {}", target.endpoint, jump),
