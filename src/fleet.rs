@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 
 use crate::report::progress::{HostProgress, Progress};
-use crate::ssh::{Credentials, Session, SshError, Target};
+use crate::ssh::{Connector, Credentials, Session, SshError, Target};
 
 /// A host to work on, with what the command needs to know about it (`()` when nothing).
 #[derive(Clone, Debug)]
@@ -70,6 +70,8 @@ where
     F: Fn(Job<P>, Session, HostProgress) -> Fut,
     Fut: Future<Output = (Session, Result<T, HostFailure>)>,
 {
+    let connector = Connector::new(credentials);
+    let connector = &connector;
     stream::iter(jobs)
         .map(|job| {
             let work = &work;
@@ -82,7 +84,7 @@ where
                     }
                     None => log.step(&format!("connecting to {}", job.target.endpoint)),
                 }
-                let outcome = match Session::connect(&job.target, credentials).await {
+                let outcome = match connector.connect(&job.target).await {
                     Err(e) => {
                         log.step(&format!(
                             "unreachable after {} ms: {e}",

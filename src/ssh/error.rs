@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A failure to reach, authenticate to, or run a command on one host. It never stops the other hosts.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum SshError {
     #[error("unreachable: cannot connect to {address}: {reason}")]
     Unreachable { address: String, reason: String },

@@ -2,6 +2,7 @@
 //! channels of one connection per host, escalate with sudo, reach DMZ relays through a jump host.
 
 mod auth;
+mod connector;
 mod error;
 pub mod escalation;
 pub mod host_keys;
@@ -9,6 +10,7 @@ mod secret;
 mod session;
 
 pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};
+pub use connector::Connector;
 pub use error::SshError;
 pub use escalation::Become;
 pub use host_keys::HostKeyPolicy;

@@ -26,7 +26,7 @@ const CHANNEL_OPEN_PATIENCE: Duration = Duration::from_secs(5);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Where and as whom to connect.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     pub address: String,
     pub port: u16,
@@ -79,29 +79,32 @@ pub struct Session {
     handle: Handle<HostKeyCheck>,
     target: Target,
     channels: Semaphore,
-    /// The bastion's session, kept alive for as long as the tunnel through it is used.
-    _jump: Option<Box<Session>>,
+    /// The bastion's session, kept alive for as long as the tunnel through it is used; shared by
+    /// every host behind the same bastion.
+    _jump: Option<Arc<Session>>,
 }
 
 impl Session {
-    /// Connects to `target` (through its jump host if any), verifies the host key and authenticates,
-    /// all within the connect timeout.
+    /// Connects to `target` (through its own connection to its jump host, if any), verifies the
+    /// host key and authenticates, all within the connect timeout. A run uses a [`Connector`], which
+    /// shares jump hosts.
+    ///
+    /// [`Connector`]: super::Connector
     pub async fn connect(target: &Target, credentials: &Credentials) -> Result<Session, SshError> {
-        let timeout = target.connect_timeout;
-        let address = target.endpoint.address.clone();
-        tokio::time::timeout(timeout, Self::connect_inner(target, credentials))
-            .await
-            .unwrap_or(Err(SshError::ConnectTimeout { address, timeout }))
+        super::Connector::new(credentials).connect(target).await
     }
 
-    async fn connect_inner(
+    /// Key exchange and authentication to `target`, over a TCP connection of our own or, when
+    /// `jump` is given, over a `direct-tcpip` channel of the jump host's session.
+    pub(super) async fn establish(
         target: &Target,
         credentials: &Credentials,
+        jump: Option<Arc<Session>>,
     ) -> Result<Session, SshError> {
         let endpoint = &target.endpoint;
         let (handler, refusal) =
             HostKeyCheck::new(endpoint, &target.known_hosts, target.host_key_policy);
-        let (mut handle, jump) = match &target.jump {
+        let mut handle = match &jump {
             None => {
                 let stream =
                     tokio::net::TcpStream::connect((endpoint.address.as_str(), endpoint.port))
@@ -109,21 +112,9 @@ impl Session {
                         .map_err(|e| unreachable(endpoint, e))?;
                 // Small request/response exchanges: Nagle's delay would add to every round trip.
                 let _ = stream.set_nodelay(true);
-                (handshake(stream, handler, &refusal, endpoint).await?, None)
+                handshake(stream, handler, &refusal, endpoint).await?
             }
-            Some(jump) => {
-                let bastion = Target {
-                    endpoint: jump.clone(),
-                    jump: None,
-                    ..target.clone()
-                };
-                let through_jump = |e| SshError::Jump {
-                    jump: jump.to_string(),
-                    source: Box::new(e),
-                };
-                let bastion = Box::pin(Self::connect_inner(&bastion, credentials))
-                    .await
-                    .map_err(through_jump)?;
+            Some(bastion) => {
                 let channel = bastion
                     .handle
                     .channel_open_direct_tcpip(
@@ -133,9 +124,11 @@ impl Session {
                         0,
                     )
                     .await
-                    .map_err(|e| through_jump(unreachable(endpoint, e)))?;
-                let handle = handshake(channel.into_stream(), handler, &refusal, endpoint).await?;
-                (handle, Some(Box::new(bastion)))
+                    .map_err(|e| SshError::Jump {
+                        jump: bastion.target.endpoint.to_string(),
+                        source: Box::new(unreachable(endpoint, e)),
+                    })?;
+                handshake(channel.into_stream(), handler, &refusal, endpoint).await?
             }
         };
         credentials

@@ -1,11 +1,12 @@
-//! The SSH session API against a real sshd: many channels over one connection, and a command that
-//! overruns its timeout is killed on the host, not left running.
+//! The SSH session API against a real sshd: many channels over one connection, a command that
+//! overruns its timeout is killed on the host, and hosts behind one bastion share one connection to it.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use relayctl::ssh::{
-    Become, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, Session, SshError, Target,
+    Become, Connector, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, Session, SshError,
+    Target,
 };
 
 use crate::harness::{docker_exec, relay_with_var, state_dir};
@@ -117,5 +118,54 @@ async fn a_command_that_overruns_its_timeout_is_killed_on_the_host() {
     assert_eq!(
         left, "",
         "the timed-out command is still running on the host"
+    );
+}
+
+#[tokio::test]
+async fn hosts_behind_one_bastion_share_one_connection_to_it() {
+    let bastion = crate::harness::host("bastion");
+    // The bastion is entered as `operator`, which no other test uses there: its sshd processes are
+    // this test's connections.
+    let jump = Endpoint {
+        address: bastion.ip.clone(),
+        port: 22,
+        user: "operator".into(),
+    };
+    let (template, credentials) = target(Duration::from_secs(60));
+    let connector = Connector::new(&credentials);
+    let mut sessions = Vec::new();
+    for kind in ["xfs400", "xfs200", "root"] {
+        let relay = relay_with_var(kind);
+        let target = Target {
+            endpoint: Endpoint {
+                address: relay.ip.clone(),
+                port: 22,
+                user: "admin".into(),
+            },
+            jump: Some(jump.clone()),
+            ..template.clone()
+        };
+        sessions.push(
+            connector
+                .connect(&target)
+                .await
+                .expect("connects through the bastion"),
+        );
+    }
+    for session in &sessions {
+        let client = session
+            .run("echo \"$1\"", b"")
+            .await
+            .expect("runs")
+            .stdout_text();
+        assert!(client.starts_with(&format!("{} ", bastion.ip)), "{client}");
+    }
+    let connections = docker_exec(&bastion.container, "pgrep -c -u operator sshd || true");
+    for session in sessions {
+        session.close().await;
+    }
+    assert_eq!(
+        connections, "1",
+        "connections from the controller to the bastion"
     );
 }
