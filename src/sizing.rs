@@ -6,8 +6,9 @@ use serde::Serialize;
 use crate::facts::Facts;
 use crate::inventory::{RelayType, SizingProfile};
 
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-const GB: f64 = 1_000_000_000.0;
+/// Bytes in a GiB (what the kernel and df report) and in a GB (what VMs and disks are sold in).
+pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+pub const GB: f64 = 1_000_000_000.0;
 
 /// What a relay must have. Sizes are the nominal figures of the documentation.
 #[derive(Clone, Copy, Debug, Serialize)]

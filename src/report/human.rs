@@ -4,10 +4,7 @@ use std::fmt::Write as _;
 
 use super::{HostReport, HostStatus, RunReport};
 use crate::facts::{Facts, SudoAccess};
-use crate::sizing::CheckStatus;
-
-const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-const GB: f64 = 1_000_000_000.0;
+use crate::sizing::{CheckStatus, GB, GIB};
 
 /// Renders a whole run.
 pub fn render(report: &RunReport) -> String {
