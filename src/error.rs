@@ -1,6 +1,6 @@
 //! Errors that stop a run before or outside any host, and the exit codes of every outcome.
 
-use crate::inventory::InventoryErrors;
+use crate::inventory::InputErrors;
 use crate::ssh::SshError;
 
 /// Exit codes, as ansible-playbook's so that pipelines written for Ansible gate the same way.
@@ -18,7 +18,7 @@ pub mod exit_code {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
-    Inventory(#[from] InventoryErrors),
+    Input(#[from] InputErrors),
     /// A private key that cannot be used: bad input, found before any host is contacted.
     #[error("{0}")]
     Credentials(SshError),
@@ -29,7 +29,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Inventory(_) | Error::Credentials(_) => exit_code::BAD_INPUT,
+            Error::Input(_) | Error::Credentials(_) => exit_code::BAD_INPUT,
             Error::Io(_) => exit_code::ERROR,
         }
     }

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod error;
 pub mod facts;
 pub mod fleet;
+pub mod input;
 pub mod inventory;
 pub mod preflight;
 pub mod report;

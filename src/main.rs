@@ -67,7 +67,7 @@ fn print_report(report: &RunReport, format: OutputFormat) {
 
 fn print_error(error: &Error) {
     match error {
-        Error::Inventory(errors) => {
+        Error::Input(errors) => {
             for e in errors.iter() {
                 eprintln!("error: {e}");
             }

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::error::InventoryError;
 use super::paths::PathContext;
 use super::ssh_args::{self, SshOptions};
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
-use super::yaml::Node;
+use crate::input::error::InputError;
+use crate::input::yaml::Node;
 
 /// Everything the ssh layer needs to open this host's one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,7 +148,7 @@ pub(crate) fn build(
     host: &str,
     vars: &Vars,
     paths: &PathContext,
-) -> Result<Connection, Vec<InventoryError>> {
+) -> Result<Connection, Vec<InputError>> {
     let mut errors = Vec::new();
     let mut connection = Connection {
         address: host.to_owned(),
@@ -162,7 +162,7 @@ pub(crate) fn build(
         connect_timeout: None,
     };
     let read_var =
-        |name: &str, errors: &mut Vec<InventoryError>| read_merged(vars, name, paths, errors);
+        |name: &str, errors: &mut Vec<InputError>| read_merged(vars, name, paths, errors);
     let mut alias_errors = Vec::new();
     for (primary, alias) in [
         ("ansible_host", "ansible_ssh_host"),
@@ -209,7 +209,7 @@ pub(crate) fn build(
         if let Some(Setting::Ssh(options)) = read_var(name, &mut errors) {
             let conflicts = merge_ssh(&mut ssh, options);
             if let (Some(option), Some(var)) = (conflicts.first(), vars.get(name)) {
-                errors.push(InventoryError::at(
+                errors.push(InputError::at(
                     &var.origin.file,
                     var.origin.pos(),
                     name,
@@ -226,7 +226,7 @@ pub(crate) fn build(
         match ssh.connect_timeout {
             Some(other) if other != timeout => {
                 if let Some(var) = vars.get("ansible_ssh_timeout") {
-                    errors.push(InventoryError::at(
+                    errors.push(InputError::at(
                         &var.origin.file,
                         var.origin.pos(),
                         "ansible_ssh_timeout",
@@ -259,7 +259,7 @@ fn read_merged(
     vars: &Vars,
     name: &str,
     paths: &PathContext,
-    errors: &mut Vec<InventoryError>,
+    errors: &mut Vec<InputError>,
 ) -> Option<Setting> {
     let var = vars.get(name)?;
     let node = Node::from_json(&var.value, var.origin.pos());
@@ -314,8 +314,8 @@ fn merge_ssh(into: &mut SshOptions, more: SshOptions) -> Vec<&'static str> {
 }
 
 /// Keyed by the alias alone, so that the same pair inherited by many hosts is reported once.
-fn both_set(primary: &str, first: &Var, alias: &str, second: &Var) -> InventoryError {
-    InventoryError::at(
+fn both_set(primary: &str, first: &Var, alias: &str, second: &Var) -> InputError {
+    InputError::at(
         &second.origin.file,
         second.origin.pos(),
         alias,
@@ -329,8 +329,8 @@ fn both_set(primary: &str, first: &Var, alias: &str, second: &Var) -> InventoryE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::yaml::Pos;
     use crate::inventory::vars::{Origin, Var};
-    use crate::inventory::yaml::Pos;
     use serde_json::json;
     use std::collections::BTreeMap;
     use std::path::Path;

@@ -7,7 +7,6 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::connection;
-use super::error::{InventoryError, InventoryErrors};
 use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
 use super::paths::PathContext;
@@ -15,8 +14,9 @@ use super::relay;
 use super::structure;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
-use super::yaml::{self, Pos};
 use super::{Host, Inventory};
+use crate::input::error::{InputError, InputErrors};
+use crate::input::yaml::{self, Pos};
 
 /// Where a definition was written, which decides whether `ansible_group_priority` may be set.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,9 +26,9 @@ enum Place {
     VarsFile,
 }
 
-pub(crate) fn load(path: &Path) -> Result<Inventory, InventoryErrors> {
+pub(crate) fn load(path: &Path) -> Result<Inventory, InputErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        InventoryError::at(
+        InputError::at(
             path,
             Pos::START,
             "(file)",
@@ -44,7 +44,7 @@ pub(crate) fn load_source(
     path: &Path,
     text: &str,
     read_var_files: bool,
-) -> Result<Inventory, InventoryErrors> {
+) -> Result<Inventory, InputErrors> {
     let root = yaml::parse(path, text).map_err(|mut error| {
         if looks_like_ini(text) {
             error.message = INI_HINT.to_owned();
@@ -55,7 +55,7 @@ pub(crate) fn load_source(
     yaml::duplicate_keys(path, &root, "", &mut errors);
     let layout = structure::read(path, &root, &mut errors);
     if layout.hosts.is_empty() && errors.is_empty() {
-        errors.push(InventoryError::at(
+        errors.push(InputError::at(
             path,
             Pos::START,
             yaml::TOP_LEVEL,
@@ -128,7 +128,7 @@ pub(crate) fn load_source(
             });
         }
     }
-    InventoryErrors::finish(errors)?;
+    InputErrors::finish(errors)?;
     Ok(Inventory {
         path: path.to_path_buf(),
         hosts,
@@ -151,12 +151,7 @@ fn looks_like_ini(text: &str) -> bool {
         })
 }
 
-fn check_definition(
-    def: &VarDef,
-    place: Place,
-    paths: &PathContext,
-    errors: &mut Vec<InventoryError>,
-) {
+fn check_definition(def: &VarDef, place: Place, paths: &PathContext, errors: &mut Vec<InputError>) {
     let class = match names::classify(def) {
         Ok(class) => class,
         Err(error) => {
@@ -173,7 +168,7 @@ fn check_definition(
             } else {
                 "it orders groups, not hosts"
             };
-            errors.push(InventoryError::at(
+            errors.push(InputError::at(
                 &def.origin.file,
                 def.origin.pos(),
                 def.key.clone(),

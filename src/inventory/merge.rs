@@ -20,12 +20,12 @@
 //! a later definition wins. A winning value replaces the whole value (maps are not deep-merged,
 //! Ansible's default `hash_behaviour = replace`).
 
-use super::error::InventoryError;
 use super::names::GROUP_PRIORITY;
 use super::structure::Layout;
 use super::values;
 use super::var_files::VarFiles;
 use super::vars::{VarDef, Vars};
+use crate::input::error::InputError;
 
 /// Ansible's default `ansible_group_priority`.
 const DEFAULT_PRIORITY: i64 = 1;
@@ -45,7 +45,7 @@ pub(crate) struct GroupOrder {
 
 impl GroupOrder {
     /// Problems with `ansible_group_priority` values go to `errors`.
-    pub(crate) fn new(layout: &Layout, errors: &mut Vec<InventoryError>) -> Self {
+    pub(crate) fn new(layout: &Layout, errors: &mut Vec<InputError>) -> Self {
         let mut depth = vec![None; layout.groups.len()];
         for index in 0..layout.groups.len() {
             depth_of(layout, index, &mut depth);

@@ -22,7 +22,6 @@
 //! `load.rs` (the pipeline), `suggest.rs` (did you mean).
 
 mod connection;
-mod error;
 mod host_pattern;
 mod load;
 mod merge;
@@ -32,12 +31,10 @@ mod pattern;
 mod relay;
 mod ssh_args;
 mod structure;
-mod suggest;
 mod support_key;
 mod values;
 mod var_files;
 mod vars;
-mod yaml;
 
 #[cfg(test)]
 mod tests;
@@ -46,8 +43,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use crate::input::{InputError, InputErrors};
 pub use connection::{Connection, HostKeyChecking, JumpHost};
-pub use error::{InventoryError, InventoryErrors};
 pub use relay::{
     HostRole, MEDULLA_SERVERS_GROUP, MedullaOffer, RelaySettings, RelayType, SizingProfile,
     WORKSTATIONS_GROUP,
@@ -64,7 +61,7 @@ pub use vars::{Origin, Var, Vars};
 /// # Errors
 /// Every problem found (unreadable file, YAML syntax, unknown keys and variables, bad values,
 /// refused secrets and ssh options), each with its file, line, column and key.
-pub fn load(path: &Path) -> Result<Inventory, InventoryErrors> {
+pub fn load(path: &Path) -> Result<Inventory, InputErrors> {
     load::load(path)
 }
 
@@ -97,7 +94,7 @@ impl Inventory {
     /// # Errors
     /// A term that matches nothing or is not supported, or a pattern selecting no host; the
     /// errors' file is `--limit` and their column the term's position in the pattern.
-    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, InventoryErrors> {
+    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&Host>, InputErrors> {
         match limit {
             None => Ok(self.hosts.iter().collect()),
             Some(limit) => pattern::select(self, limit),
@@ -113,7 +110,7 @@ impl Inventory {
     pub fn plan_apply<'a>(
         &self,
         hosts: &[&'a Host],
-    ) -> Result<Vec<(&'a Host, HostRole)>, InventoryErrors> {
+    ) -> Result<Vec<(&'a Host, HostRole)>, InputErrors> {
         let paths = paths::PathContext::for_inventory(&self.path);
         let mut planned = Vec::with_capacity(hosts.len());
         let mut errors = Vec::new();
@@ -123,7 +120,7 @@ impl Inventory {
                 Err(problems) => errors.extend(problems),
             }
         }
-        InventoryErrors::finish(errors)?;
+        InputErrors::finish(errors)?;
         Ok(planned)
     }
 

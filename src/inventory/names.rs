@@ -12,9 +12,9 @@
 //! - Anything else is a free user variable for templates, unless it is one or two keystrokes
 //!   away from a relayctl or Ansible name (`medula_offer`): that is almost certainly a typo.
 
-use super::error::InventoryError;
-use super::suggest;
 use super::vars::VarDef;
+use crate::input::error::InputError;
+use crate::input::suggest;
 
 /// The relay variables: relayctl's public interface (see `relay.rs` for their meaning).
 pub(crate) const RELAY_VARS: &[&str] = &[
@@ -101,10 +101,10 @@ fn known_ansible() -> impl Iterator<Item = &'static str> {
 }
 
 /// Classifies a definition's name, or explains why the name cannot be used.
-pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InventoryError> {
+pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InputError> {
     let name = def.name.as_str();
     let refuse = |message: String| {
-        Err(InventoryError::at(
+        Err(InputError::at(
             &def.origin.file,
             def.origin.pos(),
             def.key.clone(),
@@ -183,8 +183,8 @@ pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InventoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::yaml::{Node, NodeKind, Pos};
     use crate::inventory::vars::Origin;
-    use crate::inventory::yaml::{Node, NodeKind, Pos};
     use std::path::Path;
 
     fn def(name: &str) -> VarDef {

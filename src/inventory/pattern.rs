@@ -12,10 +12,10 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::error::{InventoryError, InventoryErrors};
-use super::suggest;
-use super::yaml::Pos;
 use super::{Host, Inventory};
+use crate::input::error::{InputError, InputErrors};
+use crate::input::suggest;
+use crate::input::yaml::Pos;
 
 /// Errors about the pattern are reported against this pseudo-file, column = the term's place.
 const LIMIT_FILE: &str = "--limit";
@@ -37,11 +37,11 @@ struct Term<'p> {
 pub(crate) fn select<'i>(
     inventory: &'i Inventory,
     limit: &str,
-) -> Result<Vec<&'i Host>, InventoryErrors> {
+) -> Result<Vec<&'i Host>, InputErrors> {
     let terms = split(limit);
     let mut errors = Vec::new();
     let error = |column: usize, key: &str, message: String| {
-        InventoryError::at(Path::new(LIMIT_FILE), Pos { line: 1, column }, key, message)
+        InputError::at(Path::new(LIMIT_FILE), Pos { line: 1, column }, key, message)
     };
 
     let mut matched: Vec<(Op, HashSet<&str>)> = Vec::new();
@@ -75,7 +75,7 @@ pub(crate) fn select<'i>(
             "the pattern names no host or group".to_owned(),
         ));
     }
-    InventoryErrors::finish(errors)?;
+    InputErrors::finish(errors)?;
 
     let mut selected: HashSet<&str> = HashSet::new();
     let adds: Vec<&HashSet<&str>> = matched
@@ -101,7 +101,7 @@ pub(crate) fn select<'i>(
         .filter(|h| selected.contains(h.name.as_str()))
         .collect();
     if hosts.is_empty() {
-        InventoryErrors::finish(vec![error(
+        InputErrors::finish(vec![error(
             1,
             limit,
             "this pattern selects no host".to_owned(),

@@ -24,11 +24,11 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::Host;
-use super::error::InventoryError;
 use super::paths::PathContext;
 use super::support_key::{self, SupportKey};
 use super::values::{self, Problem};
-use super::yaml::{Node, NodeKind};
+use crate::input::error::InputError;
+use crate::input::yaml::{Node, NodeKind};
 
 /// Hosts in this group are Medulla servers, not relays.
 pub const MEDULLA_SERVERS_GROUP: &str = "medulla_servers";
@@ -331,14 +331,14 @@ pub(crate) fn check(name: &str, node: &Node, paths: &PathContext) -> Vec<Problem
 }
 
 /// The host's role and, for a relay, its settings from its merged variables.
-pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<InventoryError>> {
+pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<InputError>> {
     let in_group = |group: &str| host.groups.iter().any(|g| g == group);
     match (
         in_group(MEDULLA_SERVERS_GROUP),
         in_group(WORKSTATIONS_GROUP),
     ) {
         (true, true) => {
-            return Err(vec![InventoryError::at(
+            return Err(vec![InputError::at(
                 &host.origin.file,
                 host.origin.pos(),
                 host.name.clone(),
@@ -385,7 +385,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inv
         )
     };
     let missing = |var: &str, what: &str| {
-        InventoryError::at(
+        InputError::at(
             &host.origin.file,
             host.origin.pos(),
             format!("{}.{var}", host.name),
@@ -455,7 +455,7 @@ impl RelaySettingsDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::yaml::Pos;
+    use crate::input::yaml::Pos;
     use serde_json::json;
     use std::path::PathBuf;
 

@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::error::InventoryError;
 use super::host_pattern;
-use super::suggest;
 use super::vars::{Origin, VarDef};
-use super::yaml::{self, Entry, Node, NodeKind, Pos};
+use crate::input::error::InputError;
+use crate::input::suggest;
+use crate::input::yaml::{self, Entry, Node, NodeKind, Pos};
 
 pub(crate) const ALL: &str = "all";
 pub(crate) const UNGROUPED: &str = "ungrouped";
@@ -54,7 +54,7 @@ impl Layout {
 
 /// Reads the inventory file's tree; structural problems go to `errors` and the rest is kept,
 /// so that one run reports as much as possible.
-pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InventoryError>) -> Layout {
+pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> Layout {
     let mut reader = Reader {
         file,
         layout: Layout::default(),
@@ -94,13 +94,13 @@ struct Reader<'a> {
     file: &'a Path,
     layout: Layout,
     host_index: HashMap<String, usize>,
-    errors: &'a mut Vec<InventoryError>,
+    errors: &'a mut Vec<InputError>,
 }
 
 impl Reader<'_> {
     fn error(&mut self, pos: Pos, key: &str, message: String) {
         self.errors
-            .push(InventoryError::at(self.file, pos, key, message));
+            .push(InputError::at(self.file, pos, key, message));
     }
 
     /// One group definition: `entry.key` is the group name, `path` its dotted path.

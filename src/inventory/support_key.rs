@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::paths::PathContext;
 use super::values::{self, Problem};
-use super::yaml::Node;
+use crate::input::yaml::Node;
 
 /// A validated support key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +95,7 @@ fn parse_line(line: &str) -> Result<PublicKey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::yaml::Pos;
+    use crate::input::yaml::Pos;
     use serde_json::json;
     use std::path::Path;
 

@@ -13,11 +13,11 @@ use super::*;
 const FIXTURES: &str = "tests/fixtures/inventory";
 
 /// Loads inline text as if it were `inventories/test.yaml` (no vars files are read).
-fn inline(text: &str) -> Result<Inventory, InventoryErrors> {
+fn inline(text: &str) -> Result<Inventory, InputErrors> {
     load_source(Path::new("inventories/test.yaml"), text, false)
 }
 
-fn messages(result: Result<Inventory, InventoryErrors>) -> Vec<String> {
+fn messages(result: Result<Inventory, InputErrors>) -> Vec<String> {
     match result {
         Ok(_) => panic!("expected the inventory to be refused"),
         Err(errors) => errors.iter().map(ToString::to_string).collect(),

@@ -1,14 +1,14 @@
 //! Typed readers for variable values (strings, Ansible booleans, ports, durations, DNS names,
 //! choices), shared by the connection and relay variables. A reader reports a [`Problem`]: a
 //! message and the position of the offending part of the value, which the caller turns into
-//! an [`InventoryError`] keyed by the variable's path.
+//! an [`InputError`] keyed by the variable's path.
 
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::error::InventoryError;
-use super::yaml::{Node, NodeKind, Pos};
+use crate::input::error::InputError;
+use crate::input::yaml::{Node, NodeKind, Pos};
 
 /// What is wrong with (part of) a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +33,8 @@ impl Problem {
         self
     }
 
-    pub(crate) fn into_error(self, file: &Path, key: &str) -> InventoryError {
-        InventoryError::at(
+    pub(crate) fn into_error(self, file: &Path, key: &str) -> InputError {
+        InputError::at(
             file,
             self.pos,
             format!("{key}{}", self.suffix),

@@ -13,10 +13,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::error::InventoryError;
 use super::structure::Layout;
 use super::vars::{Origin, VarDef};
-use super::yaml::{self, NodeKind, Pos};
+use crate::input::error::InputError;
+use crate::input::yaml::{self, NodeKind, Pos};
 
 const EXTENSIONS: [&str; 3] = ["yml", "yaml", "json"];
 const FILE_KEY: &str = "(file)";
@@ -29,7 +29,7 @@ pub(crate) struct VarFiles {
 }
 
 /// Reads the vars files for every group and host of `layout`.
-pub(crate) fn read(dir: &Path, layout: &Layout, errors: &mut Vec<InventoryError>) -> VarFiles {
+pub(crate) fn read(dir: &Path, layout: &Layout, errors: &mut Vec<InputError>) -> VarFiles {
     let mut files = VarFiles::default();
     let group_dir = dir.join("group_vars");
     for group in &layout.groups {
@@ -49,7 +49,7 @@ pub(crate) fn read(dir: &Path, layout: &Layout, errors: &mut Vec<InventoryError>
 }
 
 /// All definitions for one group or host, in file order.
-fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InventoryError>) -> Vec<VarDef> {
+fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarDef> {
     if !dir.is_dir() {
         return Vec::new();
     }
@@ -65,7 +65,7 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InventoryError>) -> Vec<
         return Vec::new();
     };
     if let Some(other) = candidates.get(1) {
-        errors.push(InventoryError::at(
+        errors.push(InputError::at(
             other,
             Pos::START,
             FILE_KEY,
@@ -90,11 +90,11 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InventoryError>) -> Vec<
         .collect()
 }
 
-fn collect_dir(dir: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<InventoryError>) {
+fn collect_dir(dir: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            errors.push(InventoryError::at(
+            errors.push(InputError::at(
                 dir,
                 Pos::START,
                 FILE_KEY,
@@ -124,11 +124,11 @@ fn collect_dir(dir: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<InventoryE
 }
 
 /// One vars file: a map of `name: value` (or nothing at all).
-fn read_file(path: &Path, errors: &mut Vec<InventoryError>) -> Vec<VarDef> {
+fn read_file(path: &Path, errors: &mut Vec<InputError>) -> Vec<VarDef> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
-            errors.push(InventoryError::at(
+            errors.push(InputError::at(
                 path,
                 Pos::START,
                 FILE_KEY,
@@ -157,7 +157,7 @@ fn read_file(path: &Path, errors: &mut Vec<InventoryError>) -> Vec<VarDef> {
             })
             .collect(),
         _ => {
-            errors.push(InventoryError::at(
+            errors.push(InputError::at(
                 path,
                 root.pos,
                 yaml::TOP_LEVEL,

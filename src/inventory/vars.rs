@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::yaml::{Node, Pos};
+use crate::input::yaml::{Node, Pos};
 
 /// Where a variable was defined: the position of its key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

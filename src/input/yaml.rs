@@ -18,7 +18,7 @@ use std::path::Path;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, Location, MessageFormatter, Spanned};
 
-use super::error::InventoryError;
+use super::error::InputError;
 
 /// A 1-based line and column in a YAML file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -138,7 +138,7 @@ impl Node {
 
 /// Parses one YAML file. A syntax error stops this file (nothing after it can be trusted) and
 /// is reported at serde-saphyr's position, keyed by the nearest enclosing key we can name.
-pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, InventoryError> {
+pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, InputError> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::PassThrough,
         leading_zero_numbers_as_strings: true,
@@ -150,14 +150,14 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, InventoryError> {
     }
 }
 
-fn syntax_error(file: &Path, text: &str, error: &serde_saphyr::Error) -> InventoryError {
+fn syntax_error(file: &Path, text: &str, error: &serde_saphyr::Error) -> InputError {
     let pos = error
         .location()
         .map_or(Pos::START, |l| Pos::from_location(&l));
     let message = match error.without_snippet() {
         // serde-saphyr's own wording for these two speaks to Rust developers, not operators.
         serde_saphyr::Error::MultipleDocuments { .. } => {
-            "an inventory file holds a single YAML document; remove the extra `---`".to_owned()
+            "a relayctl YAML file holds a single YAML document; remove the extra `---`".to_owned()
         }
         serde_saphyr::Error::NullIntoString { .. } => {
             "a key cannot be empty or null; name it, or quote it if `~`/`null` is meant literally"
@@ -173,7 +173,7 @@ fn syntax_error(file: &Path, text: &str, error: &serde_saphyr::Error) -> Invento
             format!("invalid YAML: {text}")
         }
     };
-    InventoryError::at(file, pos, nearest_key(text, pos), message)
+    InputError::at(file, pos, nearest_key(text, pos), message)
 }
 
 /// The dotted path of the keys whose values enclose `pos`, found by replaying the parser's
@@ -266,19 +266,14 @@ pub(crate) const TOP_LEVEL: &str = "(top level)";
 
 /// Reports every key written twice in the same map, anywhere in the tree, naming both lines.
 /// (serde-saphyr would stop at the first and name only the second occurrence.)
-pub(crate) fn duplicate_keys(
-    file: &Path,
-    root: &Node,
-    path: &str,
-    errors: &mut Vec<InventoryError>,
-) {
+pub(crate) fn duplicate_keys(file: &Path, root: &Node, path: &str, errors: &mut Vec<InputError>) {
     match &root.kind {
         NodeKind::Map(entries) => {
             let mut first: HashMap<&str, Pos> = HashMap::new();
             for entry in entries {
                 let key_path = join(path, &entry.key);
                 if let Some(earlier) = first.get(entry.key.as_str()) {
-                    errors.push(InventoryError::at(
+                    errors.push(InputError::at(
                         file,
                         entry.key_pos,
                         key_path.clone(),
@@ -525,7 +520,7 @@ mod tests {
     fn second_document_and_null_key_get_operator_wording() {
         assert_eq!(
             render("all: {}\n---\nb: 2\n"),
-            "inventories/site.yaml:3:1: (top level): an inventory file holds a single YAML document; remove the extra `---`"
+            "inventories/site.yaml:3:1: (top level): a relayctl YAML file holds a single YAML document; remove the extra `---`"
         );
         assert_eq!(
             render("all:\n  vars:\n    ~: x\n"),

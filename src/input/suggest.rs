@@ -1,5 +1,5 @@
 //! "Did you mean ...?": the closest known name to a misspelt one, so that a typo in an
-//! inventory is an error that tells the operator the fix rather than a silently ignored key.
+//! inventory or a role is an error that tells the operator the fix rather than a silently ignored key.
 
 /// The candidate closest to `word`, if it is close enough to be a plausible typo: at most one
 /// edit for short words, two for words of 6+ characters, three for 12+; or a word of 5+

@@ -1,4 +1,4 @@
-//! Inventory errors: every problem names the file, line, column and key it is about, so an
+//! Input errors: every problem names the file, line, column and key it is about, so an
 //! operator can jump straight to it. Validation collects all problems before reporting.
 
 use std::collections::HashSet;
@@ -7,14 +7,15 @@ use std::path::{Path, PathBuf};
 
 use super::yaml::Pos;
 
-/// One problem found in an inventory, a `group_vars`/`host_vars` file, or a `--limit` pattern.
+/// One problem found in an input file (an inventory, a `group_vars`/`host_vars` file, a role file) or
+/// in a command-line value (a `--limit` pattern, an `-e` variable).
 ///
 /// Rendered as `FILE:LINE:COLUMN: KEY: MESSAGE`. `key` is the dotted YAML path of the offending
 /// node (`all.children.relays.hosts.relay01.relay_type`), or `HOST.VAR` when a host lacks a
 /// variable, or the pattern term for `--limit` problems (whose `file` is `--limit`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[error("{}:{line}:{column}: {key}: {message}", file.display())]
-pub struct InventoryError {
+pub struct InputError {
     pub file: PathBuf,
     pub line: usize,
     pub column: usize,
@@ -22,7 +23,7 @@ pub struct InventoryError {
     pub message: String,
 }
 
-impl InventoryError {
+impl InputError {
     pub(crate) fn at(
         file: &Path,
         pos: Pos,
@@ -42,10 +43,10 @@ impl InventoryError {
 /// Every problem found in one pass, in file order then line order. Never empty when returned
 /// as an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct InventoryErrors(pub Vec<InventoryError>);
+pub struct InputErrors(pub Vec<InputError>);
 
-impl InventoryErrors {
-    pub fn iter(&self) -> std::slice::Iter<'_, InventoryError> {
+impl InputErrors {
+    pub fn iter(&self) -> std::slice::Iter<'_, InputError> {
         self.0.iter()
     }
 
@@ -62,12 +63,12 @@ impl InventoryErrors {
     /// Duplicates arise because a value defined once (say in `all.vars`) is checked again for
     /// every host that inherits it; the operator must see it once. Files keep the order in which
     /// they first produced a problem (the inventory first), lines ascend within a file.
-    pub(crate) fn finish(errors: Vec<InventoryError>) -> Result<(), Self> {
+    pub(crate) fn finish(errors: Vec<InputError>) -> Result<(), Self> {
         if errors.is_empty() {
             return Ok(());
         }
         let mut seen = HashSet::new();
-        let mut unique: Vec<InventoryError> = errors
+        let mut unique: Vec<InputError> = errors
             .into_iter()
             .filter(|e| seen.insert(e.clone()))
             .collect();
@@ -88,24 +89,24 @@ impl InventoryErrors {
     }
 }
 
-impl From<InventoryError> for InventoryErrors {
-    fn from(error: InventoryError) -> Self {
+impl From<InputError> for InputErrors {
+    fn from(error: InputError) -> Self {
         Self(vec![error])
     }
 }
 
-impl IntoIterator for InventoryErrors {
-    type Item = InventoryError;
-    type IntoIter = std::vec::IntoIter<InventoryError>;
+impl IntoIterator for InputErrors {
+    type Item = InputError;
+    type IntoIter = std::vec::IntoIter<InputError>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl<'a> IntoIterator for &'a InventoryErrors {
-    type Item = &'a InventoryError;
-    type IntoIter = std::slice::Iter<'a, InventoryError>;
+impl<'a> IntoIterator for &'a InputErrors {
+    type Item = &'a InputError;
+    type IntoIter = std::slice::Iter<'a, InputError>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
@@ -113,7 +114,7 @@ impl<'a> IntoIterator for &'a InventoryErrors {
 }
 
 /// One problem per line, so a terminal, a CI log and `grep` all read it the same way.
-impl fmt::Display for InventoryErrors {
+impl fmt::Display for InputErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, error) in self.0.iter().enumerate() {
             if i > 0 {
@@ -129,8 +130,8 @@ impl fmt::Display for InventoryErrors {
 mod tests {
     use super::*;
 
-    fn err(file: &str, line: usize, message: &str) -> InventoryError {
-        InventoryError::at(Path::new(file), Pos { line, column: 3 }, "k", message)
+    fn err(file: &str, line: usize, message: &str) -> InputError {
+        InputError::at(Path::new(file), Pos { line, column: 3 }, "k", message)
     }
 
     #[test]
@@ -154,7 +155,7 @@ mod tests {
             err("site.yaml", 3, "a"),
             err("site.yaml", 9, "b"),
         ];
-        let InventoryErrors(list) = InventoryErrors::finish(errors).unwrap_err();
+        let InputErrors(list) = InputErrors::finish(errors).unwrap_err();
         let lines: Vec<String> = list.iter().map(ToString::to_string).collect();
         assert_eq!(
             lines,
@@ -168,6 +169,6 @@ mod tests {
 
     #[test]
     fn finish_without_problems_is_ok() {
-        assert_eq!(InventoryErrors::finish(Vec::new()), Ok(()));
+        assert_eq!(InputErrors::finish(Vec::new()), Ok(()));
     }
 }

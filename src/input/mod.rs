@@ -1,0 +1,10 @@
+//! Reading the files operators and role authors write: YAML that keeps the position of every key
+//! and value (`yaml.rs`), errors that name the file, line, column and key (`error.rs`), and
+//! "did you mean" suggestions for misspelt names (`suggest.rs`). Shared by the inventory and the
+//! roles, so that both report bad input the same way.
+
+pub(crate) mod error;
+pub(crate) mod suggest;
+pub(crate) mod yaml;
+
+pub use error::{InputError, InputErrors};
