@@ -4,6 +4,7 @@
 //! roles, so that both report bad input the same way.
 
 pub(crate) mod error;
+pub(crate) mod paths;
 pub(crate) mod suggest;
 pub(crate) mod yaml;
 

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::paths::PathContext;
 use super::ssh_args::{self, SshOptions};
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
 use crate::input::error::InputError;
+use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
 
 /// Everything the ssh layer needs to open this host's one connection.
@@ -335,7 +335,7 @@ mod tests {
     use std::collections::BTreeMap;
     use std::path::Path;
 
-    use crate::inventory::paths::test_context as paths;
+    use crate::input::paths::test_context as paths;
 
     fn vars(list: &[(&str, serde_json::Value)]) -> Vars {
         Vars(

@@ -9,13 +9,13 @@ use std::path::Path;
 use super::connection;
 use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
-use super::paths::PathContext;
 use super::relay;
 use super::structure;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
 use super::{Host, Inventory};
 use crate::input::error::{InputError, InputErrors};
+use crate::input::paths::PathContext;
 use crate::input::yaml::{self, Pos};
 
 /// Where a definition was written, which decides whether `ansible_group_priority` may be set.

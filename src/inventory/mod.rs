@@ -26,7 +26,7 @@ mod host_pattern;
 mod load;
 mod merge;
 mod names;
-mod paths;
+
 mod pattern;
 mod relay;
 mod ssh_args;
@@ -111,7 +111,7 @@ impl Inventory {
         &self,
         hosts: &[&'a Host],
     ) -> Result<Vec<(&'a Host, HostRole)>, InputErrors> {
-        let paths = paths::PathContext::for_inventory(&self.path);
+        let paths = crate::input::paths::PathContext::for_inventory(&self.path);
         let mut planned = Vec::with_capacity(hosts.len());
         let mut errors = Vec::new();
         for host in hosts {

@@ -24,10 +24,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::Host;
-use super::paths::PathContext;
 use super::support_key::{self, SupportKey};
 use super::values::{self, Problem};
 use crate::input::error::InputError;
+use crate::input::paths::PathContext;
 use crate::input::yaml::{Node, NodeKind};
 
 /// Hosts in this group are Medulla servers, not relays.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::connection::{HostKeyChecking, JumpHost};
-use super::paths::PathContext;
+use crate::input::paths::PathContext;
 
 /// The options found in one argument string. `jump: Some(None)` is an explicit
 /// `ProxyJump=none`.
@@ -281,7 +281,7 @@ pub(crate) fn split_words(s: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
 
-    use crate::inventory::paths::test_context as paths;
+    use crate::input::paths::test_context as paths;
 
     fn jump(address: &str, port: u16, user: Option<&str>) -> Option<Option<JumpHost>> {
         Some(Some(JumpHost {

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use russh::keys::{Algorithm, PublicKey};
 use serde::Serialize;
 
-use super::paths::PathContext;
 use super::values::{self, Problem};
+use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
 
 /// A validated support key.

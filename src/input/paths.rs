@@ -1,6 +1,7 @@
-//! Paths written in an inventory (key files, known_hosts files): `~/` is the controller's home,
-//! and a relative path is relative to the directory of the inventory file, not to wherever
-//! relayctl happens to be started, so the same inventory works from any working directory.
+//! Controller paths written in input files (key files, known_hosts files, support keys, secrets
+//! files): `~/` is the controller's home, and a relative path is relative to the directory of the
+//! inventory file, not to wherever relayctl happens to be started, so the same inventory works
+//! from any working directory.
 
 use std::path::{Path, PathBuf};
 
