@@ -10,6 +10,7 @@ pub mod facts;
 pub mod fleet;
 pub mod input;
 pub mod inventory;
+pub mod modules;
 pub mod preflight;
 pub mod report;
 pub mod settings;

@@ -1,0 +1,307 @@
+//! A user's password, managed from the controller without ever showing it.
+//!
+//! The password comes from an environment variable the operator sets, else from a file on the
+//! controller, else it is generated and kept in that file (mode 0600, in a 0700 directory that
+//! also gets a `.gitignore`, so it is not committed with the inventory). It reaches the host only
+//! as a yescrypt hash (Debian 12's own scheme), over stdin to `chpasswd -e`.
+//!
+//! Idempotence without re-hashing: after setting a password, relayctl records beside the
+//! password file (`…applied`, 0600) the hash it set and a fingerprint binding that hash to the
+//! secret. A later run compares the host's current hash and the current secret with the record:
+//! equal, nothing to do (no hashing at all); different (the secret file was edited, someone ran
+//! `passwd`), the password is set again.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{ArgError, ControllerFile};
+use crate::ssh::Secret;
+
+/// Generated passwords: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
+/// about 138 bits, typed by hand without doubt when SIVEO needs it.
+const GENERATED_LENGTH: usize = 24;
+const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// Where the password comes from this run.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// The operator's environment variable.
+    Env(String),
+    /// The password file, as it exists.
+    File,
+    /// Generated now; written to the password file before it is set on the host.
+    Generated,
+}
+
+/// A managed password: the secret, its file, and where it came from.
+#[derive(Clone, Debug)]
+pub struct ManagedPassword {
+    pub secret: Secret,
+    pub file: PathBuf,
+    pub source: Source,
+}
+
+impl ManagedPassword {
+    /// Resolves the password: `env` if set, else `file` if it exists, else a generated one when
+    /// `generate`. A password file readable by others is refused.
+    pub fn resolve(env: Option<&str>, file: PathBuf, generate: bool) -> Result<Self, ArgError> {
+        if let Some(var) = env
+            && let Ok(value) = std::env::var(var)
+        {
+            if value.is_empty() {
+                return Err(ArgError::new(
+                    "password_env",
+                    format!("{var} is set but empty"),
+                ));
+            }
+            return Ok(ManagedPassword {
+                secret: Secret::new(value),
+                file,
+                source: Source::Env(var.to_string()),
+            });
+        }
+        match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                check_private(&file)?;
+                let secret = text.trim_end_matches(['\n', '\r']).to_string();
+                if secret.is_empty() {
+                    return Err(ArgError::new(
+                        "password_file",
+                        format!("{} is empty", file.display()),
+                    ));
+                }
+                Ok(ManagedPassword {
+                    secret: Secret::new(secret),
+                    file,
+                    source: Source::File,
+                })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && generate => Ok(ManagedPassword {
+                secret: generate_password()?,
+                file,
+                source: Source::Generated,
+            }),
+            Err(e) => Err(ArgError::new(
+                "password_file",
+                format!("cannot read {}: {e}", file.display()),
+            )),
+        }
+    }
+
+    /// For plans and reports: where the password is, never what it is.
+    pub fn describe(&self) -> String {
+        match &self.source {
+            Source::Env(var) => format!("from ${var}"),
+            Source::File => format!("kept in {}", self.file.display()),
+            Source::Generated => format!("generated into {}", self.file.display()),
+        }
+    }
+
+    /// True when `current_hash` (the host's) is the hash relayctl set for this very secret.
+    pub fn is_current(&self, current_hash: &str) -> bool {
+        let Ok(record) = std::fs::read_to_string(self.record_path()) else {
+            return false;
+        };
+        let mut lines = record.lines();
+        lines.next() == Some(current_hash)
+            && lines.next() == Some(fingerprint(current_hash, &self.secret).as_str())
+    }
+
+    /// A new yescrypt hash of the secret.
+    pub fn hash(&self) -> Result<String, String> {
+        use yescrypt::PasswordHasher;
+        yescrypt::Yescrypt::default()
+            .hash_password(self.secret.expose().as_bytes())
+            .map(|hash| hash.as_str().to_string())
+            .map_err(|e| format!("cannot hash the password: {e}"))
+    }
+
+    /// What the controller writes before the password is set (a generated secret) and after
+    /// (the record of what was set).
+    pub fn controller_files(&self, hash: &str) -> (Vec<ControllerFile>, Vec<ControllerFile>) {
+        let before = match self.source {
+            Source::Generated => vec![ControllerFile {
+                path: self.file.clone(),
+                content: Secret::new(format!("{}\n", self.secret.expose())),
+            }],
+            Source::Env(_) | Source::File => Vec::new(),
+        };
+        let after = vec![ControllerFile {
+            path: self.record_path(),
+            content: Secret::new(format!("{hash}\n{}\n", fingerprint(hash, &self.secret))),
+        }];
+        (before, after)
+    }
+
+    fn record_path(&self) -> PathBuf {
+        let mut name = self.file.file_name().unwrap_or_default().to_os_string();
+        name.push(".applied");
+        self.file.with_file_name(name)
+    }
+}
+
+/// Binds a hash to a secret without storing anything the secret could be recovered from more
+/// easily than from the password file beside it.
+fn fingerprint(hash: &str, secret: &Secret) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"relayctl password record\0");
+    digest.update(hash.as_bytes());
+    digest.update(b"\0");
+    digest.update(secret.expose().as_bytes());
+    digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn generate_password() -> Result<Secret, ArgError> {
+    let mut password = String::with_capacity(GENERATED_LENGTH);
+    // Rejection sampling keeps every character equally likely.
+    let limit = 256 - 256 % ALPHABET.len();
+    while password.len() < GENERATED_LENGTH {
+        let mut bytes = [0u8; 64];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            ArgError::new(
+                "password_file",
+                format!("no randomness to generate a password: {e}"),
+            )
+        })?;
+        for b in bytes {
+            if (b as usize) < limit && password.len() < GENERATED_LENGTH {
+                password.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    Ok(Secret::new(password))
+}
+
+/// A secret file must not be readable by anyone but its owner.
+fn check_private(file: &Path) -> Result<(), ArgError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file)
+        .map_err(|e| ArgError::new("password_file", format!("{}: {e}", file.display())))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(ArgError::new(
+            "password_file",
+            format!(
+                "{} is readable by others (mode {:04o}); run chmod 600 on it",
+                file.display(),
+                mode & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes a controller secret file: 0600, created in a 0700 directory (which also gets a
+/// `.gitignore` of `*` when relayctl creates it), through a temporary file and a rename.
+pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = file.path.parent().unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let top = secrets_root(dir);
+        let ignore = top.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(
+                ignore,
+                "# Written by relayctl: secrets are never committed.\n*\n",
+            )?;
+        }
+    }
+    let tmp = dir.join(format!(
+        ".{}.relayctl-tmp",
+        file.path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    out.write_all(file.content.expose().as_bytes())?;
+    out.sync_all()?;
+    std::fs::rename(&tmp, &file.path)
+}
+
+/// The outermost directory named `secrets` above `dir`, or `dir` itself.
+fn secrets_root(dir: &Path) -> &Path {
+    dir.ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "secrets"))
+        .unwrap_or(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_use_the_alphabet_and_differ() {
+        let a = generate_password().expect("random");
+        let b = generate_password().expect("random");
+        assert_eq!(a.expose().len(), GENERATED_LENGTH);
+        assert!(a.expose().bytes().all(|c| ALPHABET.contains(&c)));
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn a_record_matches_only_its_hash_and_secret() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let password = ManagedPassword {
+            secret: Secret::new("s3cret".into()),
+            file: dir.path().join("secrets/relay01/medulla_password"),
+            source: Source::Generated,
+        };
+        assert!(!password.is_current("$y$abc"), "no record yet");
+        let (before, after) = password.controller_files("$y$abc");
+        for file in before.iter().chain(&after) {
+            write_controller_file(file).expect("write");
+        }
+        assert!(password.is_current("$y$abc"));
+        assert!(!password.is_current("$y$other"), "someone ran passwd");
+        let edited = ManagedPassword {
+            secret: Secret::new("changed".into()),
+            ..password.clone()
+        };
+        assert!(!edited.is_current("$y$abc"), "the secret file was edited");
+        let written = std::fs::read_to_string(&password.file).expect("kept");
+        assert_eq!(written, "s3cret\n");
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&password.file), 0o600);
+        assert_eq!(mode(password.file.parent().expect("dir")), 0o700);
+        assert!(dir.path().join("secrets/.gitignore").exists());
+    }
+
+    #[test]
+    fn a_password_file_readable_by_others_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "x\n").expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let error = ManagedPassword::resolve(None, file.clone(), true).unwrap_err();
+        assert!(error.message.contains("chmod 600"), "{error}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let password = ManagedPassword::resolve(None, file, true).expect("reads");
+        assert_eq!(password.secret.expose(), "x");
+    }
+
+    #[test]
+    fn the_hash_is_yescrypt() {
+        let password = ManagedPassword {
+            secret: Secret::new("pw".into()),
+            file: PathBuf::from("/nonexistent"),
+            source: Source::File,
+        };
+        assert!(password.hash().expect("hash").starts_with("$y$"));
+    }
+}
