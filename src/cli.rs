@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Prepare Debian 12 machines as Medulla relay servers over SSH, and prove they are ready.
 ///
 /// relayctl reads an Ansible YAML inventory of relay hosts, connects to each over SSH (one connection
-/// per host, nothing installed on the hosts), gathers facts and checks the relay sizing that the
-/// Medulla documentation requires.
+/// per host, nothing installed on the hosts), gathers facts, checks the relay sizing that the
+/// Medulla documentation requires, and runs its roles (the medulla user, the pre-install
+/// prerequisites), each task probed first so that --check is exact.
 #[derive(Debug, Parser)]
 #[command(
     name = "relayctl",
@@ -22,8 +23,9 @@ Exit codes (as ansible-playbook's, so pipelines can gate on them):
   1  an error outside any host (e.g. a report could not be written)
   2  one or more hosts failed (a failed check or task)
   3  one or more hosts were unreachable (connection, host key, authentication, become)
-  4  the inventory or another input is invalid; no host was contacted
+  4  the inventory, a role or another input is invalid; no host was contacted
   5  bad command-line options
+  6  apply --check: changes are pending (no host failed or was unreachable)
  99  interrupted (Ctrl-C)")]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,7 +34,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Converge relays: gather facts and check sizing (with --check: a dry run that changes nothing).
+    /// Converge relays: gather facts, check sizing, run the roles of each relay type (with
+    /// --check: a dry run that changes nothing).
     ///
     /// Every host of the inventory that is not in the `medulla_servers` or `workstations` group is a
     /// relay and must define `relay_type` and `medulla_server_addresses`. Commands that need root run
@@ -44,9 +47,28 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Dry run: report what would change and change nothing on any host.
-    #[arg(long)]
+    /// Dry run: report what would change and change nothing on any host. Exits 6 when changes
+    /// are pending (and no host failed), 0 when every host is as its roles want it.
+    #[arg(short = 'C', long)]
     pub check: bool,
+
+    /// Show the unified diff of every file a task changes (or would change); secrets are masked.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+
+    /// Only tasks with one of these tags (a role's name is a tag of its tasks); comma-separated
+    /// or repeated. Tasks tagged `always` run anyway.
+    #[arg(short = 't', long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Skip tasks with one of these tags.
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+
+    /// Run the handlers already notified even when a later task of the host fails.
+    #[arg(long)]
+    pub force_handlers: bool,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -104,6 +126,16 @@ pub struct RunArgs {
     /// RELAYCTL_BECOME_PASSWORD is used if set, else sudo must not ask for a password.
     #[arg(short = 'K', long)]
     pub ask_become_pass: bool,
+
+    /// Set a variable over every host's (highest precedence): `name=value` (a string), or a YAML
+    /// map `'{name: [a, b]}'`. Repeatable.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+
+    /// A directory of roles in Ansible's layout: a role there replaces the embedded role of the
+    /// same name, and its relay_roles.yaml, if any, the embedded list.
+    #[arg(long, value_name = "DIR")]
+    pub roles_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

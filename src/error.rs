@@ -11,6 +11,8 @@ pub mod exit_code {
     pub const HOST_UNREACHABLE: i32 = 3;
     pub const BAD_INPUT: i32 = 4;
     pub const BAD_OPTIONS: i32 = 5;
+    /// `apply --check` found changes to make (as `terraform plan -detailed-exitcode`'s 2).
+    pub const CHANGES_PENDING: i32 = 6;
     pub const INTERRUPTED: i32 = 99;
 }
 

@@ -2,6 +2,7 @@
 //! hosts in flight, results in inventory order. A host that fails never stops the others.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
@@ -57,17 +58,18 @@ pub struct HostResult<P, T> {
     pub elapsed: Duration,
 }
 
-/// Connects to every host (bounded by `forks`) and runs `work` on its session.
+/// Connects to every host (bounded by `forks`) and runs `work` on its session; `work` also gets
+/// the run's [`Connector`], for checks that need a connection of their own.
 pub async fn run<P, T, F, Fut>(
     jobs: Vec<Job<P>>,
     forks: usize,
-    credentials: &Credentials,
+    credentials: Arc<Credentials>,
     progress: &Progress,
     work: F,
 ) -> Vec<HostResult<P, T>>
 where
     P: Clone,
-    F: Fn(Job<P>, Session, HostProgress) -> Fut,
+    F: Fn(Job<P>, Session, HostProgress, Connector) -> Fut,
     Fut: Future<Output = (Session, Result<T, HostFailure>)>,
 {
     let connector = Connector::new(credentials);
@@ -97,7 +99,8 @@ where
                             "host key verified and authenticated in {} ms",
                             started.elapsed().as_millis()
                         ));
-                        let (session, outcome) = work(job.clone(), session, log.clone()).await;
+                        let (session, outcome) =
+                            work(job.clone(), session, log.clone(), connector.clone()).await;
                         session.close().await;
                         outcome
                     }

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod fleet;

@@ -71,19 +71,22 @@ fn print_error(error: &Error) {
             for e in errors.iter() {
                 eprintln!("error: {e}");
             }
-            eprintln!("relayctl: the inventory is invalid; no host was contacted");
+            eprintln!("relayctl: invalid input; no host was contacted");
         }
         other => eprintln!("relayctl: {other}"),
     }
 }
 
-/// Unreachable hosts outrank failed ones: nothing at all could be done there.
+/// Unreachable hosts outrank failed ones (nothing at all could be done there), which outrank
+/// changes pending in `--check`.
 fn outcome_code(report: &RunReport) -> i32 {
     let any = |status| report.hosts.iter().any(|h| h.status == status);
     if any(HostStatus::Unreachable) {
         exit_code::HOST_UNREACHABLE
     } else if any(HostStatus::Failed) {
         exit_code::HOST_FAILED
+    } else if report.changes_pending() {
+        exit_code::CHANGES_PENDING
     } else {
         exit_code::SUCCESS
     }

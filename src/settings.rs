@@ -141,7 +141,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("inventory.yaml");
         std::fs::write(&path, yaml).expect("write");
-        let inventory = inventory::load(&path).expect("valid inventory");
+        let inventory =
+            inventory::load(&path, &inventory::LoadOptions::default()).expect("valid inventory");
         let host = inventory.hosts.into_iter().next().expect("one host");
         (dir, host)
     }

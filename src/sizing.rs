@@ -108,6 +108,15 @@ impl SizingReport {
     pub fn failures(&self) -> impl Iterator<Item = &SizingCheck> {
         self.checks.iter().filter(|c| c.status == CheckStatus::Fail)
     }
+
+    /// The roles are written for Debian 12: on another OS they must not run at all. Capacity
+    /// shortfalls (CPU, memory, disks) do not stop them: the account and settings they make
+    /// stay right once the machine is resized.
+    pub fn roles_may_run(&self) -> bool {
+        self.checks
+            .iter()
+            .all(|c| c.name != "os" || c.status == CheckStatus::Pass)
+    }
 }
 
 /// Evaluates `facts` against the spec of `relay_type` under `profile`.

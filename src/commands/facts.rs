@@ -10,7 +10,8 @@ use crate::settings::{Privilege, RunSettings};
 use crate::ssh::Session;
 
 pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
-    let inventory = super::load_inventory(&args.run)?;
+    // The roles are loaded too: the inventory may set their variables.
+    let (_catalog, inventory) = super::load_inputs(&args.run)?;
     let hosts = inventory.select(args.run.limit.as_deref())?;
     let settings = RunSettings::resolve(&args.run)?;
     let hosts = hosts.into_iter().map(|host| (host, ())).collect();
@@ -19,7 +20,7 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
         &settings,
         Privilege::AsInventorySays,
         args.run.format == OutputFormat::Human,
-        |_job, session, log| async move {
+        |_job, session, log, _connector| async move {
             let outcome = gather(&session, &log).await;
             (session, outcome)
         },

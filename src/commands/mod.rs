@@ -6,17 +6,25 @@ pub mod facts;
 use std::time::Instant;
 
 use crate::cli::RunArgs;
+use crate::engine::Catalog;
 use crate::error::Error;
 use crate::fleet::{self, HostResult, Job};
-use crate::inventory::{self, Host, Inventory};
+use crate::inventory::{self, Host, Inventory, LoadOptions};
 use crate::report::HostFindings;
 use crate::report::progress::{HostProgress, Progress};
 use crate::settings::{Privilege, RunSettings};
-use crate::ssh::{Credentials, PassphraseSource, Session};
+use crate::ssh::{Connector, Credentials, PassphraseSource, Session};
 
-/// Loads and validates the inventory: all input is checked before any connection.
-pub fn load_inventory(args: &RunArgs) -> Result<Inventory, Error> {
-    Ok(inventory::load(&args.inventory)?)
+/// Loads and checks every input before any connection: the roles first (an inventory may set
+/// their variables), then the inventory, with the `-e` variables over it.
+pub fn load_inputs(args: &RunArgs) -> Result<(Catalog, Inventory), Error> {
+    let catalog = Catalog::load(args.roles_dir.as_deref())?;
+    let options = LoadOptions {
+        role_vars: catalog.variable_names(),
+        extra_vars: args.extra_vars.clone(),
+    };
+    let inventory = inventory::load(&args.inventory, &options)?;
+    Ok((catalog, inventory))
 }
 
 /// Connects to each host and runs `work` on it with the host's payload; keys are loaded (and
@@ -30,7 +38,7 @@ pub async fn run_on_hosts<P, F, Fut>(
 ) -> Result<(Vec<HostResult<P, HostFindings>>, Instant), Error>
 where
     P: Clone,
-    F: Fn(Job<P>, Session, HostProgress) -> Fut,
+    F: Fn(Job<P>, Session, HostProgress, Connector) -> Fut,
     Fut: std::future::Future<Output = (Session, Result<HostFindings, fleet::HostFailure>)>,
 {
     let started = Instant::now();
@@ -51,8 +59,9 @@ where
     let want_defaults = jobs.iter().any(|job| job.target.key_file.is_none());
     let credentials = Credentials::load(&key_files, want_defaults, &PassphraseSource::EnvOrPrompt)
         .map_err(Error::Credentials)?;
+    let credentials = std::sync::Arc::new(credentials);
     let forks = settings.forks_for(jobs.len());
     let progress = Progress::new(show_progress, settings.verbosity);
-    let results = fleet::run(jobs, forks, &credentials, &progress, work).await;
+    let results = fleet::run(jobs, forks, credentials, &progress, work).await;
     Ok((results, started))
 }

@@ -3,17 +3,18 @@
 //! are collected across all of these steps and reported together; only a YAML syntax error in
 //! the inventory file itself stops early (nothing after it can be trusted).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use super::connection;
+use super::extra_vars;
 use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
 use super::relay;
 use super::structure;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
-use super::{Host, Inventory};
+use super::{Host, Inventory, LoadOptions};
 use crate::input::error::{InputError, InputErrors};
 use crate::input::paths::PathContext;
 use crate::input::yaml::{self, Pos};
@@ -24,9 +25,10 @@ enum Place {
     InventoryGroup,
     InventoryHost,
     VarsFile,
+    CommandLine,
 }
 
-pub(crate) fn load(path: &Path) -> Result<Inventory, InputErrors> {
+pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Inventory, InputErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         InputError::at(
             path,
@@ -35,7 +37,7 @@ pub(crate) fn load(path: &Path) -> Result<Inventory, InputErrors> {
             format!("cannot read the inventory: {e}"),
         )
     })?;
-    load_source(path, &text, true)
+    load_source(path, &text, true, options)
 }
 
 /// `load` on text already read; `read_var_files: false` keeps unit tests independent of
@@ -44,6 +46,7 @@ pub(crate) fn load_source(
     path: &Path,
     text: &str,
     read_var_files: bool,
+    options: &LoadOptions,
 ) -> Result<Inventory, InputErrors> {
     let root = yaml::parse(path, text).map_err(|mut error| {
         if looks_like_ini(text) {
@@ -69,6 +72,7 @@ pub(crate) fn load_source(
         VarFiles::default()
     };
     let paths = PathContext::for_inventory(path);
+    let extra = extra_vars::parse(&options.extra_vars, &mut errors);
 
     // Each definition is checked once, where it is written, so that a bad value inherited by
     // fifty hosts is reported once, at its own line.
@@ -89,9 +93,14 @@ pub(crate) fn load_source(
         .chain(files.hosts.values())
         .flatten()
         .map(|d| (d, Place::VarsFile));
-    for (def, place) in inventory_groups.chain(inventory_hosts).chain(vars_files) {
+    let command_line = extra.iter().map(|d| (d, Place::CommandLine));
+    for (def, place) in inventory_groups
+        .chain(inventory_hosts)
+        .chain(vars_files)
+        .chain(command_line)
+    {
         let before = errors.len();
-        check_definition(def, place, &paths, &mut errors);
+        check_definition(def, place, &paths, &options.role_vars, &mut errors);
         if errors.len() > before {
             failed.insert(def.origin.clone());
         }
@@ -100,7 +109,10 @@ pub(crate) fn load_source(
     let order = GroupOrder::new(&layout, &mut errors);
     let mut hosts = Vec::with_capacity(layout.hosts.len());
     for (index, decl) in layout.hosts.iter().enumerate() {
-        let merged = merge::merge(&layout, &files, &order, index);
+        let mut merged = merge::merge(&layout, &files, &order, index);
+        for def in &extra {
+            merged.vars.set(def);
+        }
         let connection = match connection::build(&decl.name, &merged.vars, &paths) {
             Ok(connection) => Some(connection),
             Err(problems) => {
@@ -151,8 +163,14 @@ fn looks_like_ini(text: &str) -> bool {
         })
 }
 
-fn check_definition(def: &VarDef, place: Place, paths: &PathContext, errors: &mut Vec<InputError>) {
-    let class = match names::classify(def) {
+fn check_definition(
+    def: &VarDef,
+    place: Place,
+    paths: &PathContext,
+    role_vars: &BTreeSet<String>,
+    errors: &mut Vec<InputError>,
+) {
+    let class = match names::classify(def, role_vars) {
         Ok(class) => class,
         Err(error) => {
             errors.push(error);
@@ -163,10 +181,10 @@ fn check_definition(def: &VarDef, place: Place, paths: &PathContext, errors: &mu
         VarClass::Connection => connection::check(&def.name, &def.value, paths),
         VarClass::Relay => relay::check(&def.name, &def.value, paths),
         VarClass::GroupPriority if place != Place::InventoryGroup => {
-            let why = if place == Place::VarsFile {
-                "it is read before group_vars/ files are"
-            } else {
-                "it orders groups, not hosts"
+            let why = match place {
+                Place::VarsFile => "it is read before group_vars/ files are",
+                Place::CommandLine => "it orders the inventory's groups",
+                _ => "it orders groups, not hosts",
             };
             errors.push(InputError::at(
                 &def.origin.file,
@@ -177,7 +195,7 @@ fn check_definition(def: &VarDef, place: Place, paths: &PathContext, errors: &mu
             return;
         }
         // Its value is checked while ordering groups.
-        VarClass::GroupPriority | VarClass::Ignored | VarClass::Free => Vec::new(),
+        VarClass::GroupPriority | VarClass::Ignored | VarClass::Role | VarClass::Free => Vec::new(),
     };
     errors.extend(
         problems

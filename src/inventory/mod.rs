@@ -22,6 +22,7 @@
 //! `load.rs` (the pipeline), `suggest.rs` (did you mean).
 
 mod connection;
+mod extra_vars;
 mod host_pattern;
 mod load;
 mod merge;
@@ -39,6 +40,7 @@ mod vars;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -61,8 +63,17 @@ pub use vars::{Origin, Var, Vars};
 /// # Errors
 /// Every problem found (unreadable file, YAML syntax, unknown keys and variables, bad values,
 /// refused secrets and ssh options), each with its file, line, column and key.
-pub fn load(path: &Path) -> Result<Inventory, InputErrors> {
-    load::load(path)
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Inventory, InputErrors> {
+    load::load(path, options)
+}
+
+/// What loading an inventory needs to know besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The variables the roles declare (their `defaults/`): an inventory may set them.
+    pub role_vars: BTreeSet<String>,
+    /// `-e` arguments, applied over every host's variables.
+    pub extra_vars: Vec<String>,
 }
 
 /// A loaded inventory.

@@ -7,10 +7,13 @@
 //!   POSIX `sh` commands); password variables are refused (secrets do not live in inventories);
 //!   any other `ansible_*` name is an error with a suggestion.
 //! - `relay_*`, `medulla_*`, `sizing_*`, `itsm_*`, `workstation_*`: owned by relayctl; only the
-//!   relay variables listed in [`RELAY_VARS`] exist. Adding a variable means adding it there.
+//!   relay variables listed in [`RELAY_VARS`] and the variables the roles declare in their
+//!   `defaults/` exist.
 //! - Ansible's magic variables (`inventory_hostname`, `groups`, ...) cannot be set.
 //! - Anything else is a free user variable for templates, unless it is one or two keystrokes
 //!   away from a relayctl or Ansible name (`medula_offer`): that is almost certainly a typo.
+
+use std::collections::BTreeSet;
 
 use super::vars::VarDef;
 use crate::input::error::InputError;
@@ -26,6 +29,7 @@ pub(crate) const RELAY_VARS: &[&str] = &[
     "workstation_subnets",
     "medulla_support_public_key",
     "sizing_profile",
+    "relay_roles",
 ];
 
 /// Prefixes of the variable namespaces relayctl owns.
@@ -89,6 +93,8 @@ pub(crate) enum VarClass {
     GroupPriority,
     Ignored,
     Relay,
+    /// A role default (its type is checked where a task uses it).
+    Role,
     Free,
 }
 
@@ -100,9 +106,20 @@ fn known_ansible() -> impl Iterator<Item = &'static str> {
         .copied()
 }
 
-/// Classifies a definition's name, or explains why the name cannot be used.
-pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InputError> {
+/// Classifies a definition's name, or explains why the name cannot be used. `role_vars` are the
+/// variables the roles declare in their defaults: an inventory may set them.
+pub(crate) fn classify(def: &VarDef, role_vars: &BTreeSet<String>) -> Result<VarClass, InputError> {
     let name = def.name.as_str();
+    // Relay variables first: a tie in "did you mean" goes to them.
+    let relayctl_names: Vec<&str> = RELAY_VARS
+        .iter()
+        .copied()
+        .chain(role_vars.iter().map(String::as_str))
+        .collect();
+    let mut typo_candidates = relayctl_names.clone();
+    for ansible in known_ansible() {
+        typo_candidates.push(ansible);
+    }
     let refuse = |message: String| {
         Err(InputError::at(
             &def.origin.file,
@@ -117,6 +134,9 @@ pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InputError> {
     }
     if RELAY_VARS.contains(&name) {
         return Ok(VarClass::Relay);
+    }
+    if role_vars.contains(name) {
+        return Ok(VarClass::Role);
     }
     if name == GROUP_PRIORITY {
         return Ok(VarClass::GroupPriority);
@@ -151,11 +171,11 @@ pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InputError> {
         ));
     }
     if let Some(prefix) = OWNED_PREFIXES.iter().find(|p| name.starts_with(**p)) {
-        let hint = suggest::hint(name, RELAY_VARS.iter().copied());
+        let hint = suggest::hint(name, relayctl_names.iter().copied());
         let hint = if hint.is_empty() {
             format!(
                 " (the {prefix}* names belong to relayctl: {})",
-                RELAY_VARS
+                relayctl_names
                     .iter()
                     .filter(|v| v.starts_with(prefix))
                     .copied()
@@ -169,8 +189,7 @@ pub(crate) fn classify(def: &VarDef) -> Result<VarClass, InputError> {
     }
     // A free name this close to a relayctl or Ansible one is a typo far more often than a choice.
     if name.chars().count() >= 6
-        && let Some(close) =
-            suggest::did_you_mean(name, RELAY_VARS.iter().copied().chain(known_ansible()))
+        && let Some(close) = suggest::did_you_mean(name, typo_candidates.iter().copied())
         && suggest::edit_distance(name, close) <= 2
     {
         return refuse(format!(
@@ -199,25 +218,61 @@ mod tests {
         }
     }
 
+    fn role_vars() -> BTreeSet<String> {
+        BTreeSet::from([
+            "medulla_user".to_string(),
+            "medulla_password_file".to_string(),
+        ])
+    }
+
+    #[test]
+    fn role_defaults_may_be_set_and_their_typos_are_caught() {
+        assert_eq!(
+            classify(&def("medulla_user"), &role_vars()),
+            Ok(VarClass::Role)
+        );
+        assert_eq!(
+            message("medulla_usr"),
+            "site.yaml:4:7: all.vars.medulla_usr: unknown relayctl variable medulla_usr; did you mean medulla_user?"
+        );
+        assert_eq!(
+            message("medula_user"),
+            "site.yaml:4:7: all.vars.medula_user: unknown variable medula_user; did you mean medulla_user? \
+             (if medula_user is your own variable, pick a name further from medulla_user)"
+        );
+    }
+
     fn message(name: &str) -> String {
-        classify(&def(name)).unwrap_err().to_string()
+        classify(&def(name), &role_vars()).unwrap_err().to_string()
     }
 
     #[test]
     fn known_names_are_classified() {
-        assert_eq!(classify(&def("ansible_host")), Ok(VarClass::Connection));
-        assert_eq!(classify(&def("ansible_ssh_user")), Ok(VarClass::Connection));
-        assert_eq!(classify(&def("relay_type")), Ok(VarClass::Relay));
         assert_eq!(
-            classify(&def("ansible_python_interpreter")),
+            classify(&def("ansible_host"), &role_vars()),
+            Ok(VarClass::Connection)
+        );
+        assert_eq!(
+            classify(&def("ansible_ssh_user"), &role_vars()),
+            Ok(VarClass::Connection)
+        );
+        assert_eq!(
+            classify(&def("relay_type"), &role_vars()),
+            Ok(VarClass::Relay)
+        );
+        assert_eq!(
+            classify(&def("ansible_python_interpreter"), &role_vars()),
             Ok(VarClass::Ignored)
         );
         assert_eq!(
-            classify(&def("ansible_group_priority")),
+            classify(&def("ansible_group_priority"), &role_vars()),
             Ok(VarClass::GroupPriority)
         );
-        assert_eq!(classify(&def("ntp_servers")), Ok(VarClass::Free));
-        assert_eq!(classify(&def("site")), Ok(VarClass::Free));
+        assert_eq!(
+            classify(&def("ntp_servers"), &role_vars()),
+            Ok(VarClass::Free)
+        );
+        assert_eq!(classify(&def("site"), &role_vars()), Ok(VarClass::Free));
     }
 
     #[test]
@@ -234,7 +289,7 @@ mod tests {
         assert_eq!(
             message("relay_colour"),
             "site.yaml:4:7: all.vars.relay_colour: unknown relayctl variable relay_colour \
-             (the relay_* names belong to relayctl: relay_type, relay_fqdn)"
+             (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_roles)"
         );
     }
 

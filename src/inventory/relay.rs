@@ -10,6 +10,7 @@
 //! | `workstation_subnets`        | list of CIDR networks                  | `[]`             |
 //! | `medulla_support_public_key` | OpenSSH key line, or a .pub file path  | none             |
 //! | `sizing_profile`             | `standard` or `lab`                    | `standard`       |
+//! | `relay_roles`                | list of role names                     | per relay type   |
 //!
 //! A value written as `null` (`relay_fqdn: ~`) counts as unset, so a host can drop a group's
 //! setting. Roles: a host in the `medulla_servers` group is the Medulla server and one in
@@ -37,7 +38,7 @@ pub const WORKSTATIONS_GROUP: &str = "workstations";
 
 /// Classic relays serve workstations (imaging, packages); DMZ relays only relay XMPP and
 /// ejabberd clustering for mobile clients (MEDULLA_FACTS: ARCH, S000).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RelayType {
     Classic,
@@ -118,6 +119,8 @@ pub struct RelaySettings {
     pub workstation_subnets: Vec<IpNet>,
     pub support_public_key: Option<SupportKey>,
     pub sizing_profile: SizingProfile,
+    /// `relay_roles`: the roles to run, in order, instead of the relay type's default list.
+    pub roles: Option<Vec<String>>,
 }
 
 fn serialize_networks<S: serde::Serializer>(
@@ -146,6 +149,7 @@ enum Setting {
     Subnets(Vec<IpNet>),
     Key(SupportKey),
     Sizing(SizingProfile),
+    Roles(Vec<String>),
     Unset,
 }
 
@@ -204,6 +208,7 @@ fn read(name: &str, node: &Node, paths: &PathContext) -> Result<Setting, Vec<Pro
         }
         "workstation_subnets" => Setting::Subnets(subnets(node)?),
         "medulla_support_public_key" => Setting::Key(support_key::read(node, paths).map_err(one)?),
+        "relay_roles" => Setting::Roles(role_names(node)?),
         "sizing_profile" => Setting::Sizing(
             values::one_of(
                 node,
@@ -260,6 +265,29 @@ fn server_addresses(node: &Node) -> Result<Vec<String>, Vec<Problem>> {
     }
     if problems.is_empty() {
         Ok(addresses)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A list of role names (checked against the roles that exist once they are loaded).
+fn role_names(node: &Node) -> Result<Vec<String>, Vec<Problem>> {
+    let NodeKind::Seq(items) = &node.kind else {
+        return Err(vec![values::expected(node, "a list of role names")]);
+    };
+    let mut problems = Vec::new();
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match values::word(item, "a role name") {
+            Ok(name) if names.iter().any(|n| n == name) => {
+                problems.push(Problem::at(item, format!("{name} is listed twice")).in_item(i));
+            }
+            Ok(name) => names.push(name.to_owned()),
+            Err(problem) => problems.push(problem.in_item(i)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(names)
     } else {
         Err(problems)
     }
@@ -418,6 +446,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
                 workstation_subnets: settings.workstation_subnets.unwrap_or_default(),
                 support_public_key: settings.support_public_key,
                 sizing_profile: settings.sizing_profile.unwrap_or(SizingProfile::Standard),
+                roles: settings.roles,
             }))
         }
         _ => Err(errors),
@@ -434,6 +463,7 @@ struct RelaySettingsDraft {
     workstation_subnets: Option<Vec<IpNet>>,
     support_public_key: Option<SupportKey>,
     sizing_profile: Option<SizingProfile>,
+    roles: Option<Vec<String>>,
 }
 
 impl RelaySettingsDraft {
@@ -447,6 +477,7 @@ impl RelaySettingsDraft {
             Setting::Subnets(v) => self.workstation_subnets = Some(v),
             Setting::Key(v) => self.support_public_key = Some(v),
             Setting::Sizing(v) => self.sizing_profile = Some(v),
+            Setting::Roles(v) => self.roles = Some(v),
             Setting::Unset => {}
         }
     }

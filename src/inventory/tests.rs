@@ -14,7 +14,17 @@ const FIXTURES: &str = "tests/fixtures/inventory";
 
 /// Loads inline text as if it were `inventories/test.yaml` (no vars files are read).
 fn inline(text: &str) -> Result<Inventory, InputErrors> {
-    load_source(Path::new("inventories/test.yaml"), text, false)
+    load_source(
+        Path::new("inventories/test.yaml"),
+        text,
+        false,
+        &LoadOptions::default(),
+    )
+}
+
+/// Loads a fixture file (its group_vars/ and host_vars/ included), no roles, no `-e`.
+fn load_file(path: &Path) -> Result<Inventory, InputErrors> {
+    load(path, &LoadOptions::default())
 }
 
 fn messages(result: Result<Inventory, InputErrors>) -> Vec<String> {
@@ -61,7 +71,7 @@ all:
 
 #[test]
 fn example_site_inventory_loads_and_plans() {
-    let inventory = load(Path::new("inventories/site.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let inventory = load_file(Path::new("inventories/site.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = inventory.hosts.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(
         names,
@@ -292,7 +302,7 @@ fn an_empty_inventory_is_refused() {
 #[test]
 fn every_mistake_of_a_file_is_reported_in_one_run() {
     assert_eq!(
-        messages(load(&fixture("errors/inventory.yaml"))),
+        messages(load_file(&fixture("errors/inventory.yaml"))),
         [
             "tests/fixtures/inventory/errors/inventory.yaml:4:5: all.vars.relay_typ: unknown relayctl variable \
              relay_typ; did you mean relay_type?",
@@ -378,7 +388,8 @@ fn vars_keep_their_origin() {
 
 #[test]
 fn precedence_follows_ansible() {
-    let inventory = load(&fixture("precedence/inventory.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let inventory =
+        load_file(&fixture("precedence/inventory.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let h1 = inventory.host("h1").unwrap();
     assert_eq!(h1.groups, ["all", "parent", "child"]);
     for (name, expected) in [
@@ -426,7 +437,7 @@ fn group_priority_reorders_siblings() {
 #[test]
 fn ambiguous_vars_files_are_reported() {
     assert_eq!(
-        messages(load(&fixture("ambiguous/inventory.yaml"))),
+        messages(load_file(&fixture("ambiguous/inventory.yaml"))),
         [
             "tests/fixtures/inventory/ambiguous/group_vars/relays.yaml:1:1: (file): both \
           tests/fixtures/inventory/ambiguous/group_vars/relays.yml and \
@@ -551,7 +562,7 @@ fn a_null_relay_var_unsets_the_group_value() {
 
 #[test]
 fn support_key_file_relative_to_the_inventory() {
-    let inventory = load(&fixture("support_key/good.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let inventory = load_file(&fixture("support_key/good.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let hosts = inventory.select(None).unwrap();
     let planned = inventory
         .plan_apply(&hosts)
@@ -569,7 +580,7 @@ fn support_key_file_relative_to_the_inventory() {
 
 #[test]
 fn unreadable_or_invalid_support_key_files_are_errors_at_the_var() {
-    let errors = messages(load(&fixture("support_key/bad.yaml")));
+    let errors = messages(load_file(&fixture("support_key/bad.yaml")));
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert!(
         errors[0].starts_with(

@@ -87,7 +87,9 @@ impl Action for IniFile {
     }
 
     fn plan(&self, found: &Findings) -> Result<Plan, ProbeError> {
-        let before = match FileStat::from_findings(found, "i")? {
+        let stat = FileStat::from_findings(found, "i")?;
+        let exists = stat != FileStat::Absent;
+        let before = match stat {
             FileStat::Absent if self.setting.value.is_none() => return Ok(Plan::unchanged()),
             FileStat::Absent if !self.create => {
                 return Err(ProbeError::Missing(
@@ -109,11 +111,32 @@ impl Action for IniFile {
             }
         };
         let after = edit(&before, &self.setting);
+        let rewrites = after != before;
         let file = ManagedFile {
             content: after.into_bytes(),
             ..self.file.clone()
         };
-        file.plan(found, "i")
+        let mut plan = file.plan(found, "i")?;
+        // "rewrite the content of …" says less than the setting itself.
+        if rewrites
+            && exists
+            && let Some(first) = plan.changes.first_mut()
+        {
+            let setting = &self.setting;
+            let section = setting
+                .section
+                .as_ref()
+                .map(|s| format!(" in [{s}]"))
+                .unwrap_or_default();
+            *first = match &setting.value {
+                Some(value) => format!(
+                    "set {}={value}{section} of {}",
+                    setting.option, self.file.path
+                ),
+                None => format!("remove {}{section} of {}", setting.option, self.file.path),
+            };
+        }
+        Ok(plan)
     }
 
     fn applied(&self, output: &Findings) -> Result<Applied, String> {

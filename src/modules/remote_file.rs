@@ -190,7 +190,7 @@ impl ManagedFile {
         }
         if self.backup {
             script.push_str(
-                "if [ -e \"$d\" ]; then b=\"$d.$(date -u +%Y%m%dT%H%M%SZ).relayctl~\"; \
+                "if [ -e \"$d\" ]; then b=\"$d.$(date -u +%Y%m%dT%H%M%S.%NZ).relayctl~\"; \
                  cp -p -- \"$d\" \"$b\" || exit 1; f backup \"$b\"; fi\n",
             );
         }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{HostReport, HostStatus, RunReport};
+use crate::engine::{TaskReport, TaskStatus};
 use crate::facts::{Facts, SudoAccess};
 use crate::sizing::{CheckStatus, GB, GIB};
 
@@ -14,6 +15,7 @@ pub fn render(report: &RunReport) -> String {
     }
     for host in &report.hosts {
         render_host(&mut out, host, report.command == "facts");
+        render_tasks(&mut out, &host.tasks, report.check_mode);
         out.push('\n');
     }
     render_recap(&mut out, report);
@@ -49,7 +51,12 @@ fn render_host(out: &mut String, host: &HostReport, show_all_facts: bool) {
     }
     if let Some(sizing) = &host.sizing {
         let verdict = if sizing.passed() { "passed" } else { "FAILED" };
-        let _ = writeln!(out, "  sizing for a {} relay: {verdict}", sizing.relay_type);
+        let _ = writeln!(
+            out,
+            "  sizing for a {} relay: {verdict} ({} checks)",
+            sizing.relay_type,
+            sizing.checks.len()
+        );
         if let Some(note) = sizing.profile_note {
             let _ = writeln!(out, "    note: {note}");
         }
@@ -171,6 +178,43 @@ fn render_facts(out: &mut String, facts: &Facts) {
     }
 }
 
+/// A line per task: its status, role and name; below it, what changed (or would), the diff, and
+/// why it failed, was skipped or is pending.
+fn render_tasks(out: &mut String, tasks: &[TaskReport], check_mode: bool) {
+    if tasks.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  tasks:");
+    for task in tasks {
+        let status = match (task.status, check_mode) {
+            (TaskStatus::Ok, _) => "ok",
+            (TaskStatus::Changed, false) => "changed",
+            (TaskStatus::Changed, true) => "would change",
+            (TaskStatus::Failed, false) => "FAILED",
+            (TaskStatus::Failed, true) => "WOULD FAIL",
+            (TaskStatus::Skipped, _) => "skipped",
+            (TaskStatus::Pending, _) => "pending",
+        };
+        let handler = if task.handler { "handler: " } else { "" };
+        let _ = writeln!(
+            out,
+            "    {status:<12}  {}: {handler}{}",
+            task.role, task.task
+        );
+        for change in &task.changes {
+            let _ = writeln!(out, "                  - {change}");
+        }
+        if let Some(message) = &task.message {
+            let _ = writeln!(out, "                  {message}");
+        }
+        if let Some(diff) = &task.diff {
+            for line in diff.lines() {
+                let _ = writeln!(out, "                  {line}");
+            }
+        }
+    }
+}
+
 fn render_recap(out: &mut String, report: &RunReport) {
     let _ = writeln!(out, "RECAP  ({:.2} s)", report.elapsed_ms as f64 / 1000.0);
     let width = report.hosts.iter().map(|h| h.name.len()).max().unwrap_or(0);
@@ -182,7 +226,27 @@ fn render_recap(out: &mut String, report: &RunReport) {
             (HostStatus::Failed, None) => ("failed", String::new()),
             (HostStatus::Unreachable, None) => ("unreachable", String::new()),
         };
-        let line = format!("  {:<width$}  {status:<11}  {reason}", host.name);
+        // Ansible's recap columns, where there were tasks.
+        let counts = host
+            .counts
+            .map(|c| {
+                let changed = if report.check_mode {
+                    "would_change"
+                } else {
+                    "changed"
+                };
+                let pending = if c.pending > 0 {
+                    format!(" pending={}", c.pending)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "ok={} {changed}={} failed={} skipped={}{pending}  ",
+                    c.ok, c.changed, c.failed, c.skipped
+                )
+            })
+            .unwrap_or_default();
+        let line = format!("  {:<width$}  {status:<11}  {counts}{reason}", host.name);
         let _ = writeln!(out, "{}", line.trim_end());
     }
     let recap = report.recap;
@@ -191,4 +255,15 @@ fn render_recap(out: &mut String, report: &RunReport) {
         "  {} ok, {} failed, {} unreachable",
         recap.ok, recap.failed, recap.unreachable
     );
+    if report.changes_pending() {
+        let hosts = report
+            .hosts
+            .iter()
+            .filter(|h| h.tasks.iter().any(|t| t.status == TaskStatus::Changed))
+            .count();
+        let _ = writeln!(
+            out,
+            "  changes pending on {hosts} host(s): run without --check to make them"
+        );
+    }
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::engine::{TaskCounts, TaskReport, TaskStatus};
 use crate::facts::Facts;
 use crate::fleet::{HostFailure, HostResult};
 use crate::inventory::RelayType;
@@ -47,6 +48,12 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sizing: Option<SizingReport>,
     pub warnings: Vec<Warning>,
+    /// The tasks of its roles, in the order they ran (`apply` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskReport>,
+    /// Tallies of `tasks` (`apply` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<TaskCounts>,
     pub elapsed_ms: u64,
 }
 
@@ -56,6 +63,7 @@ pub struct HostFindings {
     pub facts: Option<Facts>,
     pub sizing: Option<SizingReport>,
     pub warnings: Vec<Warning>,
+    pub tasks: Vec<TaskReport>,
     /// A check that failed after the host answered (e.g. sizing): the host is `failed`.
     pub failure: Option<String>,
 }
@@ -81,6 +89,16 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// In `--check`: some task would change something (and every host answered).
+    pub fn changes_pending(&self) -> bool {
+        self.check_mode
+            && self
+                .hosts
+                .iter()
+                .flat_map(|h| &h.tasks)
+                .any(|t| t.status == TaskStatus::Changed)
+    }
+
     pub fn new(
         command: &'static str,
         check_mode: bool,
@@ -150,6 +168,8 @@ pub fn host_report<P>(
         facts: findings.facts,
         sizing: findings.sizing,
         warnings: findings.warnings,
+        counts: relay_type.map(|_| TaskCounts::of(&findings.tasks)),
+        tasks: findings.tasks,
         elapsed_ms: result.elapsed.as_millis() as u64,
     }
 }

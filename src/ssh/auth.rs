@@ -70,6 +70,17 @@ impl Credentials {
         })
     }
 
+    /// One key file and nothing else (no agent, no default identity): to prove that this key,
+    /// and only it, opens the account.
+    pub fn only(key: &Path, passphrase: &PassphraseSource) -> Result<Self, SshError> {
+        let mut keys = HashMap::new();
+        keys.insert(key.to_path_buf(), Arc::new(load_key(key, passphrase)?));
+        Ok(Credentials {
+            keys,
+            use_agent: false,
+        })
+    }
+
     /// Authenticates `user` on `handle`: the host's key file first, then the agent's keys, then the
     /// default identities. Returns what was tried when every method is refused.
     pub(super) async fn authenticate<H: russh::client::Handler>(

@@ -8,28 +8,77 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, OnceCell};
 
-use super::{Credentials, Endpoint, Session, SshError, Target};
+use super::{Become, Credentials, Endpoint, PassphraseSource, Session, SshError, Target};
 
 /// A jump host as connected to: where, with which key, verified against which known_hosts.
 type JumpKey = (Endpoint, Option<PathBuf>, PathBuf);
 type JumpSlot = Arc<OnceCell<Result<Arc<Session>, SshError>>>;
 
-/// Opens sessions for one run.
-pub struct Connector<'a> {
-    credentials: &'a Credentials,
-    jumps: Mutex<HashMap<JumpKey, JumpSlot>>,
+/// Opens sessions for one run; clones share the credentials and the jump-host connections.
+#[derive(Clone)]
+pub struct Connector {
+    credentials: Arc<Credentials>,
+    jumps: Arc<Mutex<HashMap<JumpKey, JumpSlot>>>,
 }
 
-impl<'a> Connector<'a> {
-    pub fn new(credentials: &'a Credentials) -> Self {
+impl Connector {
+    pub fn new(credentials: Arc<Credentials>) -> Self {
         Connector {
             credentials,
-            jumps: Mutex::new(HashMap::new()),
+            jumps: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
     /// Connects to `target` within its connect timeout, through its jump host if it has one.
     pub async fn connect(&self, target: &Target) -> Result<Session, SshError> {
+        self.connect_with(target, &self.credentials).await
+    }
+
+    /// Proves that `user` can log in to `target`'s host with the private key `key` alone (no
+    /// agent, no other identity) and run `command`: a new connection (through the run's shared
+    /// jump host, if any), closed at once. The error says what failed.
+    pub async fn check_login(
+        &self,
+        target: &Target,
+        user: &str,
+        key: &std::path::Path,
+        command: &str,
+    ) -> Result<(), String> {
+        let credentials =
+            Credentials::only(key, &PassphraseSource::EnvOnly).map_err(|e| e.to_string())?;
+        let login = Target {
+            endpoint: Endpoint {
+                user: user.to_string(),
+                ..target.endpoint.clone()
+            },
+            key_file: Some(key.to_path_buf()),
+            escalation: Become::No,
+            ..target.clone()
+        };
+        let session = self
+            .connect_with(&login, &credentials)
+            .await
+            .map_err(|e| format!("login as {user} failed: {e}"))?;
+        let output = session.run(command, b"").await;
+        session.close().await;
+        let output = output.map_err(|e| format!("{command} as {user}: {e}"))?;
+        if output.exit_status == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{user} logged in, but {command} exited with {}: {}",
+                output.exit_status,
+                output.stderr_text().trim()
+            ))
+        }
+    }
+
+    /// Connects with `credentials` for the target itself (the jump host, if any, uses the run's).
+    async fn connect_with(
+        &self,
+        target: &Target,
+        credentials: &Credentials,
+    ) -> Result<Session, SshError> {
         let timeout = target.connect_timeout;
         let address = target.endpoint.address.clone();
         let connecting =
@@ -44,7 +93,7 @@ impl<'a> Connector<'a> {
                             }
                         })?),
                     };
-                Session::establish(target, self.credentials, jump).await
+                Session::establish(target, credentials, jump).await
             };
         tokio::time::timeout(timeout, connecting)
             .await
@@ -70,7 +119,7 @@ impl<'a> Connector<'a> {
         );
         let slot = self.jumps.lock().await.entry(key).or_default().clone();
         slot.get_or_init(|| async {
-            Session::establish(&bastion, self.credentials, None)
+            Session::establish(&bastion, &self.credentials, None)
                 .await
                 .map(Arc::new)
         })

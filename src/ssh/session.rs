@@ -90,7 +90,10 @@ impl Session {
     /// shares jump hosts.
     ///
     /// [`Connector`]: super::Connector
-    pub async fn connect(target: &Target, credentials: &Credentials) -> Result<Session, SshError> {
+    pub async fn connect(
+        target: &Target,
+        credentials: Arc<Credentials>,
+    ) -> Result<Session, SshError> {
         super::Connector::new(credentials).connect(target).await
     }
 
@@ -153,14 +156,27 @@ impl Session {
 
     /// Runs a POSIX sh script as the login user.
     pub async fn run(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
-        self.run_with(script, stdin, &Become::No).await
+        self.run_with(script, stdin, &Become::No, self.target.command_timeout)
+            .await
     }
 
     /// Runs a POSIX sh script as root through the target's become method. A refusal by sudo is an
     /// error of its own, distinct from the script failing.
     pub async fn run_privileged(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        self.run_privileged_within(script, stdin, self.target.command_timeout)
+            .await
+    }
+
+    /// [`Session::run_privileged`] with its own time limit (a package installation may need
+    /// more than a probe).
+    pub async fn run_privileged_within(
+        &self,
+        script: &str,
+        stdin: &[u8],
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         let escalation = self.target.escalation.clone();
-        self.run_with(script, stdin, &escalation).await
+        self.run_with(script, stdin, &escalation, timeout).await
     }
 
     async fn run_with(
@@ -168,6 +184,7 @@ impl Session {
         script: &str,
         stdin: &[u8],
         escalation: &Become,
+        timeout: Duration,
     ) -> Result<ExecOutput, SshError> {
         let invocation = escalation::wrap(script, escalation);
         let mut input = Vec::new();
@@ -175,7 +192,9 @@ impl Session {
             input.extend_from_slice(prefix.expose().as_bytes());
         }
         input.extend_from_slice(stdin);
-        let output = self.exec(&invocation.command, &input).await?;
+        let output = self
+            .exec_within(&invocation.command, &input, timeout)
+            .await?;
         if output.exit_status != 0
             && let Some(refusal) = escalation::sudo_refusal(
                 escalation,
@@ -192,6 +211,16 @@ impl Session {
     /// Runs one command line on a new channel, feeding `stdin`, within the command timeout. A command
     /// that overruns is killed, not left running on the host.
     pub async fn exec(&self, command: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
+        self.exec_within(command, stdin, self.target.command_timeout)
+            .await
+    }
+
+    async fn exec_within(
+        &self,
+        command: &str,
+        stdin: &[u8],
+        timeout: Duration,
+    ) -> Result<ExecOutput, SshError> {
         let _permit = self
             .channels
             .acquire()
@@ -208,7 +237,7 @@ impl Session {
         let mut stderr = Vec::new();
         let mut exit_status = None;
         // Drain until the channel ends: the exit status may arrive before the last output.
-        let drained = tokio::time::timeout(self.target.command_timeout, async {
+        let drained = tokio::time::timeout(timeout, async {
             while let Some(message) = channel.wait().await {
                 match message {
                     ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
@@ -231,9 +260,7 @@ impl Session {
             // Closing alone leaves the remote command running: kill it first.
             let _ = channel.signal(Sig::KILL).await;
             let _ = channel.close().await;
-            return Err(SshError::CommandTimeout {
-                timeout: self.target.command_timeout,
-            });
+            return Err(SshError::CommandTimeout { timeout });
         }
         let exit_status = exit_status.ok_or(SshError::NoExitStatus)?;
         Ok(ExecOutput {

@@ -2,6 +2,7 @@
 //! overruns its timeout is killed on the host, and hosts behind one bastion share one connection to it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use relayctl::ssh::{
@@ -11,7 +12,7 @@ use relayctl::ssh::{
 
 use crate::harness::{docker_exec, relay_with_var, state_dir};
 
-fn target(command_timeout: Duration) -> (Target, Credentials) {
+fn target(command_timeout: Duration) -> (Target, Arc<Credentials>) {
     let relay = relay_with_var("xfs400");
     let key: PathBuf = state_dir().join("id_ed25519");
     let target = Target {
@@ -30,13 +31,13 @@ fn target(command_timeout: Duration) -> (Target, Credentials) {
     };
     let credentials =
         Credentials::load(&[key], false, &PassphraseSource::EnvOnly).expect("lab key loads");
-    (target, credentials)
+    (target, Arc::new(credentials))
 }
 
 #[tokio::test]
 async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
     let (target, credentials) = target(Duration::from_secs(60));
-    let session = Session::connect(&target, &credentials)
+    let session = Session::connect(&target, credentials)
         .await
         .expect("connects");
     // OpenSSH's MaxSessions is 10: 30 concurrent commands must queue, not fail. Each reports the
@@ -72,7 +73,7 @@ async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
 #[tokio::test]
 async fn stdin_reaches_the_command_and_exit_codes_come_back() {
     let (target, credentials) = target(Duration::from_secs(60));
-    let session = Session::connect(&target, &credentials)
+    let session = Session::connect(&target, credentials)
         .await
         .expect("connects");
     let output = session
@@ -89,7 +90,7 @@ async fn stdin_reaches_the_command_and_exit_codes_come_back() {
 async fn a_command_that_overruns_its_timeout_is_killed_on_the_host() {
     let relay = relay_with_var("xfs400");
     let (target, credentials) = target(Duration::from_secs(2));
-    let session = Session::connect(&target, &credentials)
+    let session = Session::connect(&target, credentials)
         .await
         .expect("connects");
     let result = session.run("exec sleep 317", b"").await;
@@ -132,7 +133,7 @@ async fn hosts_behind_one_bastion_share_one_connection_to_it() {
         user: "operator".into(),
     };
     let (template, credentials) = target(Duration::from_secs(60));
-    let connector = Connector::new(&credentials);
+    let connector = Connector::new(credentials);
     let mut sessions = Vec::new();
     for kind in ["xfs400", "xfs200", "root"] {
         let relay = relay_with_var(kind);

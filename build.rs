@@ -1,0 +1,55 @@
+//! Embeds `roles/` in the binary, so that one file is all an operator needs on the controller
+//! (`--roles-dir` still overrides roles from a directory).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let mut code = String::new();
+    for (dir, name) in [("roles", "ROLES")] {
+        let base = root.join(dir);
+        // A directory is scanned as a whole: any file added, changed or removed rebuilds.
+        println!("cargo:rerun-if-changed={}", base.display());
+        let mut files = Vec::new();
+        collect(&base, &mut files);
+        files.sort();
+        writeln!(
+            code,
+            "/// Every file under `{dir}/`: its path relative to it, and its bytes."
+        )
+        .unwrap();
+        writeln!(code, "pub static {name}: &[(&str, &[u8])] = &[").unwrap();
+        for file in files {
+            let relative = file.strip_prefix(&base).expect("below base");
+            writeln!(
+                code,
+                "    ({:?}, include_bytes!({:?})),",
+                relative.to_string_lossy(),
+                file.display().to_string()
+            )
+            .unwrap();
+        }
+        writeln!(code, "];").unwrap();
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // Editors' swap and backup files are not part of a role.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect(&path, files);
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The roles of a run: the ones embedded in the binary, overridden role by role by those of
+//! `--roles-dir`, and `relay_roles.yaml`, the data that says which roles run, in which order, on
+//! each relay type (an inventory overrides it per host with `relay_roles`).
+//!
+//! Every role is loaded and checked when the run starts, before any host is contacted.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::role::{self, Role, RoleFiles};
+use super::template::Templates;
+use crate::input::yaml::{self, NodeKind, Pos};
+use crate::input::{InputError, InputErrors, suggest};
+use crate::inventory::{RelayType, Var};
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The file that lists the roles of each relay type.
+const RELAY_ROLES_FILE: &str = "relay_roles.yaml";
+
+/// Every role of a run, checked, with the templates they carry.
+pub struct Catalog {
+    roles: BTreeMap<String, Role>,
+    defaults: BTreeMap<RelayType, Vec<String>>,
+    pub templates: Templates,
+}
+
+impl Catalog {
+    /// Loads the embedded roles, then those of `roles_dir` (a role there replaces the embedded
+    /// one of the same name; its `relay_roles.yaml`, if any, replaces the embedded one).
+    pub fn load(roles_dir: Option<&Path>) -> Result<Catalog, InputErrors> {
+        let mut sources = embedded_sources();
+        let mut errors = Vec::new();
+        if let Some(dir) = roles_dir {
+            read_dir_sources(dir, &mut sources, &mut errors);
+        }
+        let mut templates = Templates::new();
+        let mut roles = BTreeMap::new();
+        for files in sources.roles.values() {
+            let role = role::load(files, &mut templates, &mut errors);
+            roles.insert(role.name.clone(), role);
+        }
+        let defaults = read_relay_roles(&sources.relay_roles, &roles, &mut errors);
+        InputErrors::finish(errors)?;
+        Ok(Catalog {
+            roles,
+            defaults,
+            templates,
+        })
+    }
+
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(name)
+    }
+
+    /// The roles a relay of this type runs unless its inventory says otherwise.
+    pub fn default_roles(&self, relay_type: RelayType) -> &[String] {
+        self.defaults.get(&relay_type).map_or(&[], Vec::as_slice)
+    }
+
+    /// The names of every role default: variables an inventory may set.
+    pub fn variable_names(&self) -> BTreeSet<String> {
+        self.roles
+            .values()
+            .flat_map(|role| role.defaults.iter().map(|(name, _, _)| name.clone()))
+            .collect()
+    }
+
+    /// Checks a host's `relay_roles` against the roles that exist.
+    pub fn check_role_list(&self, names: &[String], var: &Var, host: &str) -> Vec<InputError> {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| !self.roles.contains_key(*name))
+            .map(|(i, name)| {
+                InputError::at(
+                    &var.origin.file,
+                    var.origin.pos(),
+                    format!("{host}.relay_roles[{i}]"),
+                    format!(
+                        "no role named {name}{}; roles: {}",
+                        suggest::hint(name, self.roles.keys().map(String::as_str)),
+                        self.roles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Role files by role name, and the relay_roles file, with their display paths.
+struct Sources {
+    roles: BTreeMap<String, RoleFiles>,
+    relay_roles: (PathBuf, Vec<u8>),
+}
+
+fn embedded_sources() -> Sources {
+    let mut roles: BTreeMap<String, RoleFiles> = BTreeMap::new();
+    let mut relay_roles = (PathBuf::from("roles").join(RELAY_ROLES_FILE), Vec::new());
+    for (path, bytes) in embedded::ROLES {
+        if *path == RELAY_ROLES_FILE {
+            relay_roles.1 = bytes.to_vec();
+            continue;
+        }
+        let Some((role, rest)) = path.split_once('/') else {
+            continue;
+        };
+        roles
+            .entry(role.to_string())
+            .or_insert_with(|| RoleFiles {
+                name: role.to_string(),
+                dir: PathBuf::from("roles").join(role),
+                files: BTreeMap::new(),
+            })
+            .files
+            .insert(rest.to_string(), bytes.to_vec());
+    }
+    Sources { roles, relay_roles }
+}
+
+/// Adds the roles of `dir` over the embedded ones.
+fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(InputError::at(
+                dir,
+                Pos::START,
+                "--roles-dir",
+                format!("cannot read the roles directory: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_file() && name == RELAY_ROLES_FILE {
+            match std::fs::read(&path) {
+                Ok(bytes) => sources.relay_roles = (path, bytes),
+                Err(e) => errors.push(InputError::at(&path, Pos::START, "(file)", e.to_string())),
+            }
+        } else if path.is_dir() {
+            let mut files = BTreeMap::new();
+            read_tree(&path, &path, &mut files, errors);
+            sources.roles.insert(
+                name.clone(),
+                RoleFiles {
+                    name,
+                    dir: path,
+                    files,
+                },
+            );
+        }
+    }
+}
+
+fn read_tree(
+    base: &Path,
+    dir: &Path,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    errors: &mut Vec<InputError>,
+) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            read_tree(base, &path, files, errors);
+        } else {
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let relative = path.strip_prefix(base).unwrap_or(&path);
+                    files.insert(relative.to_string_lossy().into_owned(), bytes);
+                }
+                Err(e) => errors.push(InputError::at(&path, Pos::START, "(file)", e.to_string())),
+            }
+        }
+    }
+}
+
+/// `relay_roles.yaml`: `classic: [role, …]` and `dmz: [role, …]`, every role existing.
+fn read_relay_roles(
+    (file, bytes): &(PathBuf, Vec<u8>),
+    roles: &BTreeMap<String, Role>,
+    errors: &mut Vec<InputError>,
+) -> BTreeMap<RelayType, Vec<String>> {
+    let mut lists = BTreeMap::new();
+    let text = String::from_utf8_lossy(bytes);
+    let root = match yaml::parse(file, &text) {
+        Ok(root) => root,
+        Err(e) => {
+            errors.push(e);
+            return lists;
+        }
+    };
+    let NodeKind::Map(entries) = &root.kind else {
+        errors.push(InputError::at(
+            file,
+            root.pos,
+            yaml::TOP_LEVEL,
+            "expected a map of relay type to its list of roles (classic: […], dmz: […])",
+        ));
+        return lists;
+    };
+    for entry in entries {
+        let relay_type = match entry.key.as_str() {
+            "classic" => RelayType::Classic,
+            "dmz" => RelayType::Dmz,
+            other => {
+                errors.push(InputError::at(
+                    file,
+                    entry.key_pos,
+                    other,
+                    format!(
+                        "unknown relay type {other}{}; expected classic or dmz",
+                        suggest::hint(other, ["classic", "dmz"])
+                    ),
+                ));
+                continue;
+            }
+        };
+        let NodeKind::Seq(items) = &entry.value.kind else {
+            errors.push(InputError::at(
+                file,
+                entry.value.pos,
+                entry.key.clone(),
+                format!(
+                    "expected a list of role names, found {}",
+                    entry.value.describe()
+                ),
+            ));
+            continue;
+        };
+        let mut names = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(name) if roles.contains_key(name) => names.push(name.to_string()),
+                _ => {
+                    let written = item.as_str().unwrap_or_default();
+                    errors.push(InputError::at(
+                        file,
+                        item.pos,
+                        format!("{}[{i}]", entry.key),
+                        format!(
+                            "no role named {written:?}{}",
+                            suggest::hint(written, roles.keys().map(String::as_str))
+                        ),
+                    ));
+                }
+            }
+        }
+        lists.insert(relay_type, names);
+    }
+    for (relay_type, name) in [(RelayType::Classic, "classic"), (RelayType::Dmz, "dmz")] {
+        if !lists.contains_key(&relay_type) && errors.is_empty() {
+            errors.push(InputError::at(
+                file,
+                Pos::START,
+                name,
+                format!("no role list for {name} relays"),
+            ));
+        }
+    }
+    lists
+}

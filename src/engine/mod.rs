@@ -1,0 +1,20 @@
+//! The task engine: roles in Ansible's layout, run on every relay with one decision path
+//! (DESIGN.md, rule 1) — each task's module probes the host read-only and plans; `apply` carries
+//! out exactly that plan; `--check` stops at the plan.
+//!
+//! Files: `catalog.rs` (which roles exist: embedded, `--roles-dir`, `relay_roles.yaml`),
+//! `role.rs` (reading and checking a role's files), `template.rs` (minijinja), `vars.rs` (a
+//! host's variables and their precedence), `batch.rs` (many snippets in one round trip),
+//! `run.rs` (a host's tasks, handlers and check mode), `outcome.rs` (what each task did).
+
+pub mod batch;
+pub mod catalog;
+pub mod outcome;
+pub mod role;
+pub mod run;
+pub mod template;
+pub mod vars;
+
+pub use catalog::Catalog;
+pub use outcome::{TaskCounts, TaskReport, TaskStatus};
+pub use run::{Convergence, HostRun, Options};

@@ -1,0 +1,745 @@
+//! Running a relay's roles: every task rendered, then probed, then carried out, in order.
+//!
+//! 1. Render: `when` is evaluated and every task's arguments are rendered into an action before
+//!    anything runs, so an undefined variable in the fifth task fails the host with nothing
+//!    changed.
+//! 2. Probe: the probes of all tasks and handlers run in one round trip.
+//! 3. Walk the tasks in order. A task whose plan changes nothing is `ok`. In `--check` a change
+//!    is reported (`changed` = would change) and not made. Otherwise the plan's step runs in a
+//!    batch together with the probes of every later task, so that they see the host as it now
+//!    is: one round trip per change, none per unchanged task.
+//! 4. After a role's tasks, the handlers its changed tasks notified run, once each.
+//!
+//! A task that fails stops the host (with `--force-handlers`, notified handlers still run).
+//! In `--check`, a probe that finds a prerequisite missing (the user an authorized_key task
+//! needs) is not a failure when an earlier task would create it: the task would change, after
+//! that one. A read-only check that fails after earlier would-be changes is `pending`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use minijinja::Value as Context;
+use serde_json::Value;
+
+use super::batch::{self, Section};
+use super::catalog::Catalog;
+use super::outcome::{TaskReport, TaskStatus};
+use super::role::{Condition, Role, Task};
+use super::vars::HostVars;
+use crate::input::paths::PathContext;
+use crate::modules::{
+    self, Action, ArgError, BuildContext, CommandResult, Findings, ModuleKind, ProbeError,
+    Provides, Rendered, Step,
+};
+use crate::report::progress::HostProgress;
+use crate::ssh::{Become, Connector, Secret, Session};
+
+/// How the tasks of a run are carried out.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub check: bool,
+    pub diff: bool,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub force_handlers: bool,
+    pub command_timeout: Duration,
+}
+
+/// Margin for a batch whose step runs a command under the host's own `timeout`.
+const LONG_STEP_GRACE: Duration = Duration::from_secs(30);
+
+/// One host's side of a run.
+pub struct HostRun<'a> {
+    pub catalog: &'a Catalog,
+    pub options: &'a Options,
+    pub session: &'a Session,
+    pub connector: &'a Connector,
+    pub log: &'a HostProgress,
+    pub inventory_path: &'a std::path::Path,
+    pub roles: Vec<&'a Role>,
+    pub vars: HostVars,
+}
+
+/// The tasks' outcomes; the host failed if one of them did.
+pub struct Convergence {
+    pub tasks: Vec<TaskReport>,
+    pub failure: Option<String>,
+}
+
+/// A task or handler of the host's sequence.
+struct Item<'a> {
+    role: &'a Role,
+    task: &'a Task,
+    handler: bool,
+    work: Work,
+}
+
+/// What an item will do, once rendered for the host.
+enum Work {
+    Skipped(String),
+    Remote(Box<dyn Action>),
+    Assert {
+        that: Vec<String>,
+        fail_msg: Option<String>,
+    },
+    LoginCheck {
+        user: String,
+        key: PathBuf,
+        command: String,
+    },
+}
+
+/// Whether the host still needs an item, and what came of those it ran.
+#[derive(Default)]
+struct Progress {
+    reports: Vec<TaskReport>,
+    notified: BTreeSet<(String, String)>,
+    /// Would-be changes in `--check`: who, and what they would create.
+    pending_changes: Vec<(String, Vec<Provides>)>,
+}
+
+impl HostRun<'_> {
+    pub async fn converge(self) -> Convergence {
+        let context = Context::from(minijinja::value::Serde(&self.vars));
+        let items = match self.prepare(&context) {
+            Ok(items) => items,
+            Err(report) => {
+                let failure = format!(
+                    "{} : {}: {}",
+                    report.role,
+                    report.task,
+                    report.message.clone().unwrap_or_default()
+                );
+                return Convergence {
+                    tasks: vec![*report],
+                    failure: Some(failure),
+                };
+            }
+        };
+        let secrets = self.secrets(&items);
+        let mut findings = match self.probe(&items, 0).await {
+            Ok(findings) => findings,
+            Err(message) => {
+                return Convergence {
+                    tasks: Vec::new(),
+                    failure: Some(format!("probing the tasks: {message}")),
+                };
+            }
+        };
+        let mut progress = Progress::default();
+        let mut failure = None;
+        let mut index = 0;
+        while index < items.len() {
+            let item = &items[index];
+            if item.handler
+                && !progress
+                    .notified
+                    .contains(&(item.role.name.clone(), item.task.name.clone()))
+            {
+                index += 1;
+                continue;
+            }
+            let started = Instant::now();
+            self.log.step(&format!(
+                "{}{} : {}",
+                if item.handler { "handler " } else { "" },
+                item.role.name,
+                item.task.name
+            ));
+            let outcome = self
+                .run_item(&items, index, &context, &mut findings, &progress)
+                .await;
+            if self.options.check && outcome.status == TaskStatus::Changed {
+                progress
+                    .pending_changes
+                    .push((item.task.name.clone(), outcome.provides.clone()));
+            }
+            let report = self.report(item, outcome, started, &secrets);
+            self.log.detail(&format!(
+                "{} : {}: {:?} in {} ms",
+                item.role.name, item.task.name, report.status, report.elapsed_ms
+            ));
+            let failed = report.status == TaskStatus::Failed;
+            if matches!(report.status, TaskStatus::Changed) {
+                for handler in &item.task.notify {
+                    progress
+                        .notified
+                        .insert((item.role.name.clone(), handler.clone()));
+                }
+            }
+            progress.reports.push(report);
+            if failed {
+                failure = Some(format!("{} : {} failed", item.role.name, item.task.name));
+                if self.options.force_handlers {
+                    self.force_handlers(
+                        &items,
+                        index,
+                        &context,
+                        &mut findings,
+                        &mut progress,
+                        &secrets,
+                    )
+                    .await;
+                }
+                break;
+            }
+            index += 1;
+        }
+        Convergence {
+            tasks: progress.reports,
+            failure,
+        }
+    }
+
+    /// After a failure: the handlers already notified, of the role that failed, still run.
+    async fn force_handlers(
+        &self,
+        items: &[Item<'_>],
+        failed_at: usize,
+        context: &Context,
+        findings: &mut HashMap<usize, Findings>,
+        progress: &mut Progress,
+        secrets: &[Secret],
+    ) {
+        let role = &items[failed_at].role.name;
+        for index in failed_at + 1..items.len() {
+            let item = &items[index];
+            if !item.handler
+                || item.role.name != *role
+                || !progress
+                    .notified
+                    .contains(&(item.role.name.clone(), item.task.name.clone()))
+            {
+                continue;
+            }
+            let started = Instant::now();
+            let outcome = self
+                .run_item(items, index, context, findings, progress)
+                .await;
+            let report = self.report(item, outcome, started, secrets);
+            progress.reports.push(report);
+        }
+    }
+
+    /// Renders every task and handler of the host's roles, in order, tags applied.
+    fn prepare(&self, context: &Context) -> Result<Vec<Item<'_>>, Box<TaskReport>> {
+        let mut items = Vec::new();
+        for role in &self.roles {
+            let tasks = role.tasks.iter().map(|task| (task, false));
+            let handlers = role.handlers.iter().map(|task| (task, true));
+            for (task, handler) in tasks.chain(handlers) {
+                if !handler && !self.selected_by_tags(role, task) {
+                    continue;
+                }
+                let work = self.render(role, task, context).map_err(|message| {
+                    Box::new(TaskReport {
+                        role: role.name.clone(),
+                        task: task.name.clone(),
+                        module: task.module.name,
+                        handler,
+                        status: TaskStatus::Failed,
+                        changes: Vec::new(),
+                        message: Some(format!("{}: {message}", task.origin)),
+                        diff: None,
+                        elapsed_ms: 0,
+                    })
+                })?;
+                items.push(Item {
+                    role,
+                    task,
+                    handler,
+                    work,
+                });
+            }
+        }
+        Ok(items)
+    }
+
+    /// Ansible's rules: `--tags` keeps tasks with one of the tags (or `always`); `--skip-tags`
+    /// drops tasks with one of them; a task tagged `never` runs only when asked for by a tag.
+    /// The role's name counts as a tag of each of its tasks.
+    fn selected_by_tags(&self, role: &Role, task: &Task) -> bool {
+        let tags: Vec<&str> = task
+            .tags
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(role.name.as_str()))
+            .collect();
+        let has = |wanted: &[String]| wanted.iter().any(|w| tags.contains(&w.as_str()));
+        if has(&self.options.skip_tags) {
+            return false;
+        }
+        if self.options.tags.is_empty() {
+            return !tags.contains(&"never");
+        }
+        has(&self.options.tags) || (tags.contains(&"always"))
+    }
+
+    fn render(&self, role: &Role, task: &Task, context: &Context) -> Result<Work, String> {
+        let templates = &self.catalog.templates;
+        if let Some(when) = &task.when {
+            match templates.is_true(when, context) {
+                Ok(true) => {}
+                Ok(false) => return Ok(Work::Skipped(format!("when: {when}"))),
+                Err(e) => return Err(format!("when: {e}")),
+            }
+        }
+        let mut values = std::collections::BTreeMap::new();
+        for (name, value) in &task.args {
+            let spec = task
+                .module
+                .args
+                .iter()
+                .find(|a| a.name == *name)
+                .ok_or_else(|| format!("argument {name}: unknown"))?;
+            let rendered = if spec.kind == modules::ArgKind::Expressions {
+                value.clone()
+            } else {
+                templates
+                    .render_value(value, context)
+                    .map_err(|e| format!("argument {name}: {e}"))?
+            };
+            if !rendered.is_null() {
+                spec.kind
+                    .check(&rendered)
+                    .map_err(|e| format!("argument {name}: {e}"))?;
+            }
+            values.insert(*name, rendered);
+        }
+        let args = Rendered::new(values);
+        let paths = PathContext::for_inventory(self.inventory_path);
+        let error = |e: ArgError| e.to_string();
+        match &task.module.kind {
+            ModuleKind::Remote(build) => {
+                let render_template = |src: &str| {
+                    if !role.templates.contains(src) {
+                        return Err(format!("role {} has no templates/{src}", role.name));
+                    }
+                    templates.render_file(&format!("{}/{src}", role.name), context)
+                };
+                let role_file = |src: &str| {
+                    role.files
+                        .get(src)
+                        .cloned()
+                        .ok_or_else(|| format!("role {} has no files/{src}", role.name))
+                };
+                let controller_path = |raw: &str| paths.resolve(raw);
+                let ctx = BuildContext {
+                    render_template: &render_template,
+                    role_file: &role_file,
+                    controller_path: &controller_path,
+                    command_timeout: self.options.command_timeout,
+                };
+                build(&args, &ctx).map(Work::Remote).map_err(error)
+            }
+            ModuleKind::Assert => Ok(Work::Assert {
+                that: match args.opt_str("that").map_err(error)? {
+                    Some(one) => vec![one],
+                    None => task
+                        .args
+                        .get("that")
+                        .and_then(Value::as_array)
+                        .map(|items| {
+                            items
+                                .iter()
+                                .filter_map(|i| i.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                },
+                fail_msg: args.opt_str("fail_msg").map_err(error)?,
+            }),
+            ModuleKind::LoginCheck => Ok(Work::LoginCheck {
+                user: args.word("user").map_err(error)?,
+                key: paths
+                    .resolve(&args.str("private_key_file").map_err(error)?)
+                    .map_err(|e| format!("argument private_key_file: {e}"))?,
+                command: args
+                    .opt_str("command")
+                    .map_err(error)?
+                    .unwrap_or_else(|| "sudo -n true".into()),
+            }),
+        }
+    }
+
+    /// Every secret this host's output must not show.
+    fn secrets(&self, items: &[Item]) -> Vec<Secret> {
+        let mut secrets: Vec<Secret> = items
+            .iter()
+            .filter_map(|item| match &item.work {
+                Work::Remote(action) => Some(action.secrets()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if let Become::SudoWithPassword(password) = &self.session.target().escalation {
+            secrets.push(password.clone());
+        }
+        secrets
+    }
+
+    /// The probe sections of the remote items from `from` on.
+    fn probe_sections(&self, items: &[Item], from: usize) -> Vec<Section> {
+        items
+            .iter()
+            .enumerate()
+            .skip(from)
+            .filter_map(|(index, item)| match &item.work {
+                Work::Remote(action) => action.probe().map(|script| Section {
+                    id: index,
+                    script,
+                    stdin: Vec::new(),
+                    raw: false,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn probe(
+        &self,
+        items: &[Item<'_>],
+        from: usize,
+    ) -> Result<HashMap<usize, Findings>, String> {
+        let sections = self.probe_sections(items, from);
+        let started = Instant::now();
+        let result = batch::run(self.session, &sections, self.options.command_timeout)
+            .await
+            .map_err(|e| e.to_string());
+        self.log.detail(&format!(
+            "probed {} tasks in one round trip: {} ms",
+            sections.len(),
+            started.elapsed().as_millis()
+        ));
+        result
+    }
+
+    /// Runs one item; its status, changes, message and diff.
+    async fn run_item(
+        &self,
+        items: &[Item<'_>],
+        index: usize,
+        context: &Context,
+        findings: &mut HashMap<usize, Findings>,
+        progress: &Progress,
+    ) -> ItemOutcome {
+        let item = &items[index];
+        let check = self.options.check;
+        match &item.work {
+            Work::Skipped(reason) => ItemOutcome::status(TaskStatus::Skipped, Some(reason.clone())),
+            Work::Assert { that, fail_msg } => {
+                for condition in that {
+                    match self.catalog.templates.is_true(condition, context) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return ItemOutcome::status(
+                                TaskStatus::Failed,
+                                Some(
+                                    fail_msg.clone().unwrap_or_else(|| {
+                                        format!("assertion failed: {condition}")
+                                    }),
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            return ItemOutcome::status(
+                                TaskStatus::Failed,
+                                Some(format!("{condition}: {e}")),
+                            );
+                        }
+                    }
+                }
+                ItemOutcome::status(TaskStatus::Ok, None)
+            }
+            Work::LoginCheck { user, key, command } => {
+                match self.login_check(user, key, command).await {
+                    Ok(()) => ItemOutcome::status(
+                        TaskStatus::Ok,
+                        Some(format!(
+                            "{user} logged in with {} and ran {command}",
+                            key.display()
+                        )),
+                    ),
+                    Err(e) => self.failed_check(progress, e),
+                }
+            }
+            Work::Remote(action) => {
+                let plan = match findings.get(&index) {
+                    Some(found) => action.plan(found),
+                    // A module with nothing to probe plans from nothing.
+                    None if action.probe().is_none() => action.plan(&Findings::default()),
+                    None => Err(ProbeError::Failed("the probe did not run".into())),
+                };
+                let mut plan = match plan {
+                    Ok(plan) => plan,
+                    Err(ProbeError::Missing(resource, message)) if check => {
+                        let provider = progress
+                            .pending_changes
+                            .iter()
+                            .find(|(_, provides)| provides.iter().any(|p| p.covers(&resource)));
+                        return match provider {
+                            Some((name, _)) => ItemOutcome {
+                                status: TaskStatus::Changed,
+                                changes: vec![format!(
+                                    "{message} yet: {name:?} creates it first, then this task runs"
+                                )],
+                                message: None,
+                                provides: Vec::new(),
+                                diff: None,
+                            },
+                            None => ItemOutcome::status(TaskStatus::Failed, Some(message)),
+                        };
+                    }
+                    Err(error) => {
+                        return ItemOutcome::status(TaskStatus::Failed, Some(error.to_string()));
+                    }
+                };
+                if !plan.is_change() {
+                    return ItemOutcome::status(TaskStatus::Ok, None);
+                }
+                if check && !item.task.runs_in_check_mode {
+                    let reports_no_change =
+                        item.task.changed_when == Some(Condition::Always(false));
+                    return ItemOutcome {
+                        status: if reports_no_change {
+                            TaskStatus::Ok
+                        } else {
+                            TaskStatus::Changed
+                        },
+                        message: reports_no_change.then(|| "would run; reports no change".into()),
+                        changes: plan.changes,
+                        provides: plan.provides,
+                        diff: plan.diff,
+                    };
+                }
+                let Some(step) = plan.step.take() else {
+                    return ItemOutcome::status(
+                        TaskStatus::Failed,
+                        Some("a change without a step (a module bug)".into()),
+                    );
+                };
+                match self
+                    .apply(items, index, action.as_ref(), step, findings)
+                    .await
+                {
+                    Ok(applied) => {
+                        let changed = match (&item.task.changed_when, &applied.command) {
+                            (Some(Condition::Always(value)), _) => *value,
+                            (Some(Condition::Expression(expr)), Some(result)) => {
+                                match self.changed_when(expr, result) {
+                                    Ok(value) => value,
+                                    Err(e) => {
+                                        return ItemOutcome::status(TaskStatus::Failed, Some(e));
+                                    }
+                                }
+                            }
+                            _ => true,
+                        };
+                        ItemOutcome {
+                            status: if changed {
+                                TaskStatus::Changed
+                            } else {
+                                TaskStatus::Ok
+                            },
+                            changes: if changed { plan.changes } else { Vec::new() },
+                            message: (!applied.notes.is_empty()).then(|| applied.notes.join("; ")),
+                            provides: plan.provides,
+                            diff: if changed { plan.diff } else { None },
+                        }
+                    }
+                    Err(message) if check => self.failed_check(progress, message),
+                    Err(message) => ItemOutcome::status(TaskStatus::Failed, Some(message)),
+                }
+            }
+        }
+    }
+
+    /// A read-only check failed: in `--check`, after would-be changes, it may only be failing
+    /// because they were not made.
+    fn failed_check(&self, progress: &Progress, message: String) -> ItemOutcome {
+        let earlier = progress.pending_changes.len();
+        if self.options.check && earlier > 0 {
+            return ItemOutcome::status(
+                TaskStatus::Pending,
+                Some(format!(
+                    "cannot be verified before the {earlier} earlier change(s) are applied; now: {message}"
+                )),
+            );
+        }
+        ItemOutcome::status(TaskStatus::Failed, Some(message))
+    }
+
+    /// Carries out a plan's step, with the probes of every later item in the same round trip
+    /// (their findings replace the earlier ones).
+    async fn apply(
+        &self,
+        items: &[Item<'_>],
+        index: usize,
+        action: &dyn Action,
+        step: Step,
+        findings: &mut HashMap<usize, Findings>,
+    ) -> Result<modules::Applied, String> {
+        for file in &step.before {
+            modules::write_controller_file(file)
+                .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
+        }
+        let mut sections = vec![Section {
+            id: index,
+            script: step.script,
+            stdin: step.stdin,
+            raw: step.raw_output,
+        }];
+        sections.extend(self.probe_sections(items, index + 1));
+        let timeout = if step.long_running {
+            self.options.command_timeout + LONG_STEP_GRACE
+        } else {
+            self.options.command_timeout
+        };
+        let started = Instant::now();
+        let mut results = batch::run(self.session, &sections, timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.log.detail(&format!(
+            "applied and re-probed {} later tasks: {} ms",
+            sections.len() - 1,
+            started.elapsed().as_millis()
+        ));
+        let own = results
+            .remove(&index)
+            .ok_or("the step's output is missing")?;
+        *findings = results;
+        let applied = action.applied(&own)?;
+        for file in &step.after {
+            modules::write_controller_file(file)
+                .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
+        }
+        Ok(applied)
+    }
+
+    /// `changed_when` over the host's variables and the command's `result`.
+    fn changed_when(&self, expr: &str, result: &CommandResult) -> Result<bool, String> {
+        let mut vars = self.vars.clone();
+        vars.insert(
+            "result".into(),
+            serde_json::to_value(result).map_err(|e| e.to_string())?,
+        );
+        self.catalog
+            .templates
+            .is_true(expr, &Context::from(minijinja::value::Serde(&vars)))
+            .map_err(|e| format!("changed_when: {e}"))
+    }
+
+    /// A new SSH connection to the host as `user` with `key`, running `command`.
+    async fn login_check(
+        &self,
+        user: &str,
+        key: &std::path::Path,
+        command: &str,
+    ) -> Result<(), String> {
+        self.connector
+            .check_login(self.session.target(), user, key, command)
+            .await
+    }
+
+    fn report(
+        &self,
+        item: &Item,
+        outcome: ItemOutcome,
+        started: Instant,
+        secrets: &[Secret],
+    ) -> TaskReport {
+        let diff = outcome
+            .diff
+            .filter(|_| self.options.diff)
+            .map(|diff| mask(&unified_diff(&diff), secrets));
+        TaskReport {
+            role: item.role.name.clone(),
+            task: item.task.name.clone(),
+            module: item.task.module.name,
+            handler: item.handler,
+            status: outcome.status,
+            changes: outcome.changes.iter().map(|c| mask(c, secrets)).collect(),
+            message: outcome.message.map(|m| mask(&m, secrets)),
+            diff,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// What running an item came to, before it is reported.
+struct ItemOutcome {
+    status: TaskStatus,
+    changes: Vec<String>,
+    message: Option<String>,
+    provides: Vec<Provides>,
+    diff: Option<modules::FileDiff>,
+}
+
+impl ItemOutcome {
+    fn status(status: TaskStatus, message: Option<String>) -> Self {
+        ItemOutcome {
+            status,
+            changes: Vec::new(),
+            message,
+            provides: Vec::new(),
+            diff: None,
+        }
+    }
+}
+
+/// A unified diff of a file's change.
+fn unified_diff(diff: &modules::FileDiff) -> String {
+    let before = diff.before.as_deref().unwrap_or("");
+    let after = diff.after.as_deref().unwrap_or("");
+    let old = if diff.before.is_some() {
+        format!("{} (before)", diff.path)
+    } else {
+        "/dev/null".to_string()
+    };
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&old, &format!("{} (after)", diff.path))
+        .to_string()
+}
+
+/// Replaces every secret in `text` with `********`.
+fn mask(text: &str, secrets: &[Secret]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.expose().is_empty())
+        .fold(text.to_string(), |text, secret| {
+            text.replace(secret.expose(), "********")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            mask(
+                "pw is hunter2, again hunter2",
+                &[Secret::new("hunter2".into())]
+            ),
+            "pw is ********, again ********"
+        );
+    }
+
+    #[test]
+    fn a_new_file_diffs_against_dev_null() {
+        let text = unified_diff(&modules::FileDiff {
+            path: "/etc/x".into(),
+            before: None,
+            after: Some("a\n".into()),
+        });
+        assert!(
+            text.starts_with("--- /dev/null\n+++ /etc/x (after)\n"),
+            "{text}"
+        );
+        assert!(text.contains("+a\n"), "{text}");
+    }
+}

@@ -1,0 +1,182 @@
+//! A host's variables, as its tasks see them. Precedence, lowest first (Ansible's):
+//! role defaults < inventory (all, parent group, child group, host, then `-e` on the command
+//! line, already merged by the inventory) < the values relayctl computes: the relay settings as
+//! resolved, the facts (`ansible_facts`) and Ansible's magic variables (`inventory_hostname`,
+//! `inventory_dir`, `group_names`, `groups`, `ansible_check_mode`).
+//!
+//! Two relay variables read differently in templates than in the inventory, because the role
+//! needs the value, not the way it was given: `medulla_support_public_key` is the key itself
+//! (the file's content when the inventory gives a path), and `relay_fqdn` is the gathered
+//! `hostname -f` when the inventory does not set it.
+//!
+//! Variables may be templates of other variables (`"{{ inventory_dir }}/secrets"`); they are
+//! rendered until none is left, and one that never renders is an error naming it.
+
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use super::template::{Templates, is_template};
+use crate::facts::Facts;
+use crate::inventory::{Host, Inventory, RelaySettings};
+
+/// Everything a host's templates may use, as one JSON object.
+pub type HostVars = Map<String, Value>;
+
+/// Builds a relay's variables from the defaults of the roles it runs, its inventory entry and
+/// what was gathered on it.
+pub fn relay_vars(
+    defaults: &[(String, Value)],
+    inventory: &Inventory,
+    host: &Host,
+    relay: &RelaySettings,
+    facts: &Facts,
+    check_mode: bool,
+    templates: &Templates,
+) -> Result<HostVars, String> {
+    let mut vars = Map::new();
+    for (name, value) in defaults {
+        vars.insert(name.clone(), value.clone());
+    }
+    for (name, var) in host.vars.iter() {
+        vars.insert(name.clone(), var.value.clone());
+    }
+    let relay_values = json!({
+        "relay_type": relay.relay_type,
+        "medulla_server_addresses": relay.server_addresses,
+        "medulla_offer": relay.offer,
+        "relay_fqdn": relay.relay_fqdn.clone().or_else(|| facts.fqdn.clone()),
+        "itsm_entity": relay.itsm_entity,
+        "workstation_subnets": relay.workstation_subnets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "medulla_support_public_key": relay.support_public_key.as_ref().map(|k| k.public_key.clone()),
+        "sizing_profile": relay.sizing_profile,
+    });
+    if let Value::Object(relay_values) = relay_values {
+        vars.extend(relay_values);
+    }
+    vars.extend(magic(inventory, host, facts, check_mode));
+    resolve(&mut vars, templates)?;
+    Ok(vars)
+}
+
+/// Ansible's magic variables, and the facts.
+fn magic(inventory: &Inventory, host: &Host, facts: &Facts, check_mode: bool) -> HostVars {
+    let inventory_file = std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone());
+    let inventory_dir = inventory_file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let group_names: Vec<&String> = host
+        .groups
+        .iter()
+        .filter(|g| *g != "all" && *g != "ungrouped")
+        .collect();
+    let mut groups: Map<String, Value> = Map::new();
+    for other in &inventory.hosts {
+        for group in &other.groups {
+            let members = groups
+                .entry(group.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = members {
+                list.push(Value::String(other.name.clone()));
+            }
+        }
+    }
+    let mut vars = Map::new();
+    vars.insert("inventory_hostname".into(), json!(host.name));
+    vars.insert(
+        "inventory_hostname_short".into(),
+        json!(host.name.split('.').next().unwrap_or(&host.name)),
+    );
+    vars.insert("inventory_file".into(), json!(inventory_file));
+    vars.insert("inventory_dir".into(), json!(inventory_dir));
+    vars.insert("group_names".into(), json!(group_names));
+    vars.insert("groups".into(), Value::Object(groups));
+    vars.insert("ansible_facts".into(), json!(facts));
+    vars.insert("ansible_check_mode".into(), json!(check_mode));
+    vars
+}
+
+/// Renders variables whose values are templates, until none is left.
+fn resolve(vars: &mut HostVars, templates: &Templates) -> Result<(), String> {
+    let mut pending: Vec<String> = vars
+        .iter()
+        .filter(|(_, v)| has_template(v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    pending.sort();
+    while !pending.is_empty() {
+        // Pending variables are left out of the context: one that uses another still pending
+        // waits for the next round.
+        let mut context = vars.clone();
+        for name in &pending {
+            context.remove(name);
+        }
+        let context = minijinja::Value::from(minijinja::value::Serde(&context));
+        let mut progress = false;
+        let mut still = Vec::new();
+        let mut first_error = None;
+        for name in pending {
+            match templates.render_value(&vars[&name], &context) {
+                Ok(value) => {
+                    vars.insert(name, value);
+                    progress = true;
+                }
+                Err(e) => {
+                    first_error.get_or_insert_with(|| format!("variable {name}: {e}"));
+                    still.push(name);
+                }
+            }
+        }
+        if !progress {
+            return Err(first_error.unwrap_or_default());
+        }
+        pending = still;
+    }
+    Ok(())
+}
+
+fn has_template(value: &Value) -> bool {
+    match value {
+        Value::String(s) => is_template(s),
+        Value::Array(items) => items.iter().any(has_template),
+        Value::Object(map) => map.values().any(has_template),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: Value) -> HostVars {
+        match pairs {
+            Value::Object(map) => map,
+            _ => unreachable!("tests pass objects"),
+        }
+    }
+
+    #[test]
+    fn templated_variables_resolve_in_any_order() {
+        let mut v = vars(json!({
+            "c": "{{ b }}/c",
+            "b": "{{ a }}/b",
+            "a": "/base",
+            "n": 3,
+        }));
+        resolve(&mut v, &Templates::new()).expect("resolves");
+        assert_eq!(v["c"], json!("/base/b/c"));
+        assert_eq!(v["n"], json!(3));
+    }
+
+    #[test]
+    fn an_undefined_or_circular_variable_is_named() {
+        let mut v = vars(json!({"a": "{{ nope }}"}));
+        assert_eq!(
+            resolve(&mut v, &Templates::new()),
+            Err("variable a: undefined variable nope".into())
+        );
+        let mut v = vars(json!({"a": "{{ b }}", "b": "{{ a }}"}));
+        assert!(resolve(&mut v, &Templates::new()).is_err());
+    }
+}
