@@ -160,7 +160,14 @@ impl HostRun<'_> {
                 "{} : {}: {:?} in {} ms",
                 item.role.name, item.task.name, report.status, report.elapsed_ms
             ));
-            let failed = report.status == TaskStatus::Failed;
+            let failed = (report.status == TaskStatus::Failed).then(|| {
+                format!(
+                    "{} : {} failed: {}",
+                    item.role.name,
+                    item.task.name,
+                    report.message.as_deref().unwrap_or("no reason given")
+                )
+            });
             if matches!(report.status, TaskStatus::Changed) {
                 for handler in &item.task.notify {
                     progress
@@ -169,8 +176,8 @@ impl HostRun<'_> {
                 }
             }
             progress.reports.push(report);
-            if failed {
-                failure = Some(format!("{} : {} failed", item.role.name, item.task.name));
+            if failed.is_some() {
+                failure = failed;
                 if self.options.force_handlers {
                     self.force_handlers(
                         &items,
@@ -474,12 +481,20 @@ impl HostRun<'_> {
                 let mut plan = match plan {
                     Ok(plan) => plan,
                     Err(ProbeError::Missing(resource, message)) if check => {
-                        let provider = progress
-                            .pending_changes
-                            .iter()
-                            .find(|(_, provides)| provides.iter().any(|p| p.covers(&resource)));
+                        let provider =
+                            progress
+                                .pending_changes
+                                .iter()
+                                .find_map(|(name, provides)| {
+                                    provides
+                                        .iter()
+                                        .find(|p| p.covers(&resource))
+                                        .map(|p| (name, p))
+                                });
                         return match provider {
-                            Some((name, _)) => ItemOutcome {
+                            // A task that creates exactly this (a user, a directory): this task
+                            // starts from nothing, so it will change.
+                            Some((name, Provides::Resource(_))) => ItemOutcome {
                                 status: TaskStatus::Changed,
                                 changes: vec![format!(
                                     "{message} yet: {name:?} creates it first, then this task runs"
@@ -488,6 +503,14 @@ impl HostRun<'_> {
                                 provides: Vec::new(),
                                 diff: None,
                             },
+                            // A package may create it and set it up as well: what this task
+                            // will find is unknown until the package is there.
+                            Some((name, Provides::Anything)) => ItemOutcome::status(
+                                TaskStatus::Pending,
+                                Some(format!(
+                                    "{message} yet: {name:?} may create it; known once that change is made"
+                                )),
+                            ),
                             None => ItemOutcome::status(TaskStatus::Failed, Some(message)),
                         };
                     }

@@ -31,7 +31,7 @@ impl Connector {
 
     /// Connects to `target` within its connect timeout, through its jump host if it has one.
     pub async fn connect(&self, target: &Target) -> Result<Session, SshError> {
-        self.connect_with(target, &self.credentials).await
+        self.connect_with(target, &self.credentials, target).await
     }
 
     /// Proves that `user` can log in to `target`'s host with the private key `key` alone (no
@@ -56,7 +56,7 @@ impl Connector {
             ..target.clone()
         };
         let session = self
-            .connect_with(&login, &credentials)
+            .connect_with(&login, &credentials, target)
             .await
             .map_err(|e| format!("login as {user} failed: {e}"))?;
         let output = session.run(command, b"").await;
@@ -73,11 +73,13 @@ impl Connector {
         }
     }
 
-    /// Connects with `credentials` for the target itself (the jump host, if any, uses the run's).
+    /// Connects to `target` with `credentials`; the jump host, if any, is reached as `via` says
+    /// (its key file and known_hosts), with the run's credentials.
     async fn connect_with(
         &self,
         target: &Target,
         credentials: &Credentials,
+        via: &Target,
     ) -> Result<Session, SshError> {
         let timeout = target.connect_timeout;
         let address = target.endpoint.address.clone();
@@ -86,7 +88,7 @@ impl Connector {
                 let jump =
                     match &target.jump {
                         None => None,
-                        Some(jump) => Some(self.jump_session(target, jump).await.map_err(|e| {
+                        Some(jump) => Some(self.jump_session(via, jump).await.map_err(|e| {
                             SshError::Jump {
                                 jump: jump.to_string(),
                                 source: Box::new(e),

@@ -2,6 +2,7 @@
 //! checks that need no host. One test binary, as ripgrep does; each module pins one area.
 
 mod bad_inventory;
+mod bad_roles;
 mod facts;
 mod harness;
 mod session;

@@ -135,7 +135,8 @@ fn pre_flight_findings_are_warnings_that_do_not_fail_the_relay() {
     );
     let inventory = TempInventory::new(&yaml);
     let (code, report) = relayctl_json(&["apply", "--check", inventory.path_str()], &[]);
-    assert_eq!(code, Some(0), "{report:#}");
+    // 0, or 6 when the roles still have changes to make on this relay: never 2, failed.
+    assert!(matches!(code, Some(0) | Some(6)), "{report:#}");
     let entry = host_entry(&report, &relay.name);
     assert_eq!(entry["status"], "ok");
     let warnings = entry["warnings"].as_array().expect("warnings");

@@ -3,6 +3,7 @@
 # real SSH, so lab tests exercise relayctl against hosts rather than mocks. See tests/lab/README.md.
 #
 #   tests/lab/lab.sh up [N]        N relays (default: as many as are up, else 3), plus the fixed hosts
+#   tests/lab/lab.sh reset HOST... recreate hosts as new, keeping their SSH host keys
 #   tests/lab/lab.sh down [--purge]
 #   tests/lab/lab.sh status
 #   tests/lab/lab.sh image         build (or reuse) the lab image only
@@ -417,8 +418,11 @@ mount_volume() {
   mount -o loop "$img" "$mnt" || die "cannot mount $img on $mnt"
 }
 
+# create_container SHORT IP ROLE VAR [SSH_DIR_TAR]: a new container from the image; with a tar of an
+# earlier container's /etc/ssh it keeps that host's SSH host keys (the first boot only generates
+# missing ones).
 create_container() {
-  local short=$1 ip=$2 role=$3 var=$4
+  local short=$1 ip=$2 role=$3 var=$4 host_keys=${5:-}
   local -a var_mount=()
   if [[ $var == xfs* ]]; then
     create_volume "$short" "$var"
@@ -437,13 +441,17 @@ create_container() {
   # - tmpfs /run and /run/lock: systemd wants them empty and writable at boot.
   # --stop-signal: systemd re-executes itself on SIGTERM; SIGRTMIN+3 makes it shut down, so
   # `docker stop` takes ~0.3 s instead of a 10 s wait then a kill.
-  docker run -d --name "$PREFIX$short" \
+  docker create --name "$PREFIX$short" \
     --label "$LABEL" --label "relayctl.lab.host=$short" --label "relayctl.lab.role=$role" \
     --cap-add NET_ADMIN --cap-add SYS_ADMIN --cgroupns=host \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock \
     --security-opt seccomp=unconfined --stop-signal SIGRTMIN+3 \
     --network "$NETWORK" --ip "$ip" --hostname "$short" --domainname "$DOMAIN" \
     "${var_mount[@]}" "$IMAGE" /sbin/init >/dev/null
+  if [[ -n $host_keys ]]; then
+    docker cp - "$PREFIX$short:/etc" <"$host_keys"
+  fi
+  docker start "$PREFIX$short" >/dev/null
 }
 
 remove_container() {
@@ -637,6 +645,8 @@ all:
     sizing_profile: lab
     workstation_subnets: [$SUBNET]
     medulla_support_public_key: $STATE_DIR/medulla_support.pub
+    # The lab has the support key's private half: the medulla_user role proves the login with it.
+    medulla_support_private_key: $STATE_DIR/medulla_support
   children:
     relays:
       children:
@@ -741,6 +751,41 @@ cmd_up() {
   say "lab up: $n relays + medulla-server, workstation, bastion, scratch; $what (whole run $(elapsed "$start") s)"
 }
 
+# Recreate hosts as new from the image (a fresh /var volume too), keeping their SSH host keys so
+# that known_hosts stays valid for everything else using the lab. Tests that change hosts start
+# from here.
+cmd_reset() {
+  (($# > 0)) || die "reset: name the hosts to recreate (e.g. relay01 scratch)"
+  need_root
+  lock
+  ensure_dockerd
+  local n start short line ip role type var keys_dir hosts
+  n=$(current_relays)
+  ((n > 0)) && [[ -f $STATE_DIR/hosts.tsv ]] || die "reset: the lab is not up (run '$0 up')"
+  start=$(now_ms)
+  keys_dir=$(mktemp -d)
+  hosts=$keys_dir/hosts
+  # shellcheck disable=SC2064 # expand now: $keys_dir is local
+  trap "rm -rf '$keys_dir'" EXIT
+  for short in "$@"; do
+    line=$(lab_hosts "$n" | awk -v host="$short" '$1 == host')
+    [[ -n $line ]] || die "reset: no lab host '$short'"
+    read -r _ ip role type var <<<"$line"
+    # docker cp reads a stopped container too (a test may have stopped scratch).
+    docker cp "$PREFIX$short:/etc/ssh" - >"$keys_dir/$short.tar" ||
+      die "reset: cannot save the SSH host keys of $short"
+    say "$short: recreating (host keys kept)"
+    remove_container "$PREFIX$short"
+    create_container "$short" "$ip" "$role" "$var" "$keys_dir/$short.tar"
+    install_keys "$PREFIX$short"
+    printf '%s\n' "$line" >>"$hosts"
+  done
+  DEADLINE=$((SECONDS + BOOT_TIMEOUT))
+  wait_booted "$hosts"
+  wait_ssh "$hosts"
+  say "reset $*: ready in $(elapsed "$start") s"
+}
+
 cmd_down() {
   local purge=0
   case ${1:-} in
@@ -818,6 +863,7 @@ usage() {
   cat <<'TEXT'
 usage: tests/lab/lab.sh up [N]         start or converge the lab to N relays (default: as many as now, else 3)
        tests/lab/lab.sh down [--purge] remove the lab (--purge: the cached image too)
+       tests/lab/lab.sh reset HOST...  recreate these hosts as new (host keys kept)
        tests/lab/lab.sh status         one line per lab container: name, ip, state, ssh
        tests/lab/lab.sh image          build the lab image only (cached by recipe hash)
 TEXT
@@ -830,6 +876,7 @@ main() {
     up) (($# <= 1)) || die "up takes at most one argument (N)"; cmd_up "$@" ;;
     down) (($# <= 1)) || die "down takes at most --purge"; cmd_down "$@" ;;
     status) cmd_status ;;
+    reset) cmd_reset "$@" ;;
     image) cmd_image ;;
     -h | --help | help) usage ;;
     *)

@@ -1,0 +1,81 @@
+//! What converge tests need besides the shared harness: exclusive use of the lab, fresh hosts,
+//! and a snapshot of everything a run could change on a host.
+
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use crate::harness::{LabHost, docker_exec, repo, stderr};
+
+/// One converge test at a time: they reset and change the same hosts.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LAB: Mutex<()> = Mutex::new(());
+    // A failed test poisons the lock; the next test starts from fresh hosts anyway.
+    LAB.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Recreates these lab hosts as new (their SSH host keys kept).
+pub fn reset(hosts: &[&LabHost]) {
+    let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+    let output = std::process::Command::new(repo().join("tests/lab/lab.sh"))
+        .arg("reset")
+        .args(&names)
+        .output()
+        .expect("lab.sh runs");
+    assert!(
+        output.status.success(),
+        "lab.sh reset {names:?}: {}",
+        stderr(&output)
+    );
+}
+
+/// Everything of a host that a run of relayctl could change: accounts, sudo rules, the files the
+/// roles manage, homes, /root (the test roles write there), enabled units, the nft ruleset and the
+/// limits systemd applies. Left out: modification times (`--check` may read, not write), the nft
+/// counters (the facts probe resolves the FQDN: a DNS packet), and the marker sudo itself leaves
+/// in a user's home at its first use, which any sudo by the login user makes.
+pub fn snapshot(host: &LabHost) -> String {
+    docker_exec(
+        &host.container,
+        r#"
+        cd /
+        sha256sum etc/passwd etc/group etc/shadow etc/gshadow etc/systemd/system.conf
+        for d in etc/sudoers.d etc/security/limits.d etc/systemd home root; do
+          find "$d" -xdev ! -name .sudo_as_admin_successful -printf '%p %u %g %m %s %y\n' | sort
+          find "$d" -xdev -type f ! -name .sudo_as_admin_successful -size -2M -exec sha256sum {} + |
+            sort -k 2
+        done
+        systemctl list-unit-files --state=enabled --no-legend --no-pager
+        nft -s list ruleset 2>/dev/null
+        systemctl show -p DefaultLimitNPROC -p DefaultLimitSIGPENDING
+        "#,
+    )
+}
+
+/// The tasks of a host's JSON entry with a given status: `role : task` names.
+pub fn tasks_with(host: &Value, status: &str) -> Vec<String> {
+    host["tasks"]
+        .as_array()
+        .map(|tasks| {
+            tasks
+                .iter()
+                .filter(|t| t["status"] == status)
+                .map(|t| {
+                    format!(
+                        "{} : {}",
+                        t["role"].as_str().unwrap_or_default(),
+                        t["task"].as_str().unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The JSON entry of one task of a host, by name.
+pub fn task<'a>(host: &'a Value, name: &str) -> &'a Value {
+    host["tasks"]
+        .as_array()
+        .and_then(|tasks| tasks.iter().find(|t| t["task"] == name))
+        .unwrap_or_else(|| panic!("no task {name:?} in {host:#}"))
+}

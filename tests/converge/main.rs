@@ -1,0 +1,12 @@
+//! Lab tests that change hosts: `apply` for real, on relays recreated fresh for the test
+//! (`tests/lab/lab.sh reset`). A test binary of their own, so that cargo runs them before or after
+//! the read-only lab tests (tests/integration), never beside them; within it, one test at a time
+//! (`lab::exclusive`).
+
+#[allow(dead_code)]
+#[path = "../integration/harness.rs"]
+mod harness;
+
+mod lab;
+mod lifecycle;
+mod scratch;

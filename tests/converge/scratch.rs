@@ -1,0 +1,333 @@
+//! The engine on one host, `scratch`, with the test-only roles of tests/fixtures/roles: a failed
+//! validation, handlers, an undefined variable, check mode before a package exists, an
+//! interrupted write, masked secrets in diffs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::harness::{
+    TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, relayctl, repo,
+    stderr, stdout,
+};
+use crate::lab::{exclusive, reset, snapshot, task};
+
+/// An inventory with `scratch` as a classic relay running `roles` (its /var is on /: sizing
+/// fails, which never stops the roles: only a wrong OS does).
+fn scratch_inventory(roles: &[&str]) -> TempInventory {
+    let scratch = host("scratch");
+    let relay = host_line(
+        scratch,
+        &format!("relay_type: classic, relay_roles: [{}]", roles.join(", ")),
+    );
+    TempInventory::new(&inventory_yaml("", &[("relays", relay)]))
+}
+
+/// `relayctl apply` with the test roles, JSON: (exit code, scratch's entry, stdout + stderr).
+fn apply(inventory: &TempInventory, args: &[&str]) -> (Option<i32>, Value, String) {
+    apply_with_env(inventory, args, &[])
+}
+
+fn apply_with_env(
+    inventory: &TempInventory,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, Value, String) {
+    let mut all = vec![
+        "apply",
+        inventory.path_str(),
+        "--roles-dir",
+        "tests/fixtures/roles",
+        "--format",
+        "json",
+    ];
+    all.extend(args);
+    let output = relayctl(&all, env);
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {} {}", stdout(&output), stderr(&output)));
+    let entry = host_entry(&report, "scratch").clone();
+    (
+        output.status.code(),
+        entry,
+        format!("{}{}", stdout(&output), stderr(&output)),
+    )
+}
+
+fn on_scratch(script: &str) -> String {
+    docker_exec(&host("scratch").container, script)
+}
+
+#[test]
+fn a_sudoers_file_that_fails_validation_leaves_the_host_as_it_was() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["sudoers_template"]);
+    let fresh = snapshot(scratch);
+
+    // On a fresh host: the broken file is refused, nothing is written, nothing is left behind.
+    let (_, entry, text) = apply(&inventory, &["-e", "{sudoers_broken: true}"]);
+    let rule = task(
+        &entry,
+        "a sudoers drop-in rendered from a template, validated before it replaces anything",
+    );
+    assert_eq!(rule["status"], "failed", "{text}");
+    let message = rule["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("validation refused the new /etc/sudoers.d/relayctl-test"),
+        "{message}"
+    );
+    assert_eq!(
+        snapshot(scratch),
+        fresh,
+        "a failed validation changed the host"
+    );
+
+    // Over a valid rule: the old file stays, byte for byte, and sudo still works.
+    let (_, entry, text) = apply(&inventory, &[]);
+    assert_eq!(entry["counts"]["changed"], 1, "{text}");
+    let valid = snapshot(scratch);
+    let (_, entry, text) = apply(&inventory, &["-e", "{sudoers_broken: true}"]);
+    assert_eq!(entry["counts"]["failed"], 1, "{text}");
+    assert_eq!(
+        snapshot(scratch),
+        valid,
+        "a failed validation changed the host"
+    );
+    assert_eq!(
+        on_scratch("ls -A /etc/sudoers.d | grep -c relayctl || true"),
+        "1",
+        "a temporary file was left in /etc/sudoers.d"
+    );
+    assert_eq!(
+        on_scratch("su admin -c 'sudo -n true' && echo works"),
+        "works"
+    );
+}
+
+#[test]
+fn handlers_run_once_only_when_notified_and_when_forced_after_a_failure() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["handlers_check"]);
+    let runs = || on_scratch("cat /root/handler-runs 2>/dev/null | wc -l");
+    let handler_ran = |entry: &Value| {
+        entry["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .filter(|t| t["handler"] == true && t["status"] == "changed")
+            .count()
+    };
+
+    // Two tasks change and notify the same handler: it runs once, after them.
+    let (_, entry, text) = apply(&inventory, &[]);
+    assert_eq!(entry["counts"]["changed"], 3, "{text}");
+    assert_eq!(handler_ran(&entry), 1, "{text}");
+    assert_eq!(runs(), "1");
+
+    // Nothing changes: nothing notifies, the handler does not run.
+    let (_, entry, text) = apply(&inventory, &[]);
+    assert_eq!(entry["counts"]["changed"], 0, "{text}");
+    assert_eq!(handler_ran(&entry), 0, "{text}");
+    assert_eq!(runs(), "1");
+
+    // --check: the handler would run; it does not.
+    let (_, entry, text) = apply(&inventory, &["--check", "-e", "handler_content=two"]);
+    assert_eq!(handler_ran(&entry), 1, "{text}");
+    assert_eq!(runs(), "1");
+
+    // A later task fails: the notified handler does not run...
+    let (code, entry, text) = apply(
+        &inventory,
+        &["-e", "{handler_content: three, handler_fail: true}"],
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(entry["counts"]["failed"], 1, "{text}");
+    assert_eq!(handler_ran(&entry), 0, "{text}");
+    assert_eq!(runs(), "1");
+
+    // ...unless forced.
+    let (_, entry, text) = apply(
+        &inventory,
+        &[
+            "--force-handlers",
+            "-e",
+            "{handler_content: four, handler_fail: true}",
+        ],
+    );
+    assert_eq!(entry["counts"]["failed"], 1, "{text}");
+    assert_eq!(handler_ran(&entry), 1, "{text}");
+    assert_eq!(runs(), "2");
+}
+
+#[test]
+fn an_undefined_variable_fails_the_host_before_anything_changes_and_is_named() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["undefined_var"]);
+    let fresh = snapshot(scratch);
+    let (code, entry, text) = apply(&inventory, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    let tasks = entry["tasks"].as_array().expect("tasks");
+    assert_eq!(tasks.len(), 1, "only the failing task is reported: {text}");
+    assert_eq!(tasks[0]["role"], "undefined_var");
+    assert_eq!(tasks[0]["task"], "a task with a misspelt variable");
+    assert_eq!(tasks[0]["status"], "failed");
+    let message = tasks[0]["message"].as_str().expect("message");
+    assert!(
+        message.ends_with("argument dest: undefined variable undefined_var_nme"),
+        "{message}"
+    );
+    assert!(
+        message.contains("tests/fixtures/roles/undefined_var/tasks/main.yaml:6:3"),
+        "{message}"
+    );
+    assert_eq!(snapshot(scratch), fresh, "the first task ran anyway");
+}
+
+#[test]
+fn check_mode_on_a_service_whose_package_is_not_installed_says_so_instead_of_failing() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["cron_service"]);
+    let fresh = snapshot(scratch);
+
+    let (_, check, text) = apply(&inventory, &["--check"]);
+    assert_eq!(
+        task(&check, "cron installed")["status"],
+        "changed",
+        "{text}"
+    );
+    // Not a false failure: the package may create the unit (and, on Debian, start it), so what
+    // the task would do is known only once the package is there.
+    let service = task(&check, "cron enabled and running");
+    assert_eq!(service["status"], "pending", "{text}");
+    assert_eq!(
+        service["message"],
+        "the unit cron.service does not exist yet: \"cron installed\" may create it; \
+         known once that change is made"
+    );
+    assert_eq!(snapshot(scratch), fresh, "--check changed the host");
+
+    let (_, applied, text) = apply(&inventory, &[]);
+    assert_eq!(
+        task(&applied, "cron installed")["status"],
+        "changed",
+        "{text}"
+    );
+    assert_ne!(
+        task(&applied, "cron enabled and running")["status"],
+        "failed",
+        "{text}"
+    );
+    assert_eq!(
+        on_scratch("systemctl is-active cron; systemctl is-enabled cron"),
+        "active\nenabled"
+    );
+    let (_, again, text) = apply(&inventory, &[]);
+    assert_eq!(again["counts"]["changed"], 0, "{text}");
+}
+
+#[test]
+fn an_interrupted_write_leaves_no_half_written_file() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["big_file"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relayctl"))
+        .args([
+            "apply",
+            inventory.path_str(),
+            "--roles-dir",
+            "tests/fixtures/roles",
+            "-v",
+        ])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("relayctl starts");
+    // Wait until the 64 MiB write is under way on the host (its temporary file exists; the
+    // transfer takes over a second), then interrupt.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let started = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("big_file : a large file, long to transfer"));
+    assert!(started, "relayctl never reached the write");
+    let writing = (0..100).any(|_| {
+        let found = on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true") != "0";
+        if !found {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        found
+    });
+    assert!(
+        writing,
+        "the write was not seen under way: nothing was interrupted"
+    );
+    let pid = child.id().to_string();
+    let kill = Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let status = child.wait().expect("relayctl ends");
+    assert_eq!(status.code(), Some(99), "interrupted");
+
+    // The host finishes on its own what it had: give it a moment, then look.
+    for _ in 0..50 {
+        if on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true") == "0" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true"),
+        "0",
+        "a temporary file was left behind"
+    );
+    // Interrupted before its rename, the target was never created: no file rather than half a one.
+    let size = on_scratch("stat -c %s /root/big-file 2>/dev/null || echo absent");
+    assert_eq!(
+        size, "absent",
+        "/root/big-file exists after the interrupted write"
+    );
+}
+
+#[test]
+fn diffs_show_the_change_with_secrets_masked() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["diff_note"]);
+    // The become password as the operator user's sudo needs it; a note that happens to hold it.
+    let secret = "lab-become-password";
+    let (_, entry, text) = apply_with_env(
+        &inventory,
+        &[
+            "--check",
+            "--diff",
+            "-e",
+            "ansible_user=operator",
+            "-e",
+            &format!("note=the secret is {secret}"),
+        ],
+        &[("RELAYCTL_BECOME_PASSWORD", secret)],
+    );
+    let note = task(&entry, "a note rendered from a variable");
+    assert_eq!(note["status"], "changed", "{text}");
+    let diff = note["diff"].as_str().expect("a diff");
+    assert!(diff.contains("+note: the secret is ********"), "{diff}");
+    assert!(
+        !text.contains(secret),
+        "the become password was printed: {text}"
+    );
+}
