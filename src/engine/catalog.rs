@@ -267,7 +267,7 @@ fn read_relay_roles(
         lists.insert(relay_type, names);
     }
     for (relay_type, name) in [(RelayType::Classic, "classic"), (RelayType::Dmz, "dmz")] {
-        if !lists.contains_key(&relay_type) && errors.is_empty() {
+        if !lists.contains_key(&relay_type) {
             errors.push(InputError::at(
                 file,
                 Pos::START,
@@ -277,4 +277,63 @@ fn read_relay_roles(
         }
     }
     lists
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_roles_load_and_list_their_variables() {
+        let catalog = Catalog::load(None).unwrap_or_else(|e| panic!("{e}"));
+        for relay_type in [RelayType::Classic, RelayType::Dmz] {
+            assert_eq!(
+                catalog.default_roles(relay_type),
+                ["medulla_user", "medulla_prereqs"]
+            );
+        }
+        let names = catalog.variable_names();
+        for name in [
+            "medulla_user",
+            "medulla_password_file",
+            "medulla_default_limit_nproc",
+        ] {
+            assert!(names.contains(name), "{name} in {names:?}");
+        }
+        let user = catalog.role("medulla_user").expect("role");
+        assert_eq!(user.tasks[0].module.name, "user");
+    }
+
+    #[test]
+    fn a_roles_dir_overrides_an_embedded_role_and_reports_what_is_wrong() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let tasks = dir.path().join("medulla_user/tasks");
+        std::fs::create_dir_all(&tasks).expect("dir");
+        std::fs::write(tasks.join("main.yaml"), "- name: x\n  command: true\n").expect("write");
+        let catalog = Catalog::load(Some(dir.path())).unwrap_or_else(|e| panic!("{e}"));
+        let role = catalog.role("medulla_user").expect("role");
+        assert_eq!(role.tasks.len(), 1);
+        assert!(role.defaults.is_empty(), "the whole role is replaced");
+
+        std::fs::write(
+            dir.path().join(RELAY_ROLES_FILE),
+            "classic: [medulla_usr]\n",
+        )
+        .expect("write");
+        let errors = Catalog::load(Some(dir.path())).err().expect("refused");
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                format!(
+                    "{}:1:1: dmz: no role list for dmz relays",
+                    dir.path().join(RELAY_ROLES_FILE).display()
+                ),
+                format!(
+                    "{}:1:11: classic[0]: no role named \"medulla_usr\"; did you mean medulla_user?",
+                    dir.path().join(RELAY_ROLES_FILE).display()
+                ),
+            ]
+        );
+    }
 }

@@ -35,7 +35,8 @@ pub struct TaskReport {
     pub elapsed_ms: u64,
 }
 
-/// Tallies of a host's tasks, Ansible's recap columns.
+/// Tallies of a host's tasks, Ansible's recap columns (`unreachable` is 1 for a host that could
+/// not be worked on at all, as in Ansible's recap).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TaskCounts {
     pub ok: usize,
@@ -43,11 +44,15 @@ pub struct TaskCounts {
     pub failed: usize,
     pub skipped: usize,
     pub pending: usize,
+    pub unreachable: usize,
 }
 
 impl TaskCounts {
-    pub fn of(tasks: &[TaskReport]) -> Self {
-        let mut counts = TaskCounts::default();
+    pub fn of(tasks: &[TaskReport], unreachable: bool) -> Self {
+        let mut counts = TaskCounts {
+            unreachable: usize::from(unreachable),
+            ..TaskCounts::default()
+        };
         for task in tasks {
             match task.status {
                 TaskStatus::Ok => counts.ok += 1,

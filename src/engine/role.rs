@@ -462,7 +462,10 @@ fn read_args(
             .map(|e| (e.key.clone(), e.key_pos, &e.value))
             .collect(),
         (NodeKind::Null, _) => Vec::new(),
-        (NodeKind::String(_), Some(free)) => vec![(free.to_string(), node.pos, node)],
+        // `command: true` is the command `true`, not a boolean.
+        (NodeKind::String(_) | NodeKind::Bool(_) | NodeKind::Number(_), Some(free)) => {
+            vec![(free.to_string(), node.pos, node)]
+        }
         _ => {
             errors.push(InputError::at(
                 file,

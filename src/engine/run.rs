@@ -20,7 +20,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use minijinja::Value as Context;
-use serde_json::Value;
 
 use super::batch::{self, Section};
 use super::catalog::Catalog;
@@ -129,6 +128,8 @@ impl HostRun<'_> {
         };
         let mut progress = Progress::default();
         let mut failure = None;
+        self.log
+            .start_tasks(items.iter().filter(|item| !item.handler).count());
         let mut index = 0;
         while index < items.len() {
             let item = &items[index];
@@ -176,6 +177,9 @@ impl HostRun<'_> {
                 }
             }
             progress.reports.push(report);
+            if !item.handler {
+                self.log.task_done();
+            }
             if failed.is_some() {
                 failure = failed;
                 if self.options.force_handlers {
@@ -263,9 +267,6 @@ impl HostRun<'_> {
         Ok(items)
     }
 
-    /// Ansible's rules: `--tags` keeps tasks with one of the tags (or `always`); `--skip-tags`
-    /// drops tasks with one of them; a task tagged `never` runs only when asked for by a tag.
-    /// The role's name counts as a tag of each of its tasks.
     fn selected_by_tags(&self, role: &Role, task: &Task) -> bool {
         let tags: Vec<&str> = task
             .tags
@@ -273,14 +274,7 @@ impl HostRun<'_> {
             .map(String::as_str)
             .chain(std::iter::once(role.name.as_str()))
             .collect();
-        let has = |wanted: &[String]| wanted.iter().any(|w| tags.contains(&w.as_str()));
-        if has(&self.options.skip_tags) {
-            return false;
-        }
-        if self.options.tags.is_empty() {
-            return !tags.contains(&"never");
-        }
-        has(&self.options.tags) || (tags.contains(&"always"))
+        selected(&tags, &self.options.tags, &self.options.skip_tags)
     }
 
     fn render(&self, role: &Role, task: &Task, context: &Context) -> Result<Work, String> {
@@ -341,20 +335,8 @@ impl HostRun<'_> {
                 build(&args, &ctx).map(Work::Remote).map_err(error)
             }
             ModuleKind::Assert => Ok(Work::Assert {
-                that: match args.opt_str("that").map_err(error)? {
-                    Some(one) => vec![one],
-                    None => task
-                        .args
-                        .get("that")
-                        .and_then(Value::as_array)
-                        .map(|items| {
-                            items
-                                .iter()
-                                .filter_map(|i| i.as_str().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                },
+                // Expressions, not templates: left as written, evaluated in `run_item`.
+                that: args.text_list("that").map_err(error)?,
                 fail_msg: args.opt_str("fail_msg").map_err(error)?,
             }),
             ModuleKind::LoginCheck => Ok(Work::LoginCheck {
@@ -711,6 +693,20 @@ impl ItemOutcome {
     }
 }
 
+/// Ansible's rules for a task with `tags` (the role's name counts as one of them): `--tags` keeps
+/// tasks with one of the tags (or `always`); `--skip-tags` drops tasks with one of them, `always`
+/// included; a task tagged `never` runs only when one of its other tags is asked for.
+fn selected(tags: &[&str], wanted: &[String], skipped: &[String]) -> bool {
+    let has = |list: &[String]| list.iter().any(|w| tags.contains(&w.as_str()));
+    if has(skipped) {
+        return false;
+    }
+    if wanted.is_empty() {
+        return !tags.contains(&"never");
+    }
+    has(wanted) || tags.contains(&"always")
+}
+
 /// A unified diff of a file's change.
 fn unified_diff(diff: &modules::FileDiff) -> String {
     let before = diff.before.as_deref().unwrap_or("");
@@ -740,6 +736,20 @@ fn mask(text: &str, secrets: &[Secret]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_select_as_in_ansible() {
+        let list = |s: &[&str]| s.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let none = list(&[]);
+        assert!(selected(&["medulla_user"], &none, &none));
+        assert!(!selected(&["never", "medulla_user"], &none, &none));
+        assert!(selected(&["never", "debug"], &list(&["debug"]), &none));
+        assert!(selected(&["medulla_user"], &list(&["medulla_user"]), &none));
+        assert!(!selected(&["files", "tour"], &list(&["accounts"]), &none));
+        assert!(selected(&["always", "tour"], &list(&["accounts"]), &none));
+        assert!(!selected(&["always", "tour"], &none, &list(&["always"])));
+        assert!(!selected(&["files", "tour"], &none, &list(&["tour"])));
+    }
 
     #[test]
     fn secrets_are_masked() {

@@ -511,6 +511,29 @@ mod tests {
     }
 
     #[test]
+    fn the_password_travels_as_a_hash_on_stdin_never_in_the_script() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "correct horse\n").expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let with_password = user(|u| {
+            u.password = Some(ManagedPassword::resolve(None, file.clone(), false).expect("reads"));
+        });
+        let plan = with_password
+            .plan(&found(&[("u", "absent")]))
+            .expect("plan");
+        let step = plan.step.expect("step");
+        let stdin = String::from_utf8(step.stdin.clone()).expect("text");
+        assert!(stdin.starts_with("medulla:$y$"), "{stdin}");
+        let hash = stdin.trim().trim_start_matches("medulla:");
+        assert!(!step.script.contains(hash) && !step.script.contains("correct horse"));
+        assert!(step.script.contains("chpasswd -e"), "{}", step.script);
+        assert!(!plan.changes.join(" ").contains("correct horse"));
+        assert_eq!(with_password.secrets()[0].expose(), "correct horse");
+    }
+
+    #[test]
     fn a_missing_group_is_a_missing_prerequisite() {
         let result = user(|u| u.groups = Some(vec!["relays".into()]))
             .plan(&found(&[("u", "absent"), ("g.relays", "no")]));

@@ -241,8 +241,8 @@ fn render_recap(out: &mut String, report: &RunReport) {
                     String::new()
                 };
                 format!(
-                    "ok={} {changed}={} failed={} skipped={}{pending}  ",
-                    c.ok, c.changed, c.failed, c.skipped
+                    "ok={} {changed}={} failed={} skipped={}{pending} unreachable={}  ",
+                    c.ok, c.changed, c.failed, c.skipped, c.unreachable
                 )
             })
             .unwrap_or_default();
@@ -265,5 +265,73 @@ fn render_recap(out: &mut String, report: &RunReport) {
             out,
             "  changes pending on {hosts} host(s): run without --check to make them"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::TaskCounts;
+    use crate::inventory::RelayType;
+
+    fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
+        TaskReport {
+            role: role.into(),
+            task: name.into(),
+            module: "copy",
+            handler: false,
+            status,
+            changes: Vec::new(),
+            message: None,
+            diff: None,
+            elapsed_ms: 3,
+        }
+    }
+
+    #[test]
+    fn a_dry_run_shows_each_task_what_would_change_and_the_recap() {
+        let tasks = vec![
+            TaskReport {
+                changes: vec!["create /etc/sudoers.d/medulla (root:root 0440)".into()],
+                diff: Some(
+                    "--- /dev/null\n+++ /etc/sudoers.d/medulla (after)\n@@ -0,0 +1 @@\n+medulla ALL=(ALL) NOPASSWD: ALL\n"
+                        .into(),
+                ),
+                ..task("medulla_user", "passwordless sudo for medulla", TaskStatus::Changed)
+            },
+            TaskReport {
+                message: Some("when: medulla_support_private_key is not none".into()),
+                ..task("medulla_user", "medulla logs in with the support key", TaskStatus::Skipped)
+            },
+            TaskReport {
+                message: Some("cannot be verified before the 1 earlier change(s) are applied".into()),
+                ..task("medulla_user", "medulla runs sudo -n true", TaskStatus::Pending)
+            },
+            TaskReport {
+                handler: true,
+                changes: vec!["re-execute systemd (daemon-reexec)".into()],
+                ..task("medulla_prereqs", "re-execute systemd", TaskStatus::Changed)
+            },
+        ];
+        let report = RunReport::new(
+            "apply",
+            true,
+            "inventories/site.yaml".into(),
+            vec![HostReport {
+                name: "relay-lyon-01".into(),
+                connection: "admin@10.1.0.21".into(),
+                status: HostStatus::Ok,
+                error: None,
+                relay_type: Some(RelayType::Classic),
+                facts: None,
+                sizing: None,
+                warnings: Vec::new(),
+                counts: Some(TaskCounts::of(&tasks, false)),
+                tasks,
+                elapsed_ms: 412,
+            }],
+            412,
+        );
+        insta::assert_snapshot!(render(&report));
     }
 }

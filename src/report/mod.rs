@@ -168,7 +168,8 @@ pub fn host_report<P>(
         facts: findings.facts,
         sizing: findings.sizing,
         warnings: findings.warnings,
-        counts: relay_type.map(|_| TaskCounts::of(&findings.tasks)),
+        counts: relay_type
+            .map(|_| TaskCounts::of(&findings.tasks, status == HostStatus::Unreachable)),
         tasks: findings.tasks,
         elapsed_ms: result.elapsed.as_millis() as u64,
     }

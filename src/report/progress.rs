@@ -70,6 +70,28 @@ impl HostProgress {
         }
     }
 
+    /// From now on the host has `total` tasks to run: its line becomes a bar.
+    pub fn start_tasks(&self, total: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {prefix:<24} [{bar:20}] {pos}/{len} {msg} {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_length(total as u64);
+            bar.set_position(0);
+        }
+    }
+
+    /// One more task done.
+    pub fn task_done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

@@ -331,3 +331,80 @@ fn diffs_show_the_change_with_secrets_masked() {
         "the become password was printed: {text}"
     );
 }
+
+#[test]
+fn group_file_command_and_assert_converge_and_tags_select_tasks() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["modules_tour"]);
+    let names = |entry: &Value| -> Vec<String> {
+        entry["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t["status"].as_str().unwrap_or_default(),
+                    t["task"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    };
+
+    // Only the tagged tasks; the user's group comes from the task before it.
+    let (_, check, text) = apply(&inventory, &["--check", "--tags", "accounts"]);
+    assert_eq!(
+        names(&check),
+        [
+            "changed group relayctl-test",
+            "changed user tourist in that group"
+        ],
+        "{text}"
+    );
+
+    let (_, applied, text) = apply(&inventory, &[]);
+    assert_eq!(
+        names(&applied),
+        [
+            "changed group relayctl-test",
+            "changed user tourist in that group",
+            "changed a directory",
+            "changed an empty file",
+            "changed a command that runs once",
+            "ok a command whose output decides",
+            "ok the host is Debian 12 (its facts)",
+            "ok an assertion that fails when asked to",
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        on_scratch(
+            "getent group relayctl-test | cut -d: -f1,3; id -Gn tourist; \
+             stat -c '%U:%G %a' /srv/relayctl-tour /srv/relayctl-tour/touched"
+        ),
+        "relayctl-test:4242\ntourist relayctl-test\ntourist:relayctl-test 750\nroot:root 600"
+    );
+    let (_, again, text) = apply(&inventory, &[]);
+    assert_eq!(again["counts"]["changed"], 0, "{text}");
+
+    let (code, failing, text) = apply(
+        &inventory,
+        &["--skip-tags", "files,accounts", "-e", "{tour_fail: true}"],
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(
+        names(&failing),
+        [
+            "ok a command whose output decides",
+            "ok the host is Debian 12 (its facts)",
+            "failed an assertion that fails when asked to",
+        ],
+        "{text}"
+    );
+    assert_eq!(
+        task(&failing, "an assertion that fails when asked to")["message"],
+        "asked to fail on scratch"
+    );
+}
