@@ -15,6 +15,18 @@ pub enum TaskStatus {
     Pending,
 }
 
+impl std::fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TaskStatus::Ok => "ok",
+            TaskStatus::Changed => "changed",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Skipped => "skipped",
+            TaskStatus::Pending => "pending",
+        })
+    }
+}
+
 /// One task (or handler) on one host.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskReport {

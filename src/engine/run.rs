@@ -81,6 +81,7 @@ enum Work {
     Assert {
         that: Vec<String>,
         fail_msg: Option<String>,
+        success_msg: Option<String>,
     },
     LoginCheck {
         user: String,
@@ -158,7 +159,7 @@ impl HostRun<'_> {
             }
             let report = self.report(item, outcome, started, &secrets);
             self.log.detail(&format!(
-                "{} : {}: {:?} in {} ms",
+                "{} : {}: {} in {} ms",
                 item.role.name, item.task.name, report.status, report.elapsed_ms
             ));
             let failed = (report.status == TaskStatus::Failed).then(|| {
@@ -338,6 +339,7 @@ impl HostRun<'_> {
                 // Expressions, not templates: left as written, evaluated in `run_item`.
                 that: args.text_list("that").map_err(error)?,
                 fail_msg: args.opt_str("fail_msg").map_err(error)?,
+                success_msg: args.opt_str("success_msg").map_err(error)?,
             }),
             ModuleKind::LoginCheck => Ok(Work::LoginCheck {
                 user: args.word("user").map_err(error)?,
@@ -417,7 +419,11 @@ impl HostRun<'_> {
         let check = self.options.check;
         match &item.work {
             Work::Skipped(reason) => ItemOutcome::status(TaskStatus::Skipped, Some(reason.clone())),
-            Work::Assert { that, fail_msg } => {
+            Work::Assert {
+                that,
+                fail_msg,
+                success_msg,
+            } => {
                 for condition in that {
                     match self.catalog.templates.is_true(condition, context) {
                         Ok(true) => {}
@@ -439,7 +445,7 @@ impl HostRun<'_> {
                         }
                     }
                 }
-                ItemOutcome::status(TaskStatus::Ok, None)
+                ItemOutcome::status(TaskStatus::Ok, success_msg.clone())
             }
             Work::LoginCheck { user, key, command } => {
                 match self.login_check(user, key, command).await {

@@ -386,6 +386,14 @@ fn group_file_command_and_assert_converge_and_tags_select_tasks() {
         ),
         "relayctl-test:4242\ntourist relayctl-test\ntourist:relayctl-test 750\nroot:root 600"
     );
+    let facts = task(&applied, "the host is Debian 12 (its facts)");
+    assert!(
+        facts["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Debian 12."),
+        "{facts:#}"
+    );
     let (_, again, text) = apply(&inventory, &[]);
     assert_eq!(again["counts"]["changed"], 0, "{text}");
 
