@@ -92,7 +92,7 @@ enum Work {
 
 /// Whether the host still needs an item, and what came of those it ran.
 #[derive(Default)]
-struct Progress {
+struct RunState {
     reports: Vec<TaskReport>,
     notified: BTreeSet<(String, String)>,
     /// Would-be changes in `--check`: who, and what they would create.
@@ -127,7 +127,7 @@ impl HostRun<'_> {
                 };
             }
         };
-        let mut progress = Progress::default();
+        let mut progress = RunState::default();
         let mut failure = None;
         self.log
             .start_tasks(items.iter().filter(|item| !item.handler).count());
@@ -211,7 +211,7 @@ impl HostRun<'_> {
         failed_at: usize,
         context: &Context,
         findings: &mut HashMap<usize, Findings>,
-        progress: &mut Progress,
+        progress: &mut RunState,
         secrets: &[Secret],
     ) {
         let role = &items[failed_at].role.name;
@@ -413,7 +413,7 @@ impl HostRun<'_> {
         index: usize,
         context: &Context,
         findings: &mut HashMap<usize, Findings>,
-        progress: &Progress,
+        progress: &RunState,
     ) -> ItemOutcome {
         let item = &items[index];
         let check = self.options.check;
@@ -568,7 +568,7 @@ impl HostRun<'_> {
 
     /// A read-only check failed: in `--check`, after would-be changes, it may only be failing
     /// because they were not made.
-    fn failed_check(&self, progress: &Progress, message: String) -> ItemOutcome {
+    fn failed_check(&self, progress: &RunState, message: String) -> ItemOutcome {
         let earlier = progress.pending_changes.len();
         if self.options.check && earlier > 0 {
             return ItemOutcome::status(

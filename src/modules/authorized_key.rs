@@ -273,17 +273,11 @@ mod tests {
     }
 
     fn found(dir: &str, key: Option<&str>) -> Findings {
-        let mut found = Findings {
-            values: vec![
-                (
-                    "u".into(),
-                    "medulla:x:1001:1001::/home/medulla:/bin/bash".into(),
-                ),
-                ("d".into(), dir.into()),
-                ("g".into(), "medulla".into()),
-            ],
-            ..Findings::default()
-        };
+        let mut found = Findings::from_values(&[
+            ("u", "medulla:x:1001:1001::/home/medulla:/bin/bash"),
+            ("d", dir),
+            ("g", "medulla"),
+        ]);
         match key {
             None => found.values.push(("k".into(), "absent".into())),
             Some(text) => {

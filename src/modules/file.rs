@@ -161,10 +161,7 @@ mod tests {
     }
 
     fn found(stat: &str) -> Findings {
-        Findings {
-            values: vec![("p".into(), stat.into()), ("p.owner".into(), "yes".into())],
-            ..Findings::default()
-        }
+        Findings::from_values(&[("p", stat), ("p.owner", "yes")])
     }
 
     #[test]

@@ -141,6 +141,18 @@ impl Findings {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Findings made of these `key=value` pairs (for tests of plans).
+    #[cfg(test)]
+    pub fn from_values(values: &[(&str, &str)]) -> Findings {
+        Findings {
+            values: values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Findings::default()
+        }
+    }
+
     /// Why a step failed: its stderr, else its exit status.
     pub fn failure_text(&self) -> String {
         match self.stderr.trim() {

@@ -119,16 +119,6 @@ impl Action for Package {
 mod tests {
     use super::*;
 
-    fn found(values: &[(&str, &str)]) -> Findings {
-        Findings {
-            values: values
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Findings::default()
-        }
-    }
-
     #[test]
     fn installed_packages_need_nothing_not_even_an_update() {
         let package = Package {
@@ -136,14 +126,14 @@ mod tests {
             present: true,
         };
         let plan = package
-            .plan(&found(&[
+            .plan(&Findings::from_values(&[
                 ("pkg.cron", "installed"),
                 ("pkg.sudo", "installed"),
             ]))
             .expect("plan");
         assert!(plan.step.is_none());
         let plan = package
-            .plan(&found(&[
+            .plan(&Findings::from_values(&[
                 ("pkg.cron", "config-files"),
                 ("pkg.sudo", "installed"),
             ]))

@@ -337,15 +337,12 @@ mod tests {
     }
 
     fn found(stat: &str, content: Option<&str>) -> Findings {
-        let mut found = Findings {
-            values: vec![
-                ("k".into(), stat.into()),
-                ("k.dir".into(), "yes".into()),
-                ("k.owner".into(), "yes".into()),
-                ("k.group".into(), "yes".into()),
-            ],
-            ..Findings::default()
-        };
+        let mut found = Findings::from_values(&[
+            ("k", stat),
+            ("k.dir", "yes"),
+            ("k.owner", "yes"),
+            ("k.group", "yes"),
+        ]);
         if let Some(content) = content {
             found
                 .contents

@@ -168,15 +168,12 @@ mod tests {
     }
 
     fn found(load: &str, active: &str, file: &str) -> Findings {
-        Findings {
-            values: vec![
-                ("LoadState".into(), load.into()),
-                ("ActiveState".into(), active.into()),
-                ("UnitFileState".into(), file.into()),
-                ("NeedDaemonReload".into(), "no".into()),
-            ],
-            ..Findings::default()
-        }
+        Findings::from_values(&[
+            ("LoadState", load),
+            ("ActiveState", active),
+            ("UnitFileState", file),
+            ("NeedDaemonReload", "no"),
+        ])
     }
 
     #[test]

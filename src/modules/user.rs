@@ -439,19 +439,11 @@ mod tests {
         user
     }
 
-    fn found(values: &[(&str, &str)]) -> Findings {
-        Findings {
-            values: values
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Findings::default()
-        }
-    }
-
     #[test]
     fn a_missing_user_is_created_and_provides_its_group_and_home() {
-        let plan = user(|_| ()).plan(&found(&[("u", "absent")])).expect("plan");
+        let plan = user(|_| ())
+            .plan(&Findings::from_values(&[("u", "absent")]))
+            .expect("plan");
         assert_eq!(
             plan.changes,
             ["create user medulla (home /home/medulla, shell /bin/bash)"]
@@ -476,12 +468,14 @@ mod tests {
     #[test]
     fn an_existing_user_is_modified_only_where_it_differs() {
         let entry = "medulla:x:1001:1001::/home/medulla:/bin/sh";
-        let plan = user(|_| ()).plan(&found(&[("u", entry)])).expect("plan");
+        let plan = user(|_| ())
+            .plan(&Findings::from_values(&[("u", entry)]))
+            .expect("plan");
         assert_eq!(plan.changes, ["shell of medulla: /bin/sh -> /bin/bash"]);
         let same = "medulla:x:1001:1001::/home/medulla:/bin/bash";
         assert!(
             !user(|_| ())
-                .plan(&found(&[("u", same)]))
+                .plan(&Findings::from_values(&[("u", same)]))
                 .expect("plan")
                 .is_change()
         );
@@ -490,7 +484,7 @@ mod tests {
     #[test]
     fn supplementary_groups_are_added_or_set() {
         let entry = "medulla:x:1001:1001::/home/medulla:/bin/bash";
-        let probe = found(&[
+        let probe = Findings::from_values(&[
             ("u", entry),
             ("u.groups", "medulla adm"),
             ("u.group", "medulla"),
@@ -521,7 +515,7 @@ mod tests {
             u.password = Some(ManagedPassword::resolve(None, file.clone(), false).expect("reads"));
         });
         let plan = with_password
-            .plan(&found(&[("u", "absent")]))
+            .plan(&Findings::from_values(&[("u", "absent")]))
             .expect("plan");
         let step = plan.step.expect("step");
         let stdin = String::from_utf8(step.stdin.clone()).expect("text");
@@ -535,8 +529,11 @@ mod tests {
 
     #[test]
     fn a_missing_group_is_a_missing_prerequisite() {
-        let result = user(|u| u.groups = Some(vec!["relays".into()]))
-            .plan(&found(&[("u", "absent"), ("g.relays", "no")]));
+        let result =
+            user(|u| u.groups = Some(vec!["relays".into()])).plan(&Findings::from_values(&[
+                ("u", "absent"),
+                ("g.relays", "no"),
+            ]));
         assert!(matches!(
             result,
             Err(ProbeError::Missing(Resource::Group(g), _)) if g == "relays"
