@@ -90,7 +90,8 @@ enum Work {
     },
 }
 
-/// Whether the host still needs an item, and what came of those it ran.
+/// What a host's run has done so far: the reports, the handlers notified, and in `--check` the
+/// changes it would have made.
 #[derive(Default)]
 struct RunState {
     reports: Vec<TaskReport>,

@@ -52,6 +52,21 @@ pub fn snapshot(host: &LabHost) -> String {
     )
 }
 
+/// Whether `password` is the password whose yescrypt hash the host's /etc/shadow holds for `user`.
+pub fn password_is(host: &LabHost, user: &str, password: &str) -> bool {
+    use yescrypt::PasswordVerifier;
+    let hash = docker_exec(
+        &host.container,
+        &format!("getent shadow {user} | cut -d: -f2"),
+    );
+    let Ok(hash) = yescrypt::PasswordHash::new(hash.as_str()) else {
+        return false;
+    };
+    yescrypt::Yescrypt::default()
+        .verify_password(password.as_bytes(), &hash)
+        .is_ok()
+}
+
 /// The tasks of a host's JSON entry with a given status: `role : task` names.
 pub fn tasks_with(host: &Value, status: &str) -> Vec<String> {
     host["tasks"]

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::harness::{
     LabHost, docker_exec, host, host_entry, lab, lab_inventory, relayctl, state_dir, stderr, stdout,
 };
-use crate::lab::{exclusive, reset, snapshot, task, tasks_with};
+use crate::lab::{exclusive, password_is, reset, snapshot, task, tasks_with};
 
 fn relays() -> Vec<&'static LabHost> {
     lab().iter().filter(|h| h.role == "relay").collect()
@@ -226,7 +226,10 @@ fn verify_relay(relay: &LabHost, secrets: &std::path::Path, outputs: &str) {
     let password = password.trim();
     assert!(password.len() >= 20, "a generated password");
     assert!(!outputs.contains(password), "the password was printed");
-    assert!(on("getent shadow medulla | cut -d: -f2").starts_with("$y$"));
+    assert!(
+        password_is(relay, "medulla", password),
+        "the relay's hash is not the file's password"
+    );
 
     // Independently of relayctl: OpenSSH logs in as medulla with the support key, sudo works.
     let ssh = std::process::Command::new("ssh")

@@ -12,7 +12,7 @@ use crate::harness::{
     TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, relayctl, repo,
     stderr, stdout,
 };
-use crate::lab::{exclusive, reset, snapshot, task};
+use crate::lab::{exclusive, password_is, reset, snapshot, task};
 
 /// An inventory with `scratch` as a classic relay running `roles` (its /var is on /: sizing
 /// fails, which never stops the roles: only a wrong OS does).
@@ -415,4 +415,62 @@ fn group_file_command_and_assert_converge_and_tags_select_tasks() {
         task(&failing, "an assertion that fails when asked to")["message"],
         "asked to fail on scratch"
     );
+}
+
+#[test]
+fn the_medulla_password_is_set_only_when_missing_or_changed() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["medulla_user"]);
+    let user_task = "user medulla, its password kept on the controller (PROC steps 2 and 5)";
+    let env = |password: &'static str| [("RELAYCTL_MEDULLA_PASSWORD", password)];
+
+    // From the operator's environment: set, never written to a file on the controller.
+    let (_, first, text) = apply_with_env(&inventory, &[], &env("first-Secret-1"));
+    assert_eq!(task(&first, user_task)["status"], "changed", "{text}");
+    assert!(
+        task(&first, user_task)["changes"][1]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("(from $RELAYCTL_MEDULLA_PASSWORD)"),
+        "{text}"
+    );
+    assert!(password_is(scratch, "medulla", "first-Secret-1"));
+    assert!(!text.contains("first-Secret-1"), "{text}");
+    let secrets = inventory
+        .path
+        .parent()
+        .expect("dir")
+        .join("secrets/scratch");
+    assert!(!secrets.join("medulla_password").exists());
+    // sudo works for medulla (no support key in this inventory: checked from root).
+    let check = task(
+        &first,
+        "medulla runs sudo -n true (no support private key to log in with)",
+    );
+    assert_eq!(check["status"], "ok", "{text}");
+
+    // The same password: nothing to do.
+    let (_, same, text) = apply_with_env(&inventory, &[], &env("first-Secret-1"));
+    assert_eq!(task(&same, user_task)["status"], "ok", "{text}");
+
+    // Another password: set again.
+    let (_, other, text) = apply_with_env(&inventory, &[], &env("second-Secret-2"));
+    assert_eq!(task(&other, user_task)["status"], "changed", "{text}");
+    assert!(password_is(scratch, "medulla", "second-Secret-2"));
+
+    // Someone changed it on the relay: relayctl's password is set back.
+    on_scratch("echo 'medulla:changed-by-hand' | chpasswd");
+    let (_, reset_back, text) = apply_with_env(&inventory, &[], &env("second-Secret-2"));
+    assert_eq!(task(&reset_back, user_task)["status"], "changed", "{text}");
+    assert!(password_is(scratch, "medulla", "second-Secret-2"));
+
+    // No environment variable: generated into the file, which the next run reuses.
+    let (_, generated, text) = apply(&inventory, &[]);
+    assert_eq!(task(&generated, user_task)["status"], "changed", "{text}");
+    let password = std::fs::read_to_string(secrets.join("medulla_password")).expect("written");
+    assert!(password_is(scratch, "medulla", password.trim()));
+    let (_, again, text) = apply(&inventory, &[]);
+    assert_eq!(task(&again, user_task)["status"], "ok", "{text}");
 }
