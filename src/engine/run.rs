@@ -90,6 +90,28 @@ enum Work {
     },
 }
 
+/// A host's items as the runner walks them, with what the latest probes found.
+struct Walk<'a> {
+    items: Vec<Item<'a>>,
+    context: Context,
+    /// By item index: the latest probe of each item still to run.
+    findings: HashMap<usize, Findings>,
+    state: RunState,
+    secrets: Vec<Secret>,
+}
+
+impl Walk<'_> {
+    /// Tasks always run; a handler only when a task of its role notified it.
+    fn wanted(&self, index: usize) -> bool {
+        let item = &self.items[index];
+        !item.handler
+            || self
+                .state
+                .notified
+                .contains(&(item.role.name.clone(), item.task.name.clone()))
+    }
+}
+
 /// What a host's run has done so far: the reports, the handlers notified, and in `--check` the
 /// changes it would have made.
 #[derive(Default)]
@@ -119,7 +141,7 @@ impl HostRun<'_> {
             }
         };
         let secrets = self.secrets(&items);
-        let mut findings = match self.probe(&items, 0).await {
+        let findings = match self.probe(&items, 0).await {
             Ok(findings) => findings,
             Err(message) => {
                 return Convergence {
@@ -128,111 +150,95 @@ impl HostRun<'_> {
                 };
             }
         };
-        let mut progress = RunState::default();
-        let mut failure = None;
         self.log
             .start_tasks(items.iter().filter(|item| !item.handler).count());
-        let mut index = 0;
-        while index < items.len() {
-            let item = &items[index];
-            if item.handler
-                && !progress
-                    .notified
-                    .contains(&(item.role.name.clone(), item.task.name.clone()))
-            {
-                index += 1;
+        let mut walk = Walk {
+            items,
+            context,
+            findings,
+            state: RunState::default(),
+            secrets,
+        };
+        for index in 0..walk.items.len() {
+            if !walk.wanted(index) {
                 continue;
             }
-            let started = Instant::now();
-            self.log.step(&format!(
-                "{}{} : {}",
-                if item.handler { "handler " } else { "" },
-                item.role.name,
-                item.task.name
-            ));
-            let outcome = self
-                .run_item(&items, index, &context, &mut findings, &progress)
-                .await;
-            if self.options.check && outcome.status == TaskStatus::Changed {
-                progress
-                    .pending_changes
-                    .push((item.task.name.clone(), outcome.provides.clone()));
-            }
-            let report = self.report(item, outcome, started, &secrets);
-            self.log.detail(&format!(
-                "{} : {}: {} in {} ms",
-                item.role.name, item.task.name, report.status, report.elapsed_ms
-            ));
-            let failed = (report.status == TaskStatus::Failed).then(|| {
-                format!(
-                    "{} : {} failed: {}",
-                    item.role.name,
-                    item.task.name,
-                    report.message.as_deref().unwrap_or("no reason given")
-                )
-            });
-            if matches!(report.status, TaskStatus::Changed) {
-                for handler in &item.task.notify {
-                    progress
-                        .notified
-                        .insert((item.role.name.clone(), handler.clone()));
+            let Some(failure) = self.run_and_record(&mut walk, index).await else {
+                continue;
+            };
+            if self.options.force_handlers {
+                // The handlers the failed role had notified still run; later roles do not.
+                let role = walk.items[index].role.name.clone();
+                for later in index + 1..walk.items.len() {
+                    if walk.items[later].handler
+                        && walk.items[later].role.name == role
+                        && walk.wanted(later)
+                    {
+                        self.run_and_record(&mut walk, later).await;
+                    }
                 }
             }
-            progress.reports.push(report);
-            if !item.handler {
-                self.log.task_done();
-            }
-            if failed.is_some() {
-                failure = failed;
-                if self.options.force_handlers {
-                    self.force_handlers(
-                        &items,
-                        index,
-                        &context,
-                        &mut findings,
-                        &mut progress,
-                        &secrets,
-                    )
-                    .await;
-                }
-                break;
-            }
-            index += 1;
+            return Convergence {
+                tasks: walk.state.reports,
+                failure: Some(failure),
+            };
         }
         Convergence {
-            tasks: progress.reports,
-            failure,
+            tasks: walk.state.reports,
+            failure: None,
         }
     }
 
-    /// After a failure: the handlers already notified, of the role that failed, still run.
-    async fn force_handlers(
-        &self,
-        items: &[Item<'_>],
-        failed_at: usize,
-        context: &Context,
-        findings: &mut HashMap<usize, Findings>,
-        progress: &mut RunState,
-        secrets: &[Secret],
-    ) {
-        let role = &items[failed_at].role.name;
-        for index in failed_at + 1..items.len() {
-            let item = &items[index];
-            if !item.handler
-                || item.role.name != *role
-                || !progress
-                    .notified
-                    .contains(&(item.role.name.clone(), item.task.name.clone()))
-            {
-                continue;
-            }
-            let started = Instant::now();
-            let outcome = self
-                .run_item(items, index, context, findings, progress)
-                .await;
-            let report = self.report(item, outcome, started, secrets);
-            progress.reports.push(report);
+    /// Runs one item and records its report; handlers it notifies are marked. The failure
+    /// message, when it failed.
+    async fn run_and_record(&self, walk: &mut Walk<'_>, index: usize) -> Option<String> {
+        let item = &walk.items[index];
+        let started = Instant::now();
+        self.log.step(&format!(
+            "{}{} : {}",
+            if item.handler { "handler " } else { "" },
+            item.role.name,
+            item.task.name
+        ));
+        let outcome = self
+            .run_item(
+                &walk.items,
+                index,
+                &walk.context,
+                &mut walk.findings,
+                &walk.state,
+            )
+            .await;
+        if self.options.check && outcome.status == TaskStatus::Changed {
+            walk.state
+                .pending_changes
+                .push((item.task.name.clone(), outcome.provides.clone()));
         }
+        let report = self.report(item, outcome, started, &walk.secrets);
+        self.log.detail(&format!(
+            "{} : {}: {} in {} ms",
+            item.role.name, item.task.name, report.status, report.elapsed_ms
+        ));
+        if report.status == TaskStatus::Changed {
+            for handler in &item.task.notify {
+                walk.state
+                    .notified
+                    .insert((item.role.name.clone(), handler.clone()));
+            }
+        }
+        let failure = (report.status == TaskStatus::Failed).then(|| {
+            format!(
+                "{} : {} failed: {}",
+                item.role.name,
+                item.task.name,
+                report.message.as_deref().unwrap_or("no reason given")
+            )
+        });
+        walk.state.reports.push(report);
+        if !item.handler {
+            self.log.task_done();
+        }
+        failure
     }
 
     /// Renders every task and handler of the host's roles, in order, tags applied.
