@@ -330,6 +330,28 @@ fn diffs_show_the_change_with_secrets_masked() {
         !text.contains(secret),
         "the become password was printed: {text}"
     );
+
+    // Applied through `sudo -S`: sudo takes the password line from stdin and the file content
+    // that follows reaches the write intact.
+    let (_, entry, text) = apply_with_env(
+        &inventory,
+        &[
+            "-e",
+            "ansible_user=operator",
+            "-e",
+            &format!("note=the secret is {secret}"),
+        ],
+        &[("RELAYCTL_BECOME_PASSWORD", secret)],
+    );
+    assert_eq!(entry["counts"]["changed"], 1, "{text}");
+    assert!(
+        !text.contains(secret),
+        "the become password was printed: {text}"
+    );
+    assert_eq!(
+        on_scratch("cat /root/diff-note"),
+        format!("note: the secret is {secret}")
+    );
 }
 
 #[test]
