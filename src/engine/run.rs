@@ -454,6 +454,17 @@ impl HostRun<'_> {
                 }
                 ItemOutcome::status(TaskStatus::Ok, success_msg.clone())
             }
+            // In --check after would-be changes, the login is not even tried: it would fail, and
+            // a failed SSH authentication counts toward fail2ban's ban of the controller.
+            Work::LoginCheck { user, .. } if check && !progress.pending_changes.is_empty() => {
+                ItemOutcome::status(
+                    TaskStatus::Pending,
+                    Some(format!(
+                        "the login as {user} is tried once the {} earlier change(s) are made",
+                        progress.pending_changes.len()
+                    )),
+                )
+            }
             Work::LoginCheck { user, key, command } => {
                 match self.login_check(user, key, command).await {
                     Ok(()) => ItemOutcome::status(
@@ -491,9 +502,7 @@ impl HostRun<'_> {
                             // starts from nothing, so it will change.
                             Some((name, Provides::Resource(_))) => ItemOutcome {
                                 status: TaskStatus::Changed,
-                                changes: vec![format!(
-                                    "{message} yet: {name:?} creates it first, then this task runs"
-                                )],
+                                changes: vec![format!("{message} yet: created first by {name:?}")],
                                 message: None,
                                 provides: Vec::new(),
                                 diff: None,

@@ -73,6 +73,16 @@ fn check_changes_nothing_and_announces_exactly_what_apply_does_then_nothing_is_l
     let after_check: Vec<String> = relays.iter().map(|r| snapshot(r)).collect();
     for ((relay, before), after) in relays.iter().zip(&fresh).zip(&after_check) {
         assert_eq!(before, after, "--check changed {}", relay.name);
+        // No login as medulla was tried before medulla exists (fail2ban counts failed logins).
+        assert_eq!(
+            docker_exec(
+                &relay.container,
+                "journalctl -q --no-pager _COMM=sshd | grep -c medulla || true"
+            ),
+            "0",
+            "{}",
+            relay.name
+        );
     }
     assert_eq!(
         std::fs::read_dir(secrets.path()).expect("dir").count(),
