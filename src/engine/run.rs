@@ -420,7 +420,7 @@ impl HostRun<'_> {
         index: usize,
         context: &Context,
         findings: &mut HashMap<usize, Findings>,
-        progress: &RunState,
+        state: &RunState,
     ) -> ItemOutcome {
         let item = &items[index];
         let check = self.options.check;
@@ -456,12 +456,12 @@ impl HostRun<'_> {
             }
             // In --check after would-be changes, the login is not even tried: it would fail, and
             // a failed SSH authentication counts toward fail2ban's ban of the controller.
-            Work::LoginCheck { user, .. } if check && !progress.pending_changes.is_empty() => {
+            Work::LoginCheck { user, .. } if check && !state.pending_changes.is_empty() => {
                 ItemOutcome::status(
                     TaskStatus::Pending,
                     Some(format!(
                         "the login as {user} is tried once the {} earlier change(s) are made",
-                        progress.pending_changes.len()
+                        state.pending_changes.len()
                     )),
                 )
             }
@@ -474,118 +474,126 @@ impl HostRun<'_> {
                             key.display()
                         )),
                     ),
-                    Err(e) => self.failed_check(progress, e),
+                    Err(e) => self.failed_check(state, e),
                 }
             }
             Work::Remote(action) => {
-                let plan = match findings.get(&index) {
-                    Some(found) => action.plan(found),
-                    // A module with nothing to probe plans from nothing.
-                    None if action.probe().is_none() => action.plan(&Findings::default()),
-                    None => Err(ProbeError::Failed("the probe did not run".into())),
-                };
-                let mut plan = match plan {
-                    Ok(plan) => plan,
-                    Err(ProbeError::Missing(resource, message)) if check => {
-                        let provider =
-                            progress
-                                .pending_changes
-                                .iter()
-                                .find_map(|(name, provides)| {
-                                    provides
-                                        .iter()
-                                        .find(|p| p.covers(&resource))
-                                        .map(|p| (name, p))
-                                });
-                        return match provider {
-                            // A task that creates exactly this (a user, a directory): this task
-                            // starts from nothing, so it will change.
-                            Some((name, Provides::Resource(_))) => ItemOutcome {
-                                status: TaskStatus::Changed,
-                                changes: vec![format!("{message} yet: created first by {name:?}")],
-                                message: None,
-                                provides: Vec::new(),
-                                diff: None,
-                            },
-                            // A package may create it and set it up as well: what this task
-                            // will find is unknown until the package is there.
-                            Some((name, Provides::Anything)) => ItemOutcome::status(
-                                TaskStatus::Pending,
-                                Some(format!(
-                                    "{message} yet: {name:?} may create it; known once that change is made"
-                                )),
-                            ),
-                            None => ItemOutcome::status(TaskStatus::Failed, Some(message)),
-                        };
-                    }
-                    Err(error) => {
-                        return ItemOutcome::status(TaskStatus::Failed, Some(error.to_string()));
-                    }
-                };
-                if !plan.is_change() {
-                    return ItemOutcome::status(TaskStatus::Ok, None);
-                }
-                if check && !item.task.runs_in_check_mode {
-                    let reports_no_change =
-                        item.task.changed_when == Some(Condition::Always(false));
-                    return ItemOutcome {
-                        status: if reports_no_change {
-                            TaskStatus::Ok
-                        } else {
-                            TaskStatus::Changed
-                        },
-                        message: reports_no_change.then(|| "would run; reports no change".into()),
-                        changes: plan.changes,
-                        provides: plan.provides,
-                        diff: plan.diff,
-                    };
-                }
-                let Some(step) = plan.step.take() else {
-                    return ItemOutcome::status(
-                        TaskStatus::Failed,
-                        Some("a change without a step (a module bug)".into()),
-                    );
-                };
-                match self
-                    .apply(items, index, action.as_ref(), step, findings)
+                self.run_remote(items, index, action.as_ref(), findings, state)
                     .await
-                {
-                    Ok(applied) => {
-                        let changed = match (&item.task.changed_when, &applied.command) {
-                            (Some(Condition::Always(value)), _) => *value,
-                            (Some(Condition::Expression(expr)), Some(result)) => {
-                                match self.changed_when(expr, result) {
-                                    Ok(value) => value,
-                                    Err(e) => {
-                                        return ItemOutcome::status(TaskStatus::Failed, Some(e));
-                                    }
-                                }
+            }
+        }
+    }
+
+    /// A task whose module works on the host: its plan from the latest probe, then, unless in
+    /// `--check`, its step.
+    async fn run_remote(
+        &self,
+        items: &[Item<'_>],
+        index: usize,
+        action: &dyn Action,
+        findings: &mut HashMap<usize, Findings>,
+        state: &RunState,
+    ) -> ItemOutcome {
+        let item = &items[index];
+        let check = self.options.check;
+        let plan = match findings.get(&index) {
+            Some(found) => action.plan(found),
+            // A module with nothing to probe plans from nothing.
+            None if action.probe().is_none() => action.plan(&Findings::default()),
+            None => Err(ProbeError::Failed("the probe did not run".into())),
+        };
+        let mut plan = match plan {
+            Ok(plan) => plan,
+            Err(ProbeError::Missing(resource, message)) if check => {
+                let provider = state.pending_changes.iter().find_map(|(name, provides)| {
+                    provides
+                        .iter()
+                        .find(|p| p.covers(&resource))
+                        .map(|p| (name, p))
+                });
+                return match provider {
+                    // A task that creates exactly this (a user, a directory): this task
+                    // starts from nothing, so it will change.
+                    Some((name, Provides::Resource(_))) => ItemOutcome {
+                        status: TaskStatus::Changed,
+                        changes: vec![format!("{message} yet: created first by {name:?}")],
+                        message: None,
+                        provides: Vec::new(),
+                        diff: None,
+                    },
+                    // A package may create it and set it up as well: what this task
+                    // will find is unknown until the package is there.
+                    Some((name, Provides::Anything)) => ItemOutcome::status(
+                        TaskStatus::Pending,
+                        Some(format!(
+                            "{message} yet: {name:?} may create it; known once that change is made"
+                        )),
+                    ),
+                    None => ItemOutcome::status(TaskStatus::Failed, Some(message)),
+                };
+            }
+            Err(error) => {
+                return ItemOutcome::status(TaskStatus::Failed, Some(error.to_string()));
+            }
+        };
+        if !plan.is_change() {
+            return ItemOutcome::status(TaskStatus::Ok, None);
+        }
+        if check && !item.task.runs_in_check_mode {
+            let reports_no_change = item.task.changed_when == Some(Condition::Always(false));
+            return ItemOutcome {
+                status: if reports_no_change {
+                    TaskStatus::Ok
+                } else {
+                    TaskStatus::Changed
+                },
+                message: reports_no_change.then(|| "would run; reports no change".into()),
+                changes: plan.changes,
+                provides: plan.provides,
+                diff: plan.diff,
+            };
+        }
+        let Some(step) = plan.step.take() else {
+            return ItemOutcome::status(
+                TaskStatus::Failed,
+                Some("a change without a step (a module bug)".into()),
+            );
+        };
+        match self.apply(items, index, action, step, findings).await {
+            Ok(applied) => {
+                let changed = match (&item.task.changed_when, &applied.command) {
+                    (Some(Condition::Always(value)), _) => *value,
+                    (Some(Condition::Expression(expr)), Some(result)) => {
+                        match self.changed_when(expr, result) {
+                            Ok(value) => value,
+                            Err(e) => {
+                                return ItemOutcome::status(TaskStatus::Failed, Some(e));
                             }
-                            _ => true,
-                        };
-                        ItemOutcome {
-                            status: if changed {
-                                TaskStatus::Changed
-                            } else {
-                                TaskStatus::Ok
-                            },
-                            changes: if changed { plan.changes } else { Vec::new() },
-                            message: (!applied.notes.is_empty()).then(|| applied.notes.join("; ")),
-                            provides: plan.provides,
-                            diff: if changed { plan.diff } else { None },
                         }
                     }
-                    Err(message) if check => self.failed_check(progress, message),
-                    Err(message) => ItemOutcome::status(TaskStatus::Failed, Some(message)),
+                    _ => true,
+                };
+                ItemOutcome {
+                    status: if changed {
+                        TaskStatus::Changed
+                    } else {
+                        TaskStatus::Ok
+                    },
+                    changes: if changed { plan.changes } else { Vec::new() },
+                    message: (!applied.notes.is_empty()).then(|| applied.notes.join("; ")),
+                    provides: plan.provides,
+                    diff: if changed { plan.diff } else { None },
                 }
             }
+            Err(message) if check => self.failed_check(state, message),
+            Err(message) => ItemOutcome::status(TaskStatus::Failed, Some(message)),
         }
     }
 
     /// A read-only check failed: in `--check`, after would-be changes, it may only be failing
     /// because they were not made.
-    fn failed_check(&self, progress: &RunState, message: String) -> ItemOutcome {
-        let earlier = progress.pending_changes.len();
+    fn failed_check(&self, state: &RunState, message: String) -> ItemOutcome {
+        let earlier = state.pending_changes.len();
         if self.options.check && earlier > 0 {
             return ItemOutcome::status(
                 TaskStatus::Pending,
