@@ -29,6 +29,7 @@ struct RelayJob<'a> {
 struct Shared<'a> {
     catalog: &'a Catalog,
     inventory: &'a Inventory,
+    run_vars: vars::RunVars,
     options: engine::Options,
 }
 
@@ -59,6 +60,7 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
     let shared = Shared {
         catalog: &catalog,
         inventory: &inventory,
+        run_vars: vars::RunVars::new(&inventory, args.check),
         options: engine::Options {
             check: args.check,
             diff: args.diff,
@@ -133,11 +135,10 @@ async fn converge(
             .collect();
         let host_vars = vars::relay_vars(
             &defaults,
-            shared.inventory,
+            &shared.run_vars,
             job.host,
             relay,
             &facts,
-            shared.options.check,
             &shared.catalog.templates,
         );
         match host_vars {

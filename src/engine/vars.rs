@@ -23,15 +23,46 @@ use crate::inventory::{Host, Inventory, RelaySettings};
 /// Everything a host's templates may use, as one JSON object.
 pub type HostVars = Map<String, Value>;
 
+/// The magic variables every host of a run shares, computed once per run.
+pub struct RunVars {
+    shared: HostVars,
+}
+
+impl RunVars {
+    pub fn new(inventory: &Inventory, check_mode: bool) -> Self {
+        let inventory_file = std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone());
+        let inventory_dir = inventory_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut groups: Map<String, Value> = Map::new();
+        for host in &inventory.hosts {
+            for group in &host.groups {
+                let members = groups
+                    .entry(group.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(list) = members {
+                    list.push(Value::String(host.name.clone()));
+                }
+            }
+        }
+        let mut shared = Map::new();
+        shared.insert("inventory_file".into(), json!(inventory_file));
+        shared.insert("inventory_dir".into(), json!(inventory_dir));
+        shared.insert("groups".into(), Value::Object(groups));
+        shared.insert("ansible_check_mode".into(), json!(check_mode));
+        RunVars { shared }
+    }
+}
+
 /// Builds a relay's variables from the defaults of the roles it runs, its inventory entry and
 /// what was gathered on it.
 pub fn relay_vars(
     defaults: &[(String, Value)],
-    inventory: &Inventory,
+    run: &RunVars,
     host: &Host,
     relay: &RelaySettings,
     facts: &Facts,
-    check_mode: bool,
     templates: &Templates,
 ) -> Result<HostVars, String> {
     let mut vars = Map::new();
@@ -54,47 +85,21 @@ pub fn relay_vars(
     if let Value::Object(relay_values) = relay_values {
         vars.extend(relay_values);
     }
-    vars.extend(magic(inventory, host, facts, check_mode));
-    resolve(&mut vars, templates)?;
-    Ok(vars)
-}
-
-/// Ansible's magic variables, and the facts.
-fn magic(inventory: &Inventory, host: &Host, facts: &Facts, check_mode: bool) -> HostVars {
-    let inventory_file = std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone());
-    let inventory_dir = inventory_file
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    vars.extend(run.shared.clone());
     let group_names: Vec<&String> = host
         .groups
         .iter()
         .filter(|g| *g != "all" && *g != "ungrouped")
         .collect();
-    let mut groups: Map<String, Value> = Map::new();
-    for other in &inventory.hosts {
-        for group in &other.groups {
-            let members = groups
-                .entry(group.clone())
-                .or_insert_with(|| Value::Array(Vec::new()));
-            if let Value::Array(list) = members {
-                list.push(Value::String(other.name.clone()));
-            }
-        }
-    }
-    let mut vars = Map::new();
     vars.insert("inventory_hostname".into(), json!(host.name));
     vars.insert(
         "inventory_hostname_short".into(),
         json!(host.name.split('.').next().unwrap_or(&host.name)),
     );
-    vars.insert("inventory_file".into(), json!(inventory_file));
-    vars.insert("inventory_dir".into(), json!(inventory_dir));
     vars.insert("group_names".into(), json!(group_names));
-    vars.insert("groups".into(), Value::Object(groups));
     vars.insert("ansible_facts".into(), json!(facts));
-    vars.insert("ansible_check_mode".into(), json!(check_mode));
-    vars
+    resolve(&mut vars, templates)?;
+    Ok(vars)
 }
 
 /// Renders variables whose values are templates, until none is left.
