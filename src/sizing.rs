@@ -330,6 +330,18 @@ mod tests {
     }
 
     #[test]
+    fn only_a_wrong_os_stops_the_roles() {
+        let small = relay("xfs", 100, true);
+        let report = evaluate(&small, RelayType::Classic, SizingProfile::Standard);
+        assert!(!report.passed());
+        assert!(report.roles_may_run(), "a disk too small does not stop the roles");
+        let mut other_os = relay("xfs", 400, false);
+        other_os.os_id = "ubuntu".into();
+        let report = evaluate(&other_os, RelayType::Classic, SizingProfile::Standard);
+        assert!(!report.roles_may_run());
+    }
+
+    #[test]
     fn var_must_be_xfs() {
         let report = evaluate(
             &relay("ext4", 400, false),
