@@ -334,7 +334,10 @@ mod tests {
         let small = relay("xfs", 100, true);
         let report = evaluate(&small, RelayType::Classic, SizingProfile::Standard);
         assert!(!report.passed());
-        assert!(report.roles_may_run(), "a disk too small does not stop the roles");
+        assert!(
+            report.roles_may_run(),
+            "a disk too small does not stop the roles"
+        );
         let mut other_os = relay("xfs", 400, false);
         other_os.os_id = "ubuntu".into();
         let report = evaluate(&other_os, RelayType::Classic, SizingProfile::Standard);

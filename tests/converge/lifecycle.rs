@@ -225,6 +225,15 @@ fn verify_relay(relay: &LabHost, secrets: &std::path::Path, outputs: &str) {
                 "DefaultLimitSIGPENDING=31541\n"
             )
     );
+    // One backup per edit, none for the runs that changed nothing; the first is Debian's file.
+    assert_eq!(
+        on("ls /etc/systemd/ | grep -c '^system.conf\\..*\\.relayctl~$'"),
+        "2"
+    );
+    assert_eq!(
+        on("cat \"$(ls -d /etc/systemd/system.conf.*.relayctl~ | sort | head -n 1)\""),
+        pristine
+    );
 
     // The password: in a 0600 file in a 0700 directory, set on the relay (yescrypt), printed nowhere.
     let file = secrets.join(&relay.name).join("medulla_password");
