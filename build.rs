@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let mut code = String::new();
-    for (dir, name) in [("roles", "ROLES")] {
+    for (dir, name) in [("roles", "ROLES"), ("templates", "SHARED_TEMPLATES")] {
         let base = root.join(dir);
         // A directory is scanned as a whole: any file added, changed or removed rebuilds.
         println!("cargo:rerun-if-changed={}", base.display());

@@ -24,8 +24,13 @@ const RELAY_ROLES_FILE: &str = "relay_roles.yaml";
 pub struct Catalog {
     roles: BTreeMap<String, Role>,
     defaults: BTreeMap<RelayType, Vec<String>>,
+    /// The names of relayctl's shared templates (`templates/` beside `roles/`).
+    shared_templates: BTreeSet<String>,
     pub templates: Templates,
 }
+
+/// Where shared templates are registered in [`Templates`]: no role directory can be named so.
+const SHARED_PREFIX: &str = "@shared";
 
 impl Catalog {
     /// Loads the embedded roles, then those of `roles_dir` (a role there replaces the embedded
@@ -37,6 +42,23 @@ impl Catalog {
             read_dir_sources(dir, &mut sources, &mut errors);
         }
         let mut templates = Templates::new();
+        let mut shared_templates = BTreeSet::new();
+        for (name, bytes) in embedded::SHARED_TEMPLATES {
+            let added = String::from_utf8(bytes.to_vec())
+                .map_err(|_| "not UTF-8 text".to_string())
+                .and_then(|text| templates.add_file(format!("{SHARED_PREFIX}/{name}"), text));
+            match added {
+                Ok(()) => {
+                    shared_templates.insert(name.to_string());
+                }
+                Err(e) => errors.push(InputError::at(
+                    &Path::new("templates").join(name),
+                    Pos::START,
+                    *name,
+                    e,
+                )),
+            }
+        }
         let mut roles = BTreeMap::new();
         for files in sources.roles.values() {
             let role = role::load(files, &mut templates, &mut errors);
@@ -47,8 +69,21 @@ impl Catalog {
         Ok(Catalog {
             roles,
             defaults,
+            shared_templates,
             templates,
         })
+    }
+
+    /// The registered name of template `src` for `role`: the role's own `templates/src`, else
+    /// relayctl's shared one (so a role can replace a shared template with its own).
+    pub fn template_name(&self, role: &Role, src: &str) -> Option<String> {
+        if role.templates.contains(src) {
+            Some(format!("{}/{src}", role.name))
+        } else if self.shared_templates.contains(src) {
+            Some(format!("{SHARED_PREFIX}/{src}"))
+        } else {
+            None
+        }
     }
 
     pub fn role(&self, name: &str) -> Option<&Role> {

@@ -322,10 +322,13 @@ impl HostRun<'_> {
         match &task.module.kind {
             ModuleKind::Remote(build) => {
                 let render_template = |src: &str| {
-                    if !role.templates.contains(src) {
-                        return Err(format!("role {} has no templates/{src}", role.name));
-                    }
-                    templates.render_file(&format!("{}/{src}", role.name), context)
+                    let name = self.catalog.template_name(role, src).ok_or_else(|| {
+                        format!(
+                            "role {} has no templates/{src}, and relayctl's templates/ has none either",
+                            role.name
+                        )
+                    })?;
+                    templates.render_file(&name, context)
                 };
                 let role_file = |src: &str| {
                     role.files
@@ -625,16 +628,24 @@ impl HostRun<'_> {
             stdin: step.stdin,
             raw: step.raw_output,
         }];
-        sections.extend(self.probe_sections(items, index + 1));
+        // A step to be confirmed is re-probed after its confirmation, which changes the host too.
+        if step.confirm.is_none() {
+            sections.extend(self.probe_sections(items, index + 1));
+        }
         let timeout = if step.long_running {
             self.options.command_timeout + LONG_STEP_GRACE
         } else {
             self.options.command_timeout
         };
         let started = Instant::now();
+        let fallback = step.confirm.as_ref().map(|c| c.fallback.clone());
         let mut results = batch::run(self.session, &sections, timeout)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| match &fallback {
+                // The step may have been carried out: the host's own undo is what remains.
+                Some(fallback) => format!("{e}; {fallback}"),
+                None => e.to_string(),
+            })?;
         self.log.detail(&format!(
             "applied and re-probed {} later tasks: {} ms",
             sections.len() - 1,
@@ -643,13 +654,104 @@ impl HostRun<'_> {
         let own = results
             .remove(&index)
             .ok_or("the step's output is missing")?;
-        *findings = results;
-        let applied = action.applied(&own)?;
+        let mut applied = action.applied(&own)?;
+        match step.confirm {
+            None => *findings = results,
+            Some(confirmation) => {
+                let (confirmed, later) = self
+                    .confirm(items, index, action, confirmation, timeout)
+                    .await?;
+                applied.notes.extend(confirmed.notes);
+                *findings = later;
+            }
+        }
         for file in &step.after {
             modules::write_controller_file(file)
                 .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
         }
         Ok(applied)
+    }
+
+    /// Confirms a step over a NEW SSH connection (see [`modules::Confirmation`]), with the probes
+    /// of every later item; without one, reverts it over the current connection.
+    async fn confirm(
+        &self,
+        items: &[Item<'_>],
+        index: usize,
+        action: &dyn Action,
+        confirmation: modules::Confirmation,
+        timeout: Duration,
+    ) -> Result<(modules::Applied, HashMap<usize, Findings>), String> {
+        let started = Instant::now();
+        let fresh = match self.connector.connect(self.session.target()).await {
+            Ok(fresh) => fresh,
+            Err(error) => return Err(self.revert(index, &confirmation, &error.to_string()).await),
+        };
+        let mut sections = vec![Section {
+            id: index,
+            script: confirmation.step.script,
+            stdin: confirmation.step.stdin,
+            raw: false,
+        }];
+        sections.extend(self.probe_sections(items, index + 1));
+        let result = batch::run(&fresh, &sections, timeout).await;
+        fresh.close().await;
+        self.log.detail(&format!(
+            "confirmed over a new connection and re-probed {} later tasks: {} ms",
+            sections.len() - 1,
+            started.elapsed().as_millis()
+        ));
+        let mut results = result.map_err(|e| {
+            format!(
+                "the confirmation over a new SSH connection failed ({e}); {}",
+                confirmation.fallback
+            )
+        })?;
+        let own = results
+            .remove(&index)
+            .ok_or("the confirmation's output is missing")?;
+        let applied = action
+            .applied(&own)
+            .map_err(|e| format!("not confirmed: {e}"))?;
+        Ok((applied, results))
+    }
+
+    /// No new connection could be opened after a step: undo it now over the current one. Returns
+    /// the task's failure message, which says what the host is left with.
+    async fn revert(
+        &self,
+        index: usize,
+        confirmation: &modules::Confirmation,
+        why: &str,
+    ) -> String {
+        let section = Section {
+            id: index,
+            script: confirmation.revert.clone(),
+            stdin: Vec::new(),
+            raw: false,
+        };
+        let reverted = batch::run(self.session, &[section], confirmation.revert_within).await;
+        let outcome = match reverted.map(|mut r| r.remove(&index)) {
+            Ok(Some(found)) if found.exit_status == 0 => match found.get("reverted") {
+                Some("now") => {
+                    "rolled back over the current connection: the previous table is in place"
+                        .to_string()
+                }
+                _ => "the host had already rolled back by itself: the previous table is in place"
+                    .to_string(),
+            },
+            Ok(Some(found)) => format!(
+                "the rollback over the current connection failed ({}); {}",
+                found.failure_text(),
+                confirmation.fallback
+            ),
+            Ok(None) => format!("the rollback printed nothing; {}", confirmation.fallback),
+            Err(e) => format!(
+                "the rollback over the current connection failed ({e}); {}",
+                confirmation.fallback
+            ),
+        };
+        format!("a new SSH connection to the host failed after the change ({why}): {outcome}")
     }
 
     /// `changed_when` over the host's variables and the command's `result`.

@@ -253,6 +253,10 @@ impl Plan {
                 first.before.extend(second.before);
                 first.after.extend(second.after);
                 first.long_running |= second.long_running;
+                // A confirmed step must come last: what follows it would run before the
+                // confirmation, over the connection it cannot vouch for.
+                debug_assert!(first.confirm.is_none());
+                first.confirm = second.confirm;
                 Some(first)
             }
         };
@@ -283,6 +287,28 @@ pub struct Step {
     pub raw_output: bool,
     /// A step that may run longer than the probe timeout (a package installation, a command).
     pub long_running: bool,
+    /// A change that could cut the controller off (a firewall ruleset): it must be confirmed over
+    /// a new SSH connection, or the host undoes it.
+    pub confirm: Option<Confirmation>,
+}
+
+/// How a step that could lock the controller out is confirmed (DESIGN.md, rule 4): the step
+/// itself arms an undo on the host that fires unless disarmed; the engine then opens a NEW SSH
+/// connection and runs [`Confirmation::step`] over it, which disarms it. A new connection is the
+/// proof: the one the step ran over is established, and a ruleset may let it live while refusing
+/// every new one.
+#[derive(Debug)]
+pub struct Confirmation {
+    /// Run over the new connection: disarms the host's undo, then finishes the change.
+    pub step: Box<Step>,
+    /// Run over the current connection when no new one can be opened: undoes the change now,
+    /// rather than when the host's timer fires.
+    pub revert: String,
+    /// How long the revert may take: the host's own undo fires within this, and unblocks a
+    /// connection the new ruleset had stalled.
+    pub revert_within: Duration,
+    /// What the host does by itself if nothing disarms it, for the report.
+    pub fallback: String,
 }
 
 /// A secret file on the controller: mode 0600 in a 0700 directory.
