@@ -98,8 +98,12 @@ pub struct Facts {
     /// The user the probe ran as.
     pub user: String,
     pub sudo: SudoAccess,
-    /// The controller's address as the host sees it (first field of SSH_CONNECTION).
+    /// The controller's address as the host sees it (first field of SSH_CONNECTION): the
+    /// bastion's, when the controller goes through one.
     pub controller_address: Option<String>,
+    /// The port the controller's SSH connection reached (fourth field of SSH_CONNECTION): the
+    /// port the firewall must keep open to it.
+    pub ssh_port: Option<u16>,
 }
 
 /// The probe's output could not be understood.
@@ -173,6 +177,8 @@ impl Facts {
             },
             controller_address: optional("ssh_connection")?
                 .and_then(|c| c.split_whitespace().next().map(str::to_string)),
+            ssh_port: optional("ssh_connection")?
+                .and_then(|c| c.split_whitespace().nth(3).and_then(|p| p.parse().ok())),
         })
     }
 
@@ -244,6 +250,7 @@ ssh_connection=10.1.2.3 50022 10.1.2.50 22
         assert!(!facts.var_on_root);
         assert_eq!(facts.uid_215_owner, None);
         assert_eq!(facts.controller_address.as_deref(), Some("10.1.2.3"));
+        assert_eq!(facts.ssh_port, Some(22));
         assert_eq!(facts.os_summary(), "Debian GNU/Linux 12 (bookworm) [12.12]");
     }
 

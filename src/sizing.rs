@@ -282,6 +282,7 @@ mod tests {
             user: "root".into(),
             sudo: SudoAccess::Root,
             controller_address: None,
+            ssh_port: None,
         }
     }
 

@@ -22,6 +22,7 @@ mod command;
 mod content;
 mod file;
 mod ini_file;
+mod nftables;
 mod package;
 mod password;
 pub mod remote_file;
@@ -348,6 +349,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &package::PACKAGE,
     &service::SERVICE,
     &command::COMMAND,
+    &nftables::NFTABLES,
     &ASSERT,
     &LOGIN_CHECK,
 ];

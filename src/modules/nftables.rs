@@ -1,0 +1,802 @@
+//! `nftables`: one nftables table owned by relayctl, replaced as a whole, never locking the
+//! controller out (DESIGN.md, rule 4).
+//!
+//! The table's ruleset is rendered from a template and kept in `/etc/nftables.d/TABLE.nft`, a
+//! file that starts by creating and deleting the table, so that loading it replaces the table in
+//! one transaction. A change goes:
+//! 1. the new file is staged beside its target and checked with `nft -c -f`: a ruleset the
+//!    kernel refuses changes nothing;
+//! 2. the live table is snapshotted into a rollback file (checked too);
+//! 3. a transient systemd timer is armed that restores the snapshot after `rollback_timeout`
+//!    seconds: it lives on the host, so it fires even if the controller's connection dies;
+//! 4. the staged file is loaded (`nft -f`, atomic);
+//! 5. the engine opens a NEW SSH connection ([`crate::modules::Confirmation`]); over it the
+//!    timer is disarmed, and only then the change is persisted: the file renamed into place,
+//!    `/etc/nftables.conf` made to include it, nftables.service enabled. If no new connection can
+//!    be opened, the snapshot is restored at once over the current connection, or by the timer.
+//!
+//! Disarming and firing race for one token file in /run: whoever removes it acts, so a
+//! confirmation that comes too late fails instead of persisting a ruleset already rolled back.
+//!
+//! Other tables (docker's, fail2ban's) are never touched: no `flush ruleset`, and Debian's
+//! `/etc/nftables.conf`, which starts with one, has that line commented out before
+//! nftables.service is enabled. A second apply compares the file with the rendering, and the
+//! live table with a digest of its listing recorded when it was applied, so a table changed or
+//! lost behind relayctl's back is reloaded. `state: absent` deletes the table, its file and its
+//! include, and nothing else.
+
+use std::time::Duration;
+
+use super::remote_file::ManagedFile;
+use super::shell::{FileStat, quote};
+use super::{
+    Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Confirmation, FileDiff, Findings,
+    ModuleDef, ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
+};
+
+const STATES: &[&str] = &["present", "absent"];
+/// The family of relayctl's table: one table for IPv4 and IPv6.
+const FAMILY: &str = "inet";
+const DEFAULT_TABLE: &str = "medulla_relay";
+/// Debian's nftables.service loads this file at boot (`nft -f /etc/nftables.conf`).
+const NFTABLES_CONF: &str = "/etc/nftables.conf";
+const RULESET_DIR: &str = "/etc/nftables.d";
+/// The rollback snapshot and the digest of the table as last applied.
+const STATE_DIR: &str = "/var/lib/relayctl/firewall";
+/// The token the rollback timer and the confirmation race for (tmpfs: a reboot disarms, and
+/// the persisted ruleset is still the previous one then).
+const TOKEN_DIR: &str = "/run/relayctl";
+const DEFAULT_ROLLBACK_TIMEOUT: i64 = 60;
+/// Extra time for a revert over a connection the new ruleset stalled: TCP retransmissions back
+/// off to several seconds once the host's timer has restored the previous table.
+const REVERT_GRACE: Duration = Duration::from_secs(30);
+
+pub static NFTABLES: ModuleDef = ModuleDef {
+    name: "nftables",
+    aliases: &[],
+    args: &[
+        ArgSpec::optional("template", ArgKind::Str),
+        ArgSpec::optional("table", ArgKind::Word),
+        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("rollback_timeout", ArgKind::Int),
+    ],
+    free_form: None,
+    kind: ModuleKind::Remote(build),
+};
+
+/// Where everything about one table lives on the host.
+#[derive(Clone, Debug)]
+struct TablePaths {
+    table: String,
+    ruleset: String,
+    staged: String,
+    rollback: String,
+    applied_digest: String,
+    token: String,
+    unit: String,
+}
+
+impl TablePaths {
+    fn new(table: &str) -> Self {
+        TablePaths {
+            table: table.to_string(),
+            ruleset: format!("{RULESET_DIR}/{table}.nft"),
+            staged: format!("{RULESET_DIR}/.{table}.nft.relayctl-staged"),
+            rollback: format!("{STATE_DIR}/{table}.rollback.nft"),
+            applied_digest: format!("{STATE_DIR}/{table}.sha256"),
+            token: format!("{TOKEN_DIR}/firewall-{table}.armed"),
+            unit: format!("relayctl-firewall-rollback-{table}"),
+        }
+    }
+
+    fn qualified(&self) -> String {
+        format!("{FAMILY} {}", self.table)
+    }
+
+    /// A snippet that sets `$1`-free variable `_live` to the SHA-256 of the live table's
+    /// stateless listing, or to `absent`. The probe and the record after an apply use the same
+    /// one, so the digests compare.
+    fn live_digest(&self) -> String {
+        format!(
+            "if _l=$(nft -s list table {table} 2>/dev/null); then _h=$(printf '%s\\n' \"$_l\" | sha256sum); _live=${{_h%% *}}; else _live=absent; fi\n",
+            table = self.qualified()
+        )
+    }
+
+    /// The include line `/etc/nftables.conf` gets.
+    fn include_line(&self) -> String {
+        format!("include \"{}\"", self.ruleset)
+    }
+}
+
+struct Nftables {
+    paths: TablePaths,
+    /// `None`: state absent.
+    ruleset: Option<Vec<u8>>,
+    rollback_timeout: u32,
+}
+
+fn build(args: &Rendered, ctx: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
+    Ok(Box::new(nftables(args, ctx)?))
+}
+
+fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
+    let table = args
+        .opt_word("table")?
+        .unwrap_or_else(|| DEFAULT_TABLE.into());
+    if !table
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ArgError::new(
+            "table",
+            format!("{table:?}: a table name is letters, digits, _ and -"),
+        ));
+    }
+    let paths = TablePaths::new(&table);
+    let present = args.choice_or("state", STATES, "present")? == "present";
+    let rollback_timeout = args
+        .opt_int("rollback_timeout")?
+        .unwrap_or(DEFAULT_ROLLBACK_TIMEOUT);
+    let rollback_timeout = u32::try_from(rollback_timeout)
+        .ok()
+        .filter(|t| (15..=3600).contains(t))
+        .ok_or_else(|| {
+            ArgError::new(
+                "rollback_timeout",
+                format!("{rollback_timeout}: between 15 and 3600 seconds"),
+            )
+        })?;
+    let ruleset = if present {
+        let Some(template) = args.opt_str("template")? else {
+            return Err(ArgError::new(
+                "template",
+                "state present needs the template of the table's ruleset",
+            ));
+        };
+        let rendered =
+            (ctx.render_template)(&template).map_err(|e| ArgError::new("template", e))?;
+        check_owns_only(&rendered, &paths).map_err(|e| ArgError::new("template", e))?;
+        Some(ruleset_file(&rendered, &paths).into_bytes())
+    } else {
+        None
+    };
+    Ok(Nftables {
+        paths,
+        ruleset,
+        rollback_timeout,
+    })
+}
+
+/// The rendered ruleset must define relayctl's table and nothing else: other tables belong to
+/// docker, fail2ban and the operator.
+fn check_owns_only(rendered: &str, paths: &TablePaths) -> Result<(), String> {
+    let own = format!("table {}", paths.qualified());
+    let mut defines_own = false;
+    for (number, line) in rendered.lines().enumerate() {
+        let words: Vec<&str> = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        match words.as_slice() {
+            ["flush", "ruleset", ..] => {
+                return Err(format!(
+                    "line {}: `flush ruleset` would delete every other table (docker's, fail2ban's)",
+                    number + 1
+                ));
+            }
+            ["table" | "delete" | "flush" | "add", ..]
+                if !line.starts_with(char::is_whitespace) =>
+            {
+                if words.len() >= 3 && words[..3].join(" ") == own && words[0] == "table" {
+                    defines_own = true;
+                } else {
+                    return Err(format!(
+                        "line {}: {:?}: the template may only define `{own}`",
+                        number + 1,
+                        line.trim()
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if defines_own {
+        Ok(())
+    } else {
+        Err(format!(
+            "the rendered ruleset does not define `{own} {{ ... }}`"
+        ))
+    }
+}
+
+/// The file on the host: the rendering after a preamble that makes loading it replace the table
+/// atomically (create it if absent, delete it, define it, in one transaction).
+fn ruleset_file(rendered: &str, paths: &TablePaths) -> String {
+    let table = paths.qualified();
+    let mut text = format!(
+        "#!/usr/sbin/nft -f\n\
+         # Managed by relayctl: replaced as a whole on every apply (edit the inventory, not this file).\n\
+         # The next two lines make loading this file replace the table in one transaction.\n\
+         table {table}\n\
+         delete table {table}\n\n"
+    );
+    text.push_str(rendered);
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Debian's `/etc/nftables.conf` with relayctl's include, and its `flush ruleset` (which would
+/// delete docker's and fail2ban's tables on every boot and reload) commented out.
+fn config_with_include(current: Option<&str>, paths: &TablePaths) -> String {
+    let include = paths.include_line();
+    let mut text = match current {
+        None => "#!/usr/sbin/nft -f\n".to_string(),
+        Some(current) => {
+            let mut text = String::new();
+            for line in current.lines() {
+                if line.trim() == "flush ruleset" {
+                    text.push_str(
+                        "# flush ruleset  # disabled by relayctl: it deletes every table, docker's and fail2ban's too\n",
+                    );
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+            }
+            text
+        }
+    };
+    if !text.lines().any(|line| line.trim() == include) {
+        text.push_str(&format!(
+            "\n# Medulla relay firewall, managed by relayctl\n{include}\n"
+        ));
+    }
+    text
+}
+
+/// `/etc/nftables.conf` without relayctl's include (and its comment line); the rest as it is.
+fn config_without_include(current: &str, paths: &TablePaths) -> String {
+    let include = paths.include_line();
+    let lines: Vec<&str> = current.lines().collect();
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let next_is_include = lines.get(i + 1).is_some_and(|next| next.trim() == include);
+        if line.trim() == include
+            || (next_is_include && line.starts_with("# Medulla relay firewall"))
+        {
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    while text.ends_with("\n\n") {
+        text.pop();
+    }
+    text
+}
+
+/// What the probe found.
+struct Found<'a> {
+    live: &'a str,
+    applied: &'a str,
+    file: FileStat,
+    file_content: Option<&'a [u8]>,
+    conf: FileStat,
+    conf_content: Option<String>,
+    enabled: bool,
+}
+
+impl Nftables {
+    fn read<'a>(&self, found: &'a Findings) -> Result<Found<'a>, ProbeError> {
+        if found.require("nft.bin")? != "yes" {
+            return Err(ProbeError::Missing(
+                Resource::Path("/usr/sbin/nft".into()),
+                "nftables is not installed (no nft command)".into(),
+            ));
+        }
+        if found.require("nft.armed")? == "yes" {
+            return Err(ProbeError::Failed(format!(
+                "a firewall rollback is armed on the host ({}): a run is confirming a change, or died before it could; the host restores the previous table within {} s at most, then try again",
+                self.paths.token, self.rollback_timeout
+            )));
+        }
+        let conf = FileStat::from_findings(found, "nft.conf")?;
+        Ok(Found {
+            live: found.require("nft.live")?,
+            applied: found.require("nft.applied")?,
+            file: FileStat::from_findings(found, "nft.file")?,
+            file_content: found.content("nft.file"),
+            conf_content: found
+                .content("nft.conf")
+                .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+            conf,
+            enabled: found.require("nft.enabled")? == "enabled",
+        })
+    }
+
+    /// The write of `/etc/nftables.conf` with `content`, validated by nft itself.
+    fn config_plan(&self, found: &Found, content: String) -> Result<Plan, ProbeError> {
+        ManagedFile {
+            path: NFTABLES_CONF.into(),
+            content: content.into_bytes(),
+            owner: None,
+            group: None,
+            mode: None,
+            validate: Some("nft -c -f %s".into()),
+            backup: true,
+        }
+        .plan_for(
+            &found.conf,
+            found.conf_content.as_deref().map(str::as_bytes),
+            None,
+        )
+    }
+
+    fn plan_present(&self, ruleset: &[u8], found: &Found) -> Result<Plan, ProbeError> {
+        let paths = &self.paths;
+        let table = paths.qualified();
+        let file_current = found.file_content == Some(ruleset);
+        let table_current = found.live != "absent" && found.live == found.applied;
+        let config = config_with_include(found.conf_content.as_deref(), paths);
+        let mut persist = if found.conf_content.as_deref() == Some(config.as_str()) {
+            Plan::unchanged()
+        } else {
+            let mut plan = self.config_plan(found, config)?;
+            plan.changes = vec![format!(
+                "make {NFTABLES_CONF} include {} (and comment out its `flush ruleset`, which would delete docker's and fail2ban's tables)",
+                paths.ruleset
+            )];
+            plan.diff = None;
+            plan
+        };
+        if !found.enabled {
+            persist = persist.and(Plan {
+                changes: vec!["enable nftables.service (loads the ruleset at boot)".into()],
+                step: Some(Step {
+                    script: "systemctl enable --quiet nftables.service || exit 1\n".into(),
+                    ..Step::default()
+                }),
+                ..Plan::default()
+            });
+        }
+        if file_current && table_current {
+            return Ok(persist);
+        }
+        let mut changes = vec![match (found.live, file_current) {
+            ("absent", _) => format!("load table {table}"),
+            (_, false) => format!("replace table {table} with the new ruleset"),
+            (_, true) => format!(
+                "reload table {table}: the live table is not the one relayctl applied (changed or lost since)"
+            ),
+        }];
+        changes.push(format!(
+            "restore the previous table unless a new SSH connection confirms within {} s",
+            self.rollback_timeout
+        ));
+        if !file_current {
+            changes.push(format!("write {}", paths.ruleset));
+        }
+        changes.append(&mut persist.changes);
+        let confirm_step = Step {
+            script: self.confirm_script(),
+            ..Step::default()
+        };
+        let confirm_step = match persist.step.take() {
+            Some(persist_step) => {
+                let mut step = confirm_step;
+                step.script.push_str(&persist_step.script);
+                step.stdin = persist_step.stdin;
+                step
+            }
+            None => confirm_step,
+        };
+        let mut confirm_step = confirm_step;
+        confirm_step.script.push_str(&self.record_script());
+        Ok(Plan {
+            changes,
+            diff: Some(FileDiff {
+                path: paths.ruleset.clone(),
+                before: match (&found.file, found.file_content) {
+                    (FileStat::Absent, _) => None,
+                    (_, Some(bytes)) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                    (_, None) => Some("(not readable as text)\n".into()),
+                },
+                after: Some(String::from_utf8_lossy(ruleset).into_owned()),
+            }),
+            step: Some(Step {
+                script: self.load_script(ruleset.len()),
+                stdin: ruleset.to_vec(),
+                confirm: Some(Confirmation {
+                    step: Box::new(confirm_step),
+                    revert: self.revert_script(),
+                    revert_within: Duration::from_secs(self.rollback_timeout.into()) + REVERT_GRACE,
+                    fallback: format!(
+                        "the host restores the previous table by itself {} s after the load",
+                        self.rollback_timeout
+                    ),
+                }),
+                ..Step::default()
+            }),
+            provides: vec![Provides::Resource(Resource::Path(paths.ruleset.clone()))],
+        })
+    }
+
+    fn plan_absent(&self, found: &Found) -> Result<Plan, ProbeError> {
+        let paths = &self.paths;
+        let mut plan = Plan::unchanged();
+        if found.live != "absent" {
+            plan = plan.and(Plan {
+                changes: vec![format!("delete table {}", paths.qualified())],
+                step: Some(Step {
+                    script: format!(
+                        "if nft list table {table} >/dev/null 2>&1; then nft delete table {table} || exit 1; fi\n",
+                        table = paths.qualified()
+                    ),
+                    ..Step::default()
+                }),
+                ..Plan::default()
+            });
+        }
+        if found.file != FileStat::Absent || found.applied != "none" {
+            plan = plan.and(Plan {
+                changes: vec![format!("remove {}", paths.ruleset)],
+                step: Some(Step {
+                    script: format!(
+                        "rm -f -- {} {} {} {} || exit 1\n",
+                        quote(&paths.ruleset),
+                        quote(&paths.staged),
+                        quote(&paths.rollback),
+                        quote(&paths.applied_digest)
+                    ),
+                    ..Step::default()
+                }),
+                ..Plan::default()
+            });
+        }
+        if let Some(current) = &found.conf_content {
+            let config = config_without_include(current, paths);
+            if config != *current {
+                let mut edit = self.config_plan(found, config)?;
+                edit.changes = vec![format!(
+                    "remove the include of {} from {NFTABLES_CONF}",
+                    paths.ruleset
+                )];
+                plan = plan.and(edit);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Stage, check, snapshot, arm, load (over the current connection).
+    fn load_script(&self, size: usize) -> String {
+        let p = &self.paths;
+        let table = p.qualified();
+        // nft 1.0.6 lists a ct helper's protocol as a number it cannot read back.
+        let fix_listing = r#"sed -e 's/^\(\s*type "[^"]*" protocol \)17$/\1udp/' -e 's/^\(\s*type "[^"]*" protocol \)6$/\1tcp/'"#;
+        let rollback_command = format!(
+            "rm {token} && nft -f {rollback}; rm -f {staged}",
+            token = quote(&p.token),
+            rollback = quote(&p.rollback),
+            staged = quote(&p.staged),
+        );
+        format!(
+            "s={staged}\n\
+             mkdir -p {ruleset_dir} {token_dir} && mkdir -p -m 0700 {state_dir} || exit 1\n\
+             if [ -e {token} ]; then echo 'a firewall rollback is already armed on the host' >&2; exit 1; fi\n\
+             head -c {size} >\"$s\" || {{ rm -f \"$s\"; exit 1; }}\n\
+             [ \"$(stat -c %s \"$s\")\" = {size} ] || {{ rm -f \"$s\"; echo 'received fewer than {size} bytes of the ruleset (interrupted?)' >&2; exit 1; }}\n\
+             if ! nft -c -f \"$s\" >&2; then rm -f \"$s\"; echo 'nft -c refused the new ruleset; nothing was changed' >&2; exit 3; fi\n\
+             {{ printf 'table {table}\\ndelete table {table}\\n'; nft -s list table {table} 2>/dev/null | {fix_listing}; }} >{rollback} || {{ rm -f \"$s\"; exit 1; }}\n\
+             if ! nft -c -f {rollback} >&2; then rm -f \"$s\"; echo 'the current table cannot be snapshotted for a rollback; nothing was changed' >&2; exit 1; fi\n\
+             : >{token} || exit 1\n\
+             systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
+             if ! systemd-run --quiet --unit={unit} --on-active={timeout}s --timer-property=AccuracySec=1s /bin/sh -c {rollback_command} >&2; then\n\
+             \x20 rm -f {token} \"$s\"; echo 'cannot arm the rollback timer (systemd-run); nothing was changed' >&2; exit 1\n\
+             fi\n\
+             if ! nft -f \"$s\" >&2; then\n\
+             \x20 rm -f {token}; systemctl stop {unit}.timer >/dev/null 2>&1; rm -f \"$s\"\n\
+             \x20 echo 'nft -f failed; the previous table is in place' >&2; exit 1\n\
+             fi\n",
+            staged = quote(&p.staged),
+            ruleset_dir = quote(RULESET_DIR),
+            token_dir = quote(TOKEN_DIR),
+            state_dir = quote(STATE_DIR),
+            token = quote(&p.token),
+            rollback = quote(&p.rollback),
+            unit = p.unit,
+            timeout = self.rollback_timeout,
+            rollback_command = quote(&rollback_command),
+        )
+    }
+
+    /// Over the new connection: disarm (or learn that the host already rolled back), then put the
+    /// staged file in place, keeping a backup of the one it replaces.
+    fn confirm_script(&self) -> String {
+        let p = &self.paths;
+        format!(
+            "if ! rm {token} 2>/dev/null; then echo 'the host had already restored the previous table: its rollback timer fired before this confirmation' >&2; exit 1; fi\n\
+             systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
+             d={ruleset}\n\
+             if [ -e \"$d\" ] && ! cmp -s {staged} \"$d\"; then b=\"$d.$(date -u +%Y%m%dT%H%M%S.%NZ).relayctl~\"; cp -p -- \"$d\" \"$b\" || exit 1; f backup \"$b\"; fi\n\
+             mv -f -- {staged} \"$d\" || exit 1\n",
+            token = quote(&p.token),
+            unit = p.unit,
+            ruleset = quote(&p.ruleset),
+            staged = quote(&p.staged),
+        )
+    }
+
+    /// Records the digest of the live table as applied, for the next run's comparison.
+    fn record_script(&self) -> String {
+        let p = &self.paths;
+        format!(
+            "{live}[ \"$_live\" != absent ] || {{ echo 'the table vanished after it was loaded' >&2; exit 1; }}\n\
+             printf '%s\\n' \"$_live\" >{digest}.tmp && mv -f {digest}.tmp {digest} || exit 1\n",
+            live = p.live_digest(),
+            digest = quote(&p.applied_digest),
+        )
+    }
+
+    /// Over the current connection, when no new one could be opened: restore now, unless the
+    /// host's timer already has.
+    fn revert_script(&self) -> String {
+        let p = &self.paths;
+        format!(
+            "if rm {token} 2>/dev/null; then\n\
+             \x20 systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
+             \x20 nft -f {rollback} >&2 || exit 1\n\
+             \x20 rm -f {staged}; f reverted now\n\
+             else f reverted by_host; fi\n",
+            token = quote(&p.token),
+            unit = p.unit,
+            rollback = quote(&p.rollback),
+            staged = quote(&p.staged),
+        )
+    }
+}
+
+impl Action for Nftables {
+    fn probe(&self) -> Option<String> {
+        let p = &self.paths;
+        Some(format!(
+            "if command -v nft >/dev/null 2>&1; then f nft.bin yes; else f nft.bin no; fi\n\
+             {live}f nft.live \"$_live\"\n\
+             if [ -r {digest} ]; then read -r _a <{digest}; f nft.applied \"$_a\"; else f nft.applied none; fi\n\
+             fstat nft.file {ruleset}\n\
+             fstat nft.conf {conf}\n\
+             f nft.enabled \"$(systemctl is-enabled nftables.service 2>/dev/null)\"\n\
+             if [ -e {token} ]; then f nft.armed yes; else f nft.armed no; fi\n",
+            live = p.live_digest(),
+            digest = quote(&p.applied_digest),
+            ruleset = quote(&p.ruleset),
+            conf = quote(NFTABLES_CONF),
+            token = quote(&p.token),
+        ))
+    }
+
+    fn plan(&self, found: &Findings) -> Result<Plan, ProbeError> {
+        match &self.ruleset {
+            Some(ruleset) => {
+                let found = self.read(found)?;
+                self.plan_present(ruleset, &found)
+            }
+            None => match self.read(found) {
+                // Nothing to remove where nftables is not even installed.
+                Err(ProbeError::Missing(..)) => Ok(Plan::unchanged()),
+                Err(e) => Err(e),
+                Ok(found) => self.plan_absent(&found),
+            },
+        }
+    }
+
+    fn applied(&self, output: &Findings) -> Result<Applied, String> {
+        if output.exit_status != 0 {
+            return Err(output.failure_text());
+        }
+        Ok(Applied {
+            notes: output
+                .values
+                .iter()
+                .filter(|(key, _)| key == "backup")
+                .map(|(_, path)| format!("backup: {path}"))
+                .collect(),
+            command: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEBIAN_CONF: &str = "#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter;\n\t}\n}\n";
+    const RENDERED: &str = "table inet medulla_relay {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n";
+
+    fn action(ruleset: Option<&str>) -> Nftables {
+        let paths = TablePaths::new(DEFAULT_TABLE);
+        Nftables {
+            ruleset: ruleset.map(|r| ruleset_file(r, &paths).into_bytes()),
+            paths,
+            rollback_timeout: 60,
+        }
+    }
+
+    fn findings(
+        live: &str,
+        applied: &str,
+        file: Option<&[u8]>,
+        conf: &str,
+        enabled: &str,
+    ) -> Findings {
+        let mut found = Findings::from_values(&[
+            ("nft.bin", "yes"),
+            ("nft.live", live),
+            ("nft.applied", applied),
+            ("nft.enabled", enabled),
+            ("nft.armed", "no"),
+        ]);
+        match file {
+            None => found.values.push(("nft.file".into(), "absent".into())),
+            Some(bytes) => {
+                found.values.push((
+                    "nft.file".into(),
+                    format!("regular file|root|root|644|{}", bytes.len()),
+                ));
+                found.contents.push(("nft.file".into(), bytes.to_vec()));
+            }
+        }
+        found.values.push((
+            "nft.conf".into(),
+            format!("regular file|root|root|755|{}", conf.len()),
+        ));
+        found
+            .contents
+            .push(("nft.conf".into(), conf.as_bytes().to_vec()));
+        found
+    }
+
+    #[test]
+    fn the_debian_config_gets_the_include_and_loses_its_flush() {
+        let paths = TablePaths::new(DEFAULT_TABLE);
+        let config = config_with_include(Some(DEBIAN_CONF), &paths);
+        assert!(
+            !config.lines().any(|l| l.trim() == "flush ruleset"),
+            "{config}"
+        );
+        assert!(config.contains("# flush ruleset  # disabled by relayctl"));
+        assert!(config.ends_with("include \"/etc/nftables.d/medulla_relay.nft\"\n"));
+        assert!(config.contains("table inet filter {"), "the rest is kept");
+        assert_eq!(
+            config_with_include(Some(&config), &paths),
+            config,
+            "idempotent"
+        );
+        let removed = config_without_include(&config, &paths);
+        assert!(!removed.contains("medulla_relay"), "{removed}");
+        assert!(removed.contains("table inet filter {"));
+        assert!(removed.ends_with("}\n"));
+    }
+
+    #[test]
+    fn a_template_may_define_only_relayctls_table() {
+        let paths = TablePaths::new(DEFAULT_TABLE);
+        assert!(check_owns_only(RENDERED, &paths).is_ok());
+        for bad in [
+            "flush ruleset\ntable inet medulla_relay {\n}\n",
+            "table inet medulla_relay {\n}\ntable ip nat {\n}\n",
+            "delete table ip nat\ntable inet medulla_relay {\n}\n",
+            "table inet other {\n}\n",
+        ] {
+            assert!(check_owns_only(bad, &paths).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_fresh_host_gets_the_table_loaded_confirmed_and_persisted() {
+        let action = action(Some(RENDERED));
+        let plan = action
+            .plan(&findings("absent", "none", None, DEBIAN_CONF, "disabled"))
+            .unwrap();
+        assert_eq!(plan.changes[0], "load table inet medulla_relay");
+        assert!(
+            plan.changes
+                .iter()
+                .any(|c| c.contains("enable nftables.service"))
+        );
+        assert!(
+            plan.changes
+                .iter()
+                .any(|c| c.contains("/etc/nftables.conf include"))
+        );
+        let step = plan.step.unwrap();
+        assert!(step.script.contains("nft -c -f"));
+        assert!(step.script.contains("systemd-run"));
+        let confirm = step
+            .confirm
+            .expect("a load is confirmed over a new connection");
+        // Persisting comes after the disarm, in the confirmation, never before.
+        assert!(!step.script.contains("systemctl enable"));
+        let disarm = confirm
+            .step
+            .script
+            .find("rm '/run/relayctl/firewall-medulla_relay.armed'");
+        let enable = confirm.step.script.find("systemctl enable");
+        assert!(disarm.unwrap() < enable.unwrap(), "{}", confirm.step.script);
+        assert!(
+            !confirm.step.stdin.is_empty(),
+            "the config travels with the confirmation"
+        );
+    }
+
+    #[test]
+    fn an_applied_table_with_its_file_and_config_is_unchanged() {
+        let action = action(Some(RENDERED));
+        let file = action.ruleset.clone().unwrap();
+        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
+        let plan = action
+            .plan(&findings("abc", "abc", Some(&file), &conf, "enabled"))
+            .unwrap();
+        assert!(!plan.is_change(), "{:?}", plan.changes);
+    }
+
+    #[test]
+    fn a_live_table_changed_behind_relayctls_back_is_reloaded() {
+        let action = action(Some(RENDERED));
+        let file = action.ruleset.clone().unwrap();
+        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
+        let plan = action
+            .plan(&findings("def", "abc", Some(&file), &conf, "enabled"))
+            .unwrap();
+        assert!(
+            plan.changes[0].starts_with("reload table"),
+            "{:?}",
+            plan.changes
+        );
+        assert!(plan.step.unwrap().confirm.is_some());
+    }
+
+    #[test]
+    fn a_disabled_service_alone_is_enabled_without_touching_the_table() {
+        let action = action(Some(RENDERED));
+        let file = action.ruleset.clone().unwrap();
+        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
+        let plan = action
+            .plan(&findings("abc", "abc", Some(&file), &conf, "disabled"))
+            .unwrap();
+        assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
+        let step = plan.step.unwrap();
+        assert!(step.confirm.is_none());
+        assert!(!step.script.contains("nft -f"));
+    }
+
+    #[test]
+    fn absent_removes_the_table_its_file_and_include_only() {
+        let action = action(None);
+        let file = b"whatever".to_vec();
+        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
+        let plan = action
+            .plan(&findings("abc", "abc", Some(&file), &conf, "enabled"))
+            .unwrap();
+        assert_eq!(plan.changes.len(), 3, "{:?}", plan.changes);
+        let script = plan.step.unwrap().script;
+        assert!(script.contains("nft delete table inet medulla_relay"));
+        assert!(!script.contains("flush"));
+        let nothing = action
+            .plan(&findings("absent", "none", None, DEBIAN_CONF, "disabled"))
+            .unwrap();
+        assert!(!nothing.is_change(), "{:?}", nothing.changes);
+    }
+
+    #[test]
+    fn an_armed_rollback_stops_the_task() {
+        let action = action(Some(RENDERED));
+        let mut found = findings("absent", "none", None, DEBIAN_CONF, "disabled");
+        found.values.push(("nft.armed".into(), "yes".into()));
+        assert!(matches!(action.plan(&found), Err(ProbeError::Failed(_))));
+    }
+}
