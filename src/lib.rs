@@ -8,6 +8,7 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod facts;
+pub mod firewall;
 pub mod fleet;
 pub mod input;
 pub mod inventory;

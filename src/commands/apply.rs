@@ -52,7 +52,14 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
             }
             _ => catalog.default_roles(relay.relay_type).to_vec(),
         };
-        relays.push((host, RelayJob { host, relay, roles }));
+        relays.push((
+            host,
+            RelayJob {
+                host,
+                relay: *relay,
+                roles,
+            },
+        ));
     }
     InputErrors::finish(errors)?;
 
@@ -60,7 +67,11 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
     let shared = Shared {
         catalog: &catalog,
         inventory: &inventory,
-        run_vars: vars::RunVars::new(&inventory, args.check),
+        run_vars: vars::RunVars::new(
+            &inventory,
+            args.check,
+            relays.iter().map(|(_, job)| &job.relay),
+        ),
         options: engine::Options {
             check: args.check,
             diff: args.diff,
@@ -140,6 +151,7 @@ async fn converge(
             relay,
             &facts,
             &shared.catalog.templates,
+            roles.iter().any(|role| role.uses_module("nftables")),
         );
         match host_vars {
             Err(e) => failures.push(format!("variables: {e}")),

@@ -41,6 +41,16 @@ pub struct Role {
     pub templates: BTreeSet<String>,
 }
 
+impl Role {
+    /// Whether a task or handler of the role uses the module `name`.
+    pub fn uses_module(&self, name: &str) -> bool {
+        self.tasks
+            .iter()
+            .chain(&self.handlers)
+            .any(|task| task.module.name == name)
+    }
+}
+
 /// One task (or handler) of a role.
 pub struct Task {
     pub name: String,

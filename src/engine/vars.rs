@@ -9,16 +9,23 @@
 //! (the file's content when the inventory gives a path), and `relay_fqdn` is the gathered
 //! `hostname -f` when the inventory does not set it.
 //!
+//! `relay_firewall` is computed for each relay (src/firewall/ruleset.rs): the port matrix adjusted
+//! by the relay's settings, with the controller's address as the relay sees it and the Medulla
+//! servers' addresses resolved once per run; templates/nftables.conf.j2 renders it.
+//!
 //! Variables may be templates of other variables (`"{{ inventory_dir }}/secrets"`); they are
 //! rendered until none is left, and one that never renders is an error naming it.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, ToSocketAddrs};
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
 use super::template::{Templates, is_template};
 use crate::facts::Facts;
-use crate::inventory::{Host, Inventory, RelaySettings};
+use crate::firewall::{self, ControllerEndpoint};
+use crate::inventory::{FirewallState, Host, Inventory, RelaySettings};
 
 /// Everything a host's templates may use, as one JSON object.
 pub type HostVars = Map<String, Value>;
@@ -26,10 +33,18 @@ pub type HostVars = Map<String, Value>;
 /// The magic variables every host of a run shares, computed once per run.
 pub struct RunVars {
     shared: HostVars,
+    /// Every relay's Medulla server addresses, resolved (by the controller) to IPs for the
+    /// firewall's rules; a name that does not resolve keeps its error.
+    server_ips: HashMap<String, Result<Vec<IpAddr>, String>>,
 }
 
 impl RunVars {
-    pub fn new(inventory: &Inventory, check_mode: bool) -> Self {
+    /// `relays`: the settings of the relays of the run, whose server addresses are resolved now.
+    pub fn new<'a>(
+        inventory: &Inventory,
+        check_mode: bool,
+        relays: impl IntoIterator<Item = &'a RelaySettings>,
+    ) -> Self {
         let inventory_file = std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone());
         let inventory_dir = inventory_file
             .parent()
@@ -51,12 +66,49 @@ impl RunVars {
         shared.insert("inventory_dir".into(), json!(inventory_dir));
         shared.insert("groups".into(), Value::Object(groups));
         shared.insert("ansible_check_mode".into(), json!(check_mode));
-        RunVars { shared }
+        let mut server_ips = HashMap::new();
+        for relay in relays {
+            for address in &relay.server_addresses {
+                server_ips
+                    .entry(address.clone())
+                    .or_insert_with(|| resolve_address(address));
+            }
+        }
+        RunVars { shared, server_ips }
+    }
+
+    /// The IPs of a relay's Medulla servers.
+    fn server_ips(&self, relay: &RelaySettings) -> Result<Vec<IpAddr>, String> {
+        let mut ips = Vec::new();
+        for address in &relay.server_addresses {
+            match self.server_ips.get(address) {
+                Some(Ok(found)) => ips.extend(found),
+                Some(Err(e)) => return Err(e.clone()),
+                None => ips.extend(resolve_address(address)?),
+            }
+        }
+        Ok(ips)
     }
 }
 
+/// An IP as written, else the addresses a DNS name resolves to on the controller.
+fn resolve_address(address: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(ip) = address.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let mut ips: Vec<IpAddr> = (address, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("medulla_server_addresses: cannot resolve {address}: {e}"))?
+        .map(|socket| socket.ip())
+        .collect();
+    ips.sort();
+    ips.dedup();
+    Ok(ips)
+}
+
 /// Builds a relay's variables from the defaults of the roles it runs, its inventory entry and
-/// what was gathered on it.
+/// what was gathered on it. `firewall_needed`: one of its roles renders the firewall, so a
+/// ruleset that cannot be computed fails the host (otherwise `relay_firewall` is left out).
 pub fn relay_vars(
     defaults: &[(String, Value)],
     run: &RunVars,
@@ -64,6 +116,7 @@ pub fn relay_vars(
     relay: &RelaySettings,
     facts: &Facts,
     templates: &Templates,
+    firewall_needed: bool,
 ) -> Result<HostVars, String> {
     let mut vars = Map::new();
     for (name, value) in defaults {
@@ -81,6 +134,9 @@ pub fn relay_vars(
         "workstation_subnets": relay.workstation_subnets.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "medulla_support_public_key": relay.support_public_key.as_ref().map(|k| k.public_key.clone()),
         "sizing_profile": relay.sizing_profile,
+        "relay_ssh_port": relay.firewall.ssh_port,
+        "relay_firewall_state": relay.firewall.state,
+        "relay_firewall_rollback_timeout": relay.firewall.rollback_timeout.as_secs(),
     });
     if let Value::Object(relay_values) = relay_values {
         vars.extend(relay_values);
@@ -98,6 +154,27 @@ pub fn relay_vars(
     );
     vars.insert("group_names".into(), json!(group_names));
     vars.insert("ansible_facts".into(), json!(facts));
+    let controller = facts
+        .controller_address
+        .as_deref()
+        .and_then(|a| a.parse::<IpAddr>().ok())
+        .zip(facts.ssh_port)
+        .map(|(address, ssh_port)| ControllerEndpoint {
+            address: address.to_canonical(),
+            ssh_port,
+        });
+    let ruleset = run
+        .server_ips(relay)
+        .and_then(|ips| firewall::ruleset_context(relay, controller, &ips));
+    match ruleset {
+        Ok(ruleset) => {
+            vars.insert("relay_firewall".into(), json!(ruleset));
+        }
+        Err(e) if firewall_needed && relay.firewall.state == FirewallState::Present => {
+            return Err(format!("relay_firewall: {e}"));
+        }
+        Err(_) => {}
+    }
     resolve(&mut vars, templates)?;
     Ok(vars)
 }

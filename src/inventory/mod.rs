@@ -18,11 +18,12 @@
 //! Files: `yaml.rs` (parsing with positions), `structure.rs` (groups and hosts),
 //! `host_pattern.rs` (`relay[01:03]:2222` keys), `var_files.rs` (group_vars/host_vars),
 //! `names.rs` (which variable names exist), `values.rs` / `paths.rs` (typed values, paths),
-//! `merge.rs`, `connection.rs` + `ssh_args.rs`, `relay.rs` + `support_key.rs`, `pattern.rs`,
-//! `load.rs` (the pipeline), `suggest.rs` (did you mean).
+//! `merge.rs`, `connection.rs` + `ssh_args.rs`, `relay.rs` + `support_key.rs` + `firewall.rs`,
+//! `pattern.rs`, `load.rs` (the pipeline), `suggest.rs` (did you mean).
 
 mod connection;
 mod extra_vars;
+mod firewall;
 mod host_pattern;
 mod load;
 mod merge;
@@ -47,6 +48,7 @@ use serde::Serialize;
 
 pub use crate::input::{InputError, InputErrors};
 pub use connection::{Connection, HostKeyChecking, JumpHost};
+pub use firewall::{EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, FirewallState, RemovedPort};
 pub use relay::{
     HostRole, MEDULLA_SERVERS_GROUP, MedullaOffer, RelaySettings, RelayType, SizingProfile,
     WORKSTATIONS_GROUP,

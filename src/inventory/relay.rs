@@ -1,21 +1,30 @@
 //! The relay variables (relayctl's public interface) and each host's role.
 //!
-//! | variable                     | type                                   | default          |
-//! |------------------------------|----------------------------------------|------------------|
-//! | `relay_type`                 | `classic` or `dmz`                     | required (relay) |
-//! | `medulla_server_addresses`   | list of IPs / DNS names (or one string)| required (relay) |
-//! | `medulla_offer`              | `dedicated_saas` or `on_premise`       | `dedicated_saas` |
-//! | `relay_fqdn`                 | fully qualified DNS name               | none             |
-//! | `itsm_entity`                | string                                 | none (parent)    |
-//! | `workstation_subnets`        | list of CIDR networks                  | `[]`             |
-//! | `medulla_support_public_key` | OpenSSH key line, or a .pub file path  | none             |
-//! | `sizing_profile`             | `standard` or `lab`                    | `standard`       |
-//! | `relay_roles`                | list of role names                     | per relay type   |
+//! | variable                            | type                                    | default          |
+//! |-------------------------------------|-----------------------------------------|------------------|
+//! | `relay_type`                        | `classic` or `dmz`                      | required (relay) |
+//! | `medulla_server_addresses`          | list of IPs / DNS names (or a string)   | required (relay) |
+//! | `medulla_offer`                     | `dedicated_saas` or `on_premise`        | `dedicated_saas` |
+//! | `relay_fqdn`                        | fully qualified DNS name                | none             |
+//! | `itsm_entity`                       | string                                  | none (parent)    |
+//! | `workstation_subnets`               | list of CIDR networks                   | `[]`             |
+//! | `medulla_support_public_key`        | OpenSSH key line, or a .pub file path   | none             |
+//! | `sizing_profile`                    | `standard` or `lab`                     | `standard`       |
+//! | `relay_roles`                       | list of role names                      | per relay type   |
+//! | `relay_ssh_port`                    | port of the inbound SSH rows            | `22`             |
+//! | `relay_firewall_state`              | `present` or `absent` (no table)        | `present`        |
+//! | `relay_firewall_extra_ports`        | list of {flow, port, protocol, purpose} | `[]`             |
+//! | `relay_firewall_removed_ports`      | list of `PORT`, `PORT/udp`, `A-B`       | `[]`             |
+//! | `relay_firewall_undocumented_ports` | boolean: ports only in Medulla's code   | `true`           |
+//! | `relay_firewall_filter_output`      | boolean: filter outgoing traffic        | `false`          |
+//! | `relay_firewall_admin_addresses`    | list of IPs / networks let in by SSH    | `[]`             |
+//! | `relay_firewall_rollback_timeout`   | seconds to confirm a ruleset, 15-3600   | `60`             |
 //!
 //! A value written as `null` (`relay_fqdn: ~`) counts as unset, so a host can drop a group's
 //! setting. Roles: a host in the `medulla_servers` group is the Medulla server and one in
 //! `workstations` a workstation (both are peers for the flow checks); every other host is a
-//! relay and must have `relay_type` and `medulla_server_addresses`.
+//! relay and must have `relay_type` and `medulla_server_addresses`. The firewall variables are
+//! read in `firewall.rs`.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -25,6 +34,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::Host;
+use super::firewall::{self, FirewallSetting, FirewallSettings};
 use super::support_key::{self, SupportKey};
 use super::values::{self, Problem};
 use crate::input::error::InputError;
@@ -121,6 +131,8 @@ pub struct RelaySettings {
     pub sizing_profile: SizingProfile,
     /// `relay_roles`: the roles to run, in order, instead of the relay type's default list.
     pub roles: Option<Vec<String>>,
+    /// `relay_ssh_port` and `relay_firewall_*`.
+    pub firewall: FirewallSettings,
 }
 
 fn serialize_networks<S: serde::Serializer>(
@@ -134,7 +146,8 @@ fn serialize_networks<S: serde::Serializer>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum HostRole {
-    Relay(RelaySettings),
+    /// Boxed: the settings are large and the peers carry nothing.
+    Relay(Box<RelaySettings>),
     MedullaServer,
     Workstation,
 }
@@ -150,6 +163,7 @@ enum Setting {
     Key(SupportKey),
     Sizing(SizingProfile),
     Roles(Vec<String>),
+    Firewall(FirewallSetting),
     Unset,
 }
 
@@ -219,7 +233,7 @@ fn read(name: &str, node: &Node, paths: &PathContext) -> Result<Setting, Vec<Pro
             )
             .map_err(one)?,
         ),
-        _ => Setting::Unset,
+        _ => firewall::read(name, node)?.map_or(Setting::Unset, Setting::Firewall),
     })
 }
 
@@ -437,7 +451,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
     }
     match (settings.relay_type, settings.server_addresses) {
         (Some(relay_type), Some(server_addresses)) if errors.is_empty() => {
-            Ok(HostRole::Relay(RelaySettings {
+            Ok(HostRole::Relay(Box::new(RelaySettings {
                 relay_type,
                 server_addresses,
                 offer: settings.offer.unwrap_or(MedullaOffer::DedicatedSaas),
@@ -447,7 +461,8 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
                 support_public_key: settings.support_public_key,
                 sizing_profile: settings.sizing_profile.unwrap_or(SizingProfile::Standard),
                 roles: settings.roles,
-            }))
+                firewall: settings.firewall,
+            })))
         }
         _ => Err(errors),
     }
@@ -464,6 +479,7 @@ struct RelaySettingsDraft {
     support_public_key: Option<SupportKey>,
     sizing_profile: Option<SizingProfile>,
     roles: Option<Vec<String>>,
+    firewall: FirewallSettings,
 }
 
 impl RelaySettingsDraft {
@@ -478,6 +494,7 @@ impl RelaySettingsDraft {
             Setting::Key(v) => self.support_public_key = Some(v),
             Setting::Sizing(v) => self.sizing_profile = Some(v),
             Setting::Roles(v) => self.roles = Some(v),
+            Setting::Firewall(v) => self.firewall.set(v),
             Setting::Unset => {}
         }
     }

@@ -543,6 +543,60 @@ fn load_does_not_require_relay_vars_but_checks_present_ones() {
 }
 
 #[test]
+fn firewall_variable_mistakes_name_the_file_line_and_key() {
+    assert_eq!(
+        messages(inline(
+            "all:
+  hosts:
+    relay01:
+      relay_firewall_extra_ports:
+        - {flow: server_to_rely, port: 8080, purpose: monitoring}
+        - flow: workstation_to_relay
+          port: 70000
+        - flow: relay_to_server
+          port: 9100
+      relay_firewall_removed_ports: [5555, 69/icmp]
+      relay_firewall_rollback_timeout: 5
+"
+        )),
+        [
+            "inventories/test.yaml:5:18: all.hosts.relay01.relay_firewall_extra_ports[0].flow: expected one of \
+             server_to_relay, relay_to_server, workstation_to_relay, relay_to_workstation, external_to_relay, \
+             relay_to_internet, found \"server_to_rely\"; did you mean server_to_relay?",
+            "inventories/test.yaml:6:11: all.hosts.relay01.relay_firewall_extra_ports[1]: missing purpose: say \
+             what the port is for; it becomes the rule's comment in the ruleset",
+            "inventories/test.yaml:7:17: all.hosts.relay01.relay_firewall_extra_ports[1].port: 70000 is not a \
+             port number (1-65535)",
+            "inventories/test.yaml:8:11: all.hosts.relay01.relay_firewall_extra_ports[2]: missing purpose: say \
+             what the port is for; it becomes the rule's comment in the ruleset",
+            "inventories/test.yaml:10:44: all.hosts.relay01.relay_firewall_removed_ports[1]: expected tcp or udp \
+             after the / in \"69/icmp\", found \"icmp\"",
+            "inventories/test.yaml:11:40: all.hosts.relay01.relay_firewall_rollback_timeout: expected a number of \
+             seconds (15-3600), found 5: the relay waits this long for relayctl's new SSH connection before it \
+             restores the previous ruleset",
+        ]
+    );
+}
+
+#[test]
+fn firewall_variables_reach_the_relay_settings() {
+    let inventory = inline(
+        "all:\n  vars:\n    relay_type: dmz\n    medulla_server_addresses: [192.0.2.10]\n    relay_ssh_port: 2222\n  \
+         hosts:\n    relay01:\n      relay_firewall_filter_output: yes\n      relay_firewall_removed_ports: [\"4370-4380\"]\n",
+    )
+    .unwrap();
+    let hosts = inventory.select(None).unwrap();
+    let planned = inventory.plan_apply(&hosts).unwrap();
+    let HostRole::Relay(relay) = &planned[0].1 else {
+        panic!("relay")
+    };
+    assert_eq!(relay.firewall.ssh_port, 2222);
+    assert!(relay.firewall.filter_output);
+    assert_eq!(relay.firewall.removed_ports[0].to_string(), "4370-4380/tcp");
+    assert!(relay.firewall.undocumented_ports, "the default");
+}
+
+#[test]
 fn a_null_relay_var_unsets_the_group_value() {
     let inventory = inline(&format!("{RELAYS}        relay04:\n")).unwrap();
     assert!(inventory.host("relay04").is_some());

@@ -33,6 +33,13 @@ impl Problem {
         self
     }
 
+    /// Names a key of a map inside the value (`.purpose`); an enclosing item's index goes
+    /// before it.
+    pub(crate) fn in_key(mut self, key: &str) -> Self {
+        self.suffix = format!(".{key}{}", self.suffix);
+        self
+    }
+
     pub(crate) fn into_error(self, file: &Path, key: &str) -> InputError {
         InputError::at(
             file,
