@@ -324,7 +324,7 @@ mod tests {
         for relay_type in [RelayType::Classic, RelayType::Dmz] {
             assert_eq!(
                 catalog.default_roles(relay_type),
-                ["medulla_user", "medulla_prereqs"]
+                ["medulla_user", "medulla_prereqs", "relay_firewall"]
             );
         }
         let names = catalog.variable_names();
