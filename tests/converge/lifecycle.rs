@@ -107,8 +107,8 @@ fn check_changes_nothing_and_announces_exactly_what_apply_does_then_nothing_is_l
         assert_eq!(login["status"], "pending", "{login:#}");
         assert_eq!(
             would_change[&relay.name].len(),
-            7,
-            "user, sudoers, key, limits, two system.conf settings, the handler: {:?}",
+            8,
+            "user, sudoers, key, limits, two system.conf settings, the handler, the firewall: {:?}",
             would_change[&relay.name]
         );
     }

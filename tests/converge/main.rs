@@ -7,6 +7,7 @@
 #[path = "../integration/harness.rs"]
 mod harness;
 
+mod firewall;
 mod lab;
 mod lifecycle;
 mod scratch;

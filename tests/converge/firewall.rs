@@ -1,0 +1,420 @@
+//! The relay firewall on the lab's relays: the flows of the port matrix open from the peers
+//! that should reach them and from no one else, docker's own table untouched, the rules back
+//! after a restart, idempotence and `--check`, removal in one step, and the safe apply: a
+//! ruleset nft refuses changes nothing, one that locks the controller out is rolled back.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::harness::{
+    LabHost, docker, docker_exec, host, host_entry, lab_inventory, relayctl, stderr, stdout,
+};
+use crate::lab::{exclusive, reset, snapshot, task, tasks_with};
+
+const FIREWALL_TASK: &str = "Medulla relay firewall (table inet medulla_relay)";
+/// Listened on by the tests but in no row of the matrix.
+const NOT_IN_MATRIX: u16 = 7777;
+
+/// `relayctl apply` on the lab inventory with `args`, JSON: (exit code, report, all output).
+fn apply(args: &[&str]) -> (Option<i32>, Value, String) {
+    let inventory = lab_inventory();
+    let mut all = vec![
+        "apply",
+        inventory.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ];
+    all.extend(args);
+    let output = relayctl(&all, &[]);
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "relayctl {all:?}: no JSON ({e}): {} {}",
+            stdout(&output),
+            stderr(&output)
+        )
+    });
+    (
+        output.status.code(),
+        report,
+        format!("{}{}", stdout(&output), stderr(&output)),
+    )
+}
+
+/// Listeners on the relay's TCP `ports` (perl is part of every Debian), until the host is reset.
+fn listen(relay: &LabHost, ports: &[u16]) {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    docker_exec(
+        &relay.container,
+        &format!(
+            r#"for p in {list}; do
+              setsid perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die "$!"; while ($c = $s->accept) {{ close $c }}' "$p" </dev/null >/dev/null 2>&1 &
+            done
+            for i in $(seq 50); do
+              n=0; for p in {list}; do ss -Hltn "sport = :$p" | grep -q . && n=$((n + 1)); done
+              [ "$n" = {count} ] && exit 0; sleep 0.1
+            done
+            echo "listeners did not start" >&2; exit 1"#,
+            list = list.join(" "),
+            count = ports.len(),
+        ),
+    );
+}
+
+/// Which of `ports` on `target` accept a TCP connection from `from` (2 s each, all at once).
+fn open_ports(from: &LabHost, target: &LabHost, ports: &[u16]) -> Vec<u16> {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let out = docker_exec(
+        &from.container,
+        &format!(
+            r#"for p in {list}; do
+              (timeout 2 bash -c "</dev/tcp/{ip}/$p" 2>/dev/null && echo "$p") &
+            done; wait"#,
+            list = list.join(" "),
+            ip = target.ip,
+        ),
+    );
+    let mut open: Vec<u16> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    open.sort_unstable();
+    open
+}
+
+fn table(relay: &LabHost) -> String {
+    docker_exec(
+        &relay.container,
+        "nft -s list table inet medulla_relay 2>/dev/null || echo absent",
+    )
+}
+
+/// Docker's own table in the container (its embedded DNS); relayctl must never touch it.
+fn docker_table(relay: &LabHost) -> String {
+    docker_exec(&relay.container, "nft -s list table ip nat 2>/dev/null")
+}
+
+fn sorted(mut ports: Vec<u16>) -> Vec<u16> {
+    ports.sort_unstable();
+    ports
+}
+
+#[test]
+fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
+    let _lab = exclusive();
+    let (classic, dmz) = (host("relay01"), host("relay02"));
+    let (server, workstation) = (host("medulla-server"), host("workstation"));
+    reset(&[classic, dmz]);
+    // Server -> classic relay (S000; PROC 4.1), the undocumented 80 and 5555 included; workstation
+    // -> classic relay (S000); server -> DMZ (S000) and external -> DMZ (FLUX §4).
+    let server_to_classic = [80, 5269, 5555, 8081, 9990, 22000];
+    let workstation_to_classic = [80, 111, 443, 2049, 5222, 9990];
+    let server_to_dmz = [4369, 4370, 4380, 5269, 8081, 22000];
+    let classic_listeners = [
+        80,
+        111,
+        443,
+        2049,
+        5222,
+        5269,
+        5555,
+        8081,
+        9990,
+        22000,
+        NOT_IN_MATRIX,
+    ];
+    let dmz_listeners = [
+        4369,
+        4370,
+        4380,
+        5222,
+        5269,
+        8081,
+        9990,
+        22000,
+        NOT_IN_MATRIX,
+    ];
+    listen(classic, &classic_listeners);
+    listen(dmz, &dmz_listeners);
+    assert!(
+        open_ports(server, classic, &[NOT_IN_MATRIX]) == [NOT_IN_MATRIX],
+        "before the firewall, every listener answers"
+    );
+    let docker_before = (docker_table(classic), docker_table(dmz));
+    let limit = [
+        "--limit",
+        "relay01,relay02",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ];
+
+    let (code, report, text) = apply(&limit);
+    assert_eq!(code, Some(0), "{text}");
+    for relay in [classic, dmz] {
+        let firewall = task(host_entry(&report, &relay.name), FIREWALL_TASK);
+        assert_eq!(firewall["status"], "changed", "{firewall:#}");
+    }
+
+    // The lab's workstation subnet holds the server too: it gets the workstation ports as well.
+    let mut server_and_workstation = [server_to_classic, workstation_to_classic].concat();
+    server_and_workstation.sort_unstable();
+    server_and_workstation.dedup();
+    assert_eq!(
+        open_ports(server, classic, &classic_listeners),
+        server_and_workstation,
+        "server -> classic relay"
+    );
+    assert_eq!(
+        open_ports(server, dmz, &dmz_listeners),
+        // 5222 is open to any host on a DMZ relay (external -> DMZ); 9990 is imaging: classic only.
+        sorted([server_to_dmz.to_vec(), vec![5222]].concat()),
+        "server -> DMZ relay"
+    );
+    assert_eq!(
+        open_ports(workstation, dmz, &[4369, 5222, 5269, 22000]),
+        [5222],
+        "an external host reaches a DMZ relay on 5222 only (and SSH)"
+    );
+    assert_eq!(
+        (docker_table(classic), docker_table(dmz)),
+        docker_before,
+        "docker's own table must survive"
+    );
+    assert!(
+        !docker_exec(
+            &classic.container,
+            "getent hosts relayctl-lab-medulla-server"
+        )
+        .is_empty(),
+        "docker's DNS still answers on the relay"
+    );
+    let persisted = docker_exec(
+        &classic.container,
+        "grep -c '^include \"/etc/nftables.d/medulla_relay.nft\"$' /etc/nftables.conf; \
+         grep -c '^flush ruleset' /etc/nftables.conf || true; systemctl is-enabled nftables.service",
+    );
+    assert_eq!(
+        persisted, "1\n0\nenabled",
+        "persisted without Debian's flush ruleset"
+    );
+
+    // Idempotence, and --check changes nothing.
+    let snapshots: Vec<String> = [classic, dmz].iter().map(|r| snapshot(r)).collect();
+    let (code, report, text) = apply(&limit);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, check, text) = apply(&[&limit[..], &["--check"]].concat());
+    assert_eq!(code, Some(0), "{text}");
+    for (relay, before) in [classic, dmz].iter().zip(&snapshots) {
+        for run in [&report, &check] {
+            let entry = host_entry(run, &relay.name);
+            assert!(tasks_with(entry, "changed").is_empty(), "{entry:#}");
+        }
+        assert_eq!(&snapshot(relay), before, "{} changed", relay.name);
+    }
+
+    // The workstation subnet decides who reaches the workstation ports.
+    let elsewhere = [
+        &limit[..2],
+        &[
+            "-e",
+            "{relay_roles: [relay_firewall], workstation_subnets: [10.99.0.0/16]}",
+        ],
+    ]
+    .concat();
+    let (code, _, text) = apply(&elsewhere);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(
+        open_ports(workstation, classic, &[111, 443, 2049, 5222]),
+        Vec::<u16>::new(),
+        "not in the inventory's workstation subnets"
+    );
+    assert_eq!(
+        open_ports(server, classic, &server_to_classic),
+        server_to_classic,
+        "the server keeps its ports"
+    );
+
+    // The ruleset is back after a restart (nftables.service loads it at boot).
+    let before_restart = table(classic);
+    docker(&["restart", &classic.container]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, _, _) = apply(&[&["--limit", "relay01", "--check"], &elsewhere[2..]].concat());
+        if code == Some(0) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "relay01 did not come back");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(table(classic), before_restart, "the rules after a restart");
+    assert!(
+        !docker_table(classic).is_empty(),
+        "docker's table after a restart"
+    );
+
+    // Removal in one step: relayctl's table and include, nothing else (the backups of replaced
+    // rulesets stay, as every backup relayctl keeps).
+    let (code, _, text) = apply(&[&limit[..], &["-e", "relay_firewall_state=absent"]].concat());
+    assert_eq!(code, Some(0), "{text}");
+    for relay in [classic, dmz] {
+        assert_eq!(table(relay), "absent");
+        assert_eq!(
+            docker_exec(
+                &relay.container,
+                "grep -c medulla_relay /etc/nftables.conf || true; ls /etc/nftables.d | grep -v 'relayctl~$' || true"
+            ),
+            "0"
+        );
+        assert!(
+            !docker_table(relay).is_empty(),
+            "docker's table after removal"
+        );
+    }
+    // The restart ended relay01's listeners.
+    listen(classic, &[NOT_IN_MATRIX]);
+    for relay in [classic, dmz] {
+        assert_eq!(
+            open_ports(server, relay, &[NOT_IN_MATRIX]),
+            [NOT_IN_MATRIX],
+            "nothing filters {} any more",
+            relay.name
+        );
+    }
+}
+
+/// Applies the real firewall on relay01, then a test-only ruleset role: (exit code, the failing
+/// task, all output, relay01's table before).
+fn apply_bad_ruleset(role: &str) -> (Option<i32>, Value, String, String) {
+    let relay = host("relay01");
+    reset(&[relay]);
+    let good = [
+        "--limit",
+        "relay01",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ];
+    let (code, _, text) = apply(&good);
+    assert_eq!(code, Some(0), "{text}");
+    let before = table(relay);
+    let bad_roles = format!("{{relay_roles: [{role}]}}");
+    let (code, report, text) = apply(&[
+        "--limit",
+        "relay01",
+        "--roles-dir",
+        "tests/fixtures/roles",
+        "-e",
+        &bad_roles,
+        "-e",
+        "ansible_ssh_timeout=3",
+    ]);
+    let entry = host_entry(&report, "relay01");
+    let failed = entry["tasks"]
+        .as_array()
+        .and_then(|tasks| tasks.iter().find(|t| t["status"] == "failed"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no failed task: {entry:#}"));
+    (code, failed, text, before)
+}
+
+/// After a rollback: the previous table, nothing armed, a new connection works.
+fn assert_rolled_back(relay: &LabHost, before: &str) {
+    assert_eq!(table(relay), before, "the previous table is back");
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "ls /run/relayctl; ls /etc/nftables.d; systemctl list-timers --all --no-legend 'relayctl-*' | wc -l"
+        ),
+        "medulla_relay.nft\n0",
+        "no token, no staged file, no timer left"
+    );
+    let (code, _, text) = apply(&[
+        "--limit",
+        "relay01",
+        "--check",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a new connection works and the firewall is as applied: {text}"
+    );
+}
+
+#[test]
+fn a_ruleset_that_refuses_new_ssh_connections_is_rolled_back_at_once() {
+    let _lab = exclusive();
+    let (code, failed, text, before) = apply_bad_ruleset("firewall_lockout");
+    assert_eq!(code, Some(2), "{text}");
+    let message = failed["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("a new SSH connection to the host failed after the change")
+            && message.contains("rolled back over the current connection"),
+        "{failed:#}"
+    );
+    assert_rolled_back(host("relay01"), &before);
+}
+
+#[test]
+fn a_ruleset_that_cuts_the_controller_off_is_rolled_back_by_the_host_itself() {
+    let _lab = exclusive();
+    let started = Instant::now();
+    let (code, failed, text, before) = apply_bad_ruleset("firewall_blackout");
+    assert_eq!(code, Some(2), "{text}");
+    let message = failed["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("a new SSH connection to the host failed after the change"),
+        "{failed:#}"
+    );
+    // The host restored its previous table by itself: the timer fired and took the token.
+    assert!(
+        message.contains("already rolled back by itself")
+            || message.contains("restores the previous table by itself"),
+        "{failed:#}"
+    );
+    let deadline = started + Duration::from_secs(90);
+    while table(host("relay01")) != before {
+        assert!(Instant::now() < deadline, "the host did not roll back");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_rolled_back(host("relay01"), &before);
+}
+
+#[test]
+fn a_ruleset_nft_refuses_changes_nothing() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    let good = [
+        "--limit",
+        "relay01",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ];
+    let (code, _, text) = apply(&good);
+    assert_eq!(code, Some(0), "{text}");
+    let before = snapshot(relay);
+    let (code, report, text) = apply(&[
+        "--limit",
+        "relay01",
+        "--roles-dir",
+        "tests/fixtures/roles",
+        "-e",
+        "{relay_roles: [firewall_broken]}",
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    let failed = task(
+        host_entry(&report, "relay01"),
+        "a ruleset with a syntax error",
+    );
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nft -c refused the new ruleset; nothing was changed")),
+        "{failed:#}"
+    );
+    assert_eq!(snapshot(relay), before, "the host is as it was");
+    assert_eq!(
+        docker_exec(&relay.container, "ls -A /etc/nftables.d /run/relayctl"),
+        "/etc/nftables.d:\nmedulla_relay.nft\n\n/run/relayctl:",
+        "no staged file, no token"
+    );
+}
