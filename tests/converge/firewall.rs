@@ -104,9 +104,9 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
     reset(&[classic, dmz]);
     // Server -> classic relay (S000; PROC 4.1), the undocumented 80 and 5555 included; workstation
     // -> classic relay (S000); server -> DMZ (S000) and external -> DMZ (FLUX §4).
-    let server_to_classic = [80, 5269, 5555, 8081, 9990, 22000];
+    let server_to_classic = [22, 80, 5269, 5555, 8081, 9990, 22000];
     let workstation_to_classic = [80, 111, 443, 2049, 5222, 9990];
-    let server_to_dmz = [4369, 4370, 4380, 5269, 8081, 22000];
+    let server_to_dmz = [22, 4369, 4370, 4380, 5269, 8081, 22000];
     let classic_listeners = [
         80,
         111,
@@ -131,6 +131,7 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         22000,
         NOT_IN_MATRIX,
     ];
+    // sshd listens on 22 already.
     listen(classic, &classic_listeners);
     listen(dmz, &dmz_listeners);
     assert!(
@@ -153,24 +154,24 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
     }
 
     // The lab's workstation subnet holds the server too: it gets the workstation ports as well.
-    let mut server_and_workstation = [server_to_classic, workstation_to_classic].concat();
+    let mut server_and_workstation = [&server_to_classic[..], &workstation_to_classic[..]].concat();
     server_and_workstation.sort_unstable();
     server_and_workstation.dedup();
     assert_eq!(
-        open_ports(server, classic, &classic_listeners),
+        open_ports(server, classic, &[&[22], &classic_listeners[..]].concat()),
         server_and_workstation,
         "server -> classic relay"
     );
     assert_eq!(
-        open_ports(server, dmz, &dmz_listeners),
+        open_ports(server, dmz, &[&[22], &dmz_listeners[..]].concat()),
         // 5222 is open to any host on a DMZ relay (external -> DMZ); 9990 is imaging: classic only.
         sorted([server_to_dmz.to_vec(), vec![5222]].concat()),
         "server -> DMZ relay"
     );
     assert_eq!(
-        open_ports(workstation, dmz, &[4369, 5222, 5269, 22000]),
-        [5222],
-        "an external host reaches a DMZ relay on 5222 only (and SSH)"
+        open_ports(workstation, dmz, &[22, 4369, 5222, 5269, 22000]),
+        [22, 5222],
+        "an external host reaches a DMZ relay on 22 and 5222 only"
     );
     assert_eq!(
         (docker_table(classic), docker_table(dmz)),
@@ -209,12 +210,15 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         assert_eq!(&snapshot(relay), before, "{} changed", relay.name);
     }
 
-    // The workstation subnet decides who reaches the workstation ports.
+    // The inventory decides: workstation subnets, an extra port, a removed one (5555 is in no
+    // DMZ row: removing it there would be an error, so relay01 only).
     let elsewhere = [
-        &limit[..2],
+        &["--limit", "relay01"][..],
         &[
             "-e",
-            "{relay_roles: [relay_firewall], workstation_subnets: [10.99.0.0/16]}",
+            "{relay_roles: [relay_firewall], workstation_subnets: [10.99.0.0/16], \
+             relay_firewall_extra_ports: [{flow: server_to_relay, port: 7777, purpose: a test port}], \
+             relay_firewall_removed_ports: [5555]}",
         ],
     ]
     .concat();
@@ -226,9 +230,9 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         "not in the inventory's workstation subnets"
     );
     assert_eq!(
-        open_ports(server, classic, &server_to_classic),
-        server_to_classic,
-        "the server keeps its ports"
+        open_ports(server, classic, &[&[22], &classic_listeners[..]].concat()),
+        [22, 80, 5269, 7777, 8081, 9990, 22000],
+        "the server's ports, with 7777 added and 5555 removed"
     );
 
     // The ruleset is back after a restart (nftables.service loads it at boot).
@@ -236,7 +240,7 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
     docker(&["restart", &classic.container]);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (code, _, _) = apply(&[&["--limit", "relay01", "--check"], &elsewhere[2..]].concat());
+        let (code, _, _) = apply(&[&elsewhere[..], &["--check"]].concat());
         if code == Some(0) {
             break;
         }
