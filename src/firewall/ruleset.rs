@@ -165,6 +165,58 @@ pub fn ruleset_context(
     }
     let workstations = Addresses::of(relay.workstation_subnets.clone());
     let peer_present = |peer: Peer| peer != Peer::Workstations || !workstations.is_empty();
+    let rows = relay_rows(relay)?;
+
+    let (mut input, mut output) = (Vec::new(), Vec::new());
+    for row in rows.iter().filter(|row| peer_present(row.flow.peer())) {
+        if row.flow.is_inbound() {
+            input.push(Rule::of(row));
+        } else if settings.filter_output {
+            output.push(Rule::of(row));
+        }
+    }
+    let tftp_helper = relay.relay_type == RelayType::Classic
+        && settings.undocumented_ports
+        && input
+            .iter()
+            .any(|rule| rule.is(Peer::Workstations, Protocol::Udp, 69));
+    let dhcp_discover = input
+        .iter()
+        .any(|rule| rule.is(Peer::Workstations, Protocol::Udp, 67));
+
+    let servers = Addresses::of(
+        server_ips
+            .iter()
+            .map(|ip| IpNet::from(ip.to_canonical()))
+            .collect(),
+    );
+    let mut sets = vec![AddressSet::named(Peer::MedullaServers, servers)];
+    if !workstations.is_empty() {
+        sets.push(AddressSet::named(Peer::Workstations, workstations));
+    }
+    Ok(RulesetContext {
+        table: TABLE,
+        family: FAMILY,
+        relay_type: relay.relay_type,
+        admin_ssh_port: controller.map_or(settings.ssh_port, |c| c.ssh_port),
+        admin,
+        sets,
+        input,
+        output,
+        filter_output: settings.filter_output,
+        tftp_helper,
+        dhcp_discover,
+    })
+}
+
+/// The rows of the port matrix that apply to `relay`, adjusted by its inventory, in order: the
+/// rows of its type, `relay_ssh_port` on the inbound SSH rows, `relay_firewall_removed_ports`,
+/// the undocumented rows unless turned off, then `relay_firewall_extra_ports`. Both the ruleset
+/// and the flow checks start from these, so a flow is checked exactly when it is opened.
+pub fn relay_rows(relay: &RelaySettings) -> Result<Vec<PortRule>, String> {
+    let settings = &relay.firewall;
+    let peer_present =
+        |peer: Peer| peer != Peer::Workstations || !relay.workstation_subnets.is_empty();
 
     let mut rows: Vec<PortRule> = MATRIX
         .iter()
@@ -214,47 +266,7 @@ pub fn ruleset_context(
         }
         rows.push(extra.rule());
     }
-
-    let (mut input, mut output) = (Vec::new(), Vec::new());
-    for row in rows.iter().filter(|row| peer_present(row.flow.peer())) {
-        if row.flow.is_inbound() {
-            input.push(Rule::of(row));
-        } else if settings.filter_output {
-            output.push(Rule::of(row));
-        }
-    }
-    let tftp_helper = relay.relay_type == RelayType::Classic
-        && settings.undocumented_ports
-        && input
-            .iter()
-            .any(|rule| rule.is(Peer::Workstations, Protocol::Udp, 69));
-    let dhcp_discover = input
-        .iter()
-        .any(|rule| rule.is(Peer::Workstations, Protocol::Udp, 67));
-
-    let servers = Addresses::of(
-        server_ips
-            .iter()
-            .map(|ip| IpNet::from(ip.to_canonical()))
-            .collect(),
-    );
-    let mut sets = vec![AddressSet::named(Peer::MedullaServers, servers)];
-    if !workstations.is_empty() {
-        sets.push(AddressSet::named(Peer::Workstations, workstations));
-    }
-    Ok(RulesetContext {
-        table: TABLE,
-        family: FAMILY,
-        relay_type: relay.relay_type,
-        admin_ssh_port: controller.map_or(settings.ssh_port, |c| c.ssh_port),
-        admin,
-        sets,
-        input,
-        output,
-        filter_output: settings.filter_output,
-        tftp_helper,
-        dhcp_discover,
-    })
+    Ok(rows)
 }
 
 impl AddressSet {
