@@ -5,11 +5,13 @@
 
 pub mod cli;
 pub mod commands;
+pub mod confirmations;
 pub mod engine;
 pub mod error;
 pub mod facts;
 pub mod firewall;
 pub mod fleet;
+pub mod flows;
 pub mod input;
 pub mod inventory;
 pub mod modules;

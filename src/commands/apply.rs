@@ -179,5 +179,6 @@ async fn converge(
         warnings,
         tasks,
         failure: (!failures.is_empty()).then(|| failures.join("; ")),
+        ..HostFindings::default()
     })
 }

@@ -335,6 +335,8 @@ mod tests {
                 warnings: Vec::new(),
                 counts: Some(TaskCounts::of(&tasks, false)),
                 tasks,
+                flows: Vec::new(),
+                confirmations: None,
                 elapsed_ms: 412,
             }],
             412,

@@ -9,9 +9,11 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::confirmations::Confirmations;
 use crate::engine::{TaskCounts, TaskReport, TaskStatus};
 use crate::facts::Facts;
 use crate::fleet::{HostFailure, HostResult};
+use crate::flows::FlowResult;
 use crate::inventory::RelayType;
 use crate::preflight::Warning;
 use crate::sizing::SizingReport;
@@ -54,6 +56,12 @@ pub struct HostReport {
     /// Tallies of `tasks` (`apply` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<TaskCounts>,
+    /// The flow checks (`apply` and `flows`), in matrix order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flows: Vec<FlowResult>,
+    /// What PROC step 5 asks the customer to hand back, and the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmations: Option<Confirmations>,
     pub elapsed_ms: u64,
 }
 
@@ -64,6 +72,8 @@ pub struct HostFindings {
     pub sizing: Option<SizingReport>,
     pub warnings: Vec<Warning>,
     pub tasks: Vec<TaskReport>,
+    pub flows: Vec<FlowResult>,
+    pub confirmations: Option<Confirmations>,
     /// A check that failed after the host answered (e.g. sizing): the host is `failed`.
     pub failure: Option<String>,
 }
@@ -171,6 +181,8 @@ pub fn host_report<P>(
         counts: relay_type
             .map(|_| TaskCounts::of(&findings.tasks, status == HostStatus::Unreachable)),
         tasks: findings.tasks,
+        flows: findings.flows,
+        confirmations: findings.confirmations,
         elapsed_ms: result.elapsed.as_millis() as u64,
     }
 }
