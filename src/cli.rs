@@ -144,6 +144,9 @@ pub enum OutputFormat {
     Human,
     /// One JSON document (schema in the README).
     Json,
+    /// JUnit XML for CI test reports: a testsuite per host, a testcase per sizing check, task,
+    /// flow and verdict (the exit code still says the outcome).
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

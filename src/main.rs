@@ -61,6 +61,7 @@ fn print_report(report: &RunReport, format: OutputFormat) {
     let text = match format {
         OutputFormat::Human => report::human::render(report),
         OutputFormat::Json => report::json::render(report),
+        OutputFormat::Junit => report::junit::render(report),
     };
     println!("{}", text.trim_end());
 }

@@ -1,8 +1,10 @@
 //! What a run found, host by host, and how it is shown: readable text for an operator, JSON for
-//! pipelines. The same [`RunReport`] feeds every format, so they cannot disagree.
+//! pipelines, JUnit XML for CI test reports. The same [`RunReport`] feeds every format, so they
+//! cannot disagree.
 
 pub mod human;
 pub mod json;
+pub mod junit;
 pub mod progress;
 
 use std::path::PathBuf;
