@@ -15,4 +15,4 @@ pub use error::SshError;
 pub use escalation::Become;
 pub use host_keys::HostKeyPolicy;
 pub use secret::Secret;
-pub use session::{Endpoint, ExecOutput, Session, Target};
+pub use session::{Endpoint, ExecOutput, HeldCommand, Session, Target};
