@@ -35,6 +35,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use args::{ArgError, ArgKind, ArgSpec, Rendered};
+pub use authorized_key::material as key_material;
 pub use password::write_controller_file;
 
 use crate::ssh::Secret;
