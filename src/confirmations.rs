@@ -9,6 +9,11 @@
 
 use serde::Serialize;
 
+use crate::facts::Facts;
+use crate::flows::{FlowOutcome, FlowResult};
+use crate::inventory::RelaySettings;
+use crate::sizing::SizingReport;
+
 /// How far one item is confirmed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,4 +61,310 @@ pub struct Confirmations {
     pub items: Vec<Confirmation>,
     /// Flows only Medulla can test (its server is not the customer's): listed for SIVEO.
     pub to_confirm_by_medulla: Vec<String>,
+}
+
+/// What the relay says about the medulla account, read as root in one round trip: never the
+/// password or its hash, only whether one is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessFacts {
+    pub user_exists: bool,
+    /// The lines of the user's authorized_keys.
+    pub authorized_keys: Vec<String>,
+    /// `set`, `locked` (`!` or `*`) or `none`.
+    pub password: String,
+    /// `sudo -n true` run as the user: `Err(what it said)` when it failed.
+    pub sudo: Result<(), String>,
+}
+
+/// The probe for [`AccessFacts`] of `user` (run as root).
+pub fn access_probe(user: &str) -> String {
+    format!(
+        r#"u={user}
+f() {{ printf '%s=%s\n' "$1" "$2"; }}
+if p=$(getent passwd "$u"); then f user yes; else f user no; fi
+h=${{p#*:*:*:*:*:}}; h=${{h%%:*}}
+if [ -n "$p" ] && [ -r "$h/.ssh/authorized_keys" ]; then
+  while IFS= read -r l || [ -n "$l" ]; do f key "$l"; done <"$h/.ssh/authorized_keys"
+fi
+s=$(getent shadow "$u" | cut -d: -f2)
+case $s in '') f password none ;; '!'* | '*'*) f password locked ;; *) f password set ;; esac
+if [ -n "$p" ]; then
+  if o=$(runuser -u "$u" -- sudo -n true 2>&1); then f sudo ok; else f sudo "failed: $(printf '%s' "$o" | head -n 1)"; fi
+else f sudo "failed: no user $u"; fi
+"#,
+        user = crate::ssh::escalation::shell_quote(user)
+    )
+}
+
+/// Reads [`access_probe`]'s output.
+pub fn parse_access(output: &str) -> AccessFacts {
+    let mut facts = AccessFacts {
+        user_exists: false,
+        authorized_keys: Vec::new(),
+        password: "none".into(),
+        sudo: Err("the probe said nothing".into()),
+    };
+    for line in output.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        match key {
+            "user" => facts.user_exists = value == "yes",
+            "key" => facts.authorized_keys.push(value.to_string()),
+            "password" => facts.password = value.to_string(),
+            "sudo" if value == "ok" => facts.sudo = Ok(()),
+            "sudo" => facts.sudo = Err(value.trim_start_matches("failed: ").to_string()),
+            _ => {}
+        }
+    }
+    facts
+}
+
+/// Everything the verdict is made from.
+pub struct Inputs<'a> {
+    pub relay: &'a RelaySettings,
+    pub user: &'a str,
+    pub facts: &'a Facts,
+    pub sizing: &'a SizingReport,
+    /// Why the host failed (a task, sizing), if it did.
+    pub failure: Option<&'a str>,
+    pub flows: &'a [FlowResult],
+    /// The account as found on the relay, or why it could not be read.
+    pub access: Result<AccessFacts, String>,
+    /// Where the medulla password is kept on the controller ("the file PATH", "$VAR").
+    pub password_source: Option<String>,
+}
+
+/// The five items and the verdict.
+pub fn confirm(inputs: &Inputs) -> Confirmations {
+    let items = vec![
+        itsm_entity(inputs.relay),
+        ports(inputs.flows),
+        ssh_key(inputs),
+        medulla_access(inputs),
+        fqdn(inputs.relay, inputs.facts),
+    ];
+    let mut reasons = Vec::new();
+    if !inputs.sizing.passed() {
+        let failed: Vec<&str> = inputs.sizing.failures().map(|c| c.name).collect();
+        reasons.push(format!("sizing failed: {}", failed.join(", ")));
+    }
+    if let Some(failure) = inputs.failure
+        && inputs.sizing.passed()
+    {
+        reasons.push(failure.to_string());
+    }
+    for item in &items {
+        if item.status == ConfirmationStatus::NotConfirmed {
+            reasons.push(format!("{}: {}", item.title, item.summary));
+        }
+    }
+    let to_confirm_by_medulla = inputs
+        .flows
+        .iter()
+        .filter(|f| f.result == FlowOutcome::ToConfirm)
+        .map(FlowResult::describe)
+        .collect();
+    Confirmations {
+        ready: reasons.is_empty(),
+        reasons,
+        items,
+        to_confirm_by_medulla,
+    }
+}
+
+fn item(
+    item: u8,
+    key: &'static str,
+    title: &'static str,
+    status: ConfirmationStatus,
+    summary: String,
+    details: Vec<String>,
+) -> Confirmation {
+    Confirmation {
+        item,
+        key,
+        title,
+        status,
+        summary,
+        details,
+    }
+}
+
+fn itsm_entity(relay: &RelaySettings) -> Confirmation {
+    let summary = match &relay.itsm_entity {
+        Some(entity) => format!("{entity}: attach the relay to this entity in ITSM"),
+        None => "the parent entity (itsm_entity is not set): nothing to send".to_string(),
+    };
+    item(
+        1,
+        "itsm_entity",
+        "ITSM entity",
+        ConfirmationStatus::Manual,
+        summary,
+        vec!["not verifiable on the relay: a step to do in ITSM".into()],
+    )
+}
+
+fn ports(flows: &[FlowResult]) -> Confirmation {
+    let failing: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(false)).collect();
+    let confirmed = flows.iter().filter(|f| f.passed() == Some(true)).count();
+    let unverified = flows.iter().filter(|f| f.passed().is_none()).count();
+    let (status, summary) = if flows.is_empty() {
+        (
+            ConfirmationStatus::NotConfirmed,
+            "no flow was checked".to_string(),
+        )
+    } else if failing.is_empty() {
+        (
+            ConfirmationStatus::Confirmed,
+            format!("{confirmed} flow(s) confirmed ({unverified} not verifiable from here)"),
+        )
+    } else {
+        let ports: Vec<String> = failing
+            .iter()
+            .map(|f| format!("{}/{}", f.protocol, f.port))
+            .collect();
+        (
+            ConfirmationStatus::NotConfirmed,
+            format!("{} flow(s) failing: {}", failing.len(), ports.join(", ")),
+        )
+    };
+    let details = failing
+        .iter()
+        .map(|f| format!("{}: {}", f.describe(), f.result_text()))
+        .collect();
+    item(2, "ports", "Ports opened", status, summary, details)
+}
+
+fn ssh_key(inputs: &Inputs) -> Confirmation {
+    let title = "SSH key added";
+    let found = |keys: &[String]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|line| key_fingerprint(line))
+            .collect()
+    };
+    let access = match &inputs.access {
+        Err(e) => {
+            return item(
+                3,
+                "ssh_key",
+                title,
+                ConfirmationStatus::NotConfirmed,
+                format!("cannot read the relay: {e}"),
+                Vec::new(),
+            );
+        }
+        Ok(access) => access,
+    };
+    let installed = found(&access.authorized_keys);
+    let mut details: Vec<String> = installed
+        .iter()
+        .map(|f| format!("installed for {}: {f}", inputs.user))
+        .collect();
+    let Some(expected) = inputs
+        .relay
+        .support_public_key
+        .as_ref()
+        .and_then(|k| key_fingerprint(&k.public_key))
+    else {
+        return item(
+            3,
+            "ssh_key",
+            title,
+            ConfirmationStatus::NotConfirmed,
+            "no medulla_support_public_key in the inventory to compare with".into(),
+            details,
+        );
+    };
+    details.insert(0, format!("provided by SIVEO: {expected}"));
+    let (status, summary) = if !access.user_exists {
+        (
+            ConfirmationStatus::NotConfirmed,
+            format!("no user {} on the relay", inputs.user),
+        )
+    } else if installed.contains(&expected) {
+        (
+            ConfirmationStatus::Confirmed,
+            format!("{expected} is in {}'s authorized_keys", inputs.user),
+        )
+    } else {
+        (
+            ConfirmationStatus::NotConfirmed,
+            format!("{expected} is not in {}'s authorized_keys", inputs.user),
+        )
+    };
+    item(3, "ssh_key", title, status, summary, details)
+}
+
+/// `SHA256:…` of an authorized_keys or public key line.
+pub fn key_fingerprint(line: &str) -> Option<String> {
+    let (algorithm, blob) = crate::modules::key_material(line)?;
+    let key = russh::keys::PublicKey::from_openssh(&format!("{algorithm} {blob}")).ok()?;
+    Some(crate::ssh::host_keys::fingerprint(&key))
+}
+
+fn medulla_access(inputs: &Inputs) -> Confirmation {
+    let title = "medulla password and passwordless sudo";
+    let user = inputs.user;
+    let mut details = Vec::new();
+    if let Some(source) = &inputs.password_source {
+        details.push(format!("the password to send SIVEO out of band: {source}"));
+    }
+    let (status, summary) = match &inputs.access {
+        Err(e) => (
+            ConfirmationStatus::NotConfirmed,
+            format!("cannot read the relay: {e}"),
+        ),
+        Ok(access) if !access.user_exists => (
+            ConfirmationStatus::NotConfirmed,
+            format!("no user {user} on the relay"),
+        ),
+        Ok(access) => match (&access.sudo, access.password.as_str()) {
+            (Ok(()), "set") => (
+                ConfirmationStatus::Confirmed,
+                format!("{user} has a password, and `sudo -n true` as {user} works"),
+            ),
+            (Ok(()), state) => (
+                ConfirmationStatus::NotConfirmed,
+                format!("`sudo -n true` as {user} works, but its password is {state}"),
+            ),
+            (Err(e), _) => (
+                ConfirmationStatus::NotConfirmed,
+                format!("`sudo -n true` as {user} failed: {e}"),
+            ),
+        },
+    };
+    item(4, "medulla_access", title, status, summary, details)
+}
+
+fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
+    let title = "Relay FQDN";
+    let (status, summary) = match (&facts.fqdn, &relay.relay_fqdn) {
+        (None, _) => (
+            ConfirmationStatus::NotConfirmed,
+            "`hostname -f` gives no name".to_string(),
+        ),
+        (Some(found), Some(expected))
+            if found.trim_end_matches('.') != expected.trim_end_matches('.') =>
+        {
+            (
+                ConfirmationStatus::NotConfirmed,
+                format!("`hostname -f` gives {found}, the inventory says {expected}"),
+            )
+        }
+        (Some(found), _) if !found.contains('.') => (
+            ConfirmationStatus::NotConfirmed,
+            format!("`hostname -f` gives {found}, not a fully qualified name"),
+        ),
+        (Some(found), _) if !facts.fqdn_resolves => (
+            ConfirmationStatus::NotConfirmed,
+            format!("{found} does not resolve on the relay"),
+        ),
+        (Some(found), _) => (
+            ConfirmationStatus::Confirmed,
+            format!("{found} (resolves on the relay)"),
+        ),
+    };
+    item(5, "fqdn", title, status, summary, Vec::new())
 }
