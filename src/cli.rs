@@ -41,6 +41,14 @@ pub enum Command {
     /// relay and must define `relay_type` and `medulla_server_addresses`. Commands that need root run
     /// through sudo unless ansible_user is root.
     Apply(ApplyArgs),
+    /// Check every relay's flows in both directions and gather what the dedicated-SaaS procedure
+    /// asks the customer to confirm (step 5); changes nothing but a temporary listener on the
+    /// relay's inbound ports for the duration of the check.
+    ///
+    /// From the Medulla server and a workstation of the inventory to the relay, from the relay to
+    /// the server and the workstation. Without the Medulla server in the inventory (dedicated
+    /// SaaS), its flows are listed as to be confirmed by Medulla.
+    Flows(FlowsArgs),
     /// Gather and show the facts of every host (works on any Ansible inventory).
     Facts(FactsArgs),
 }
@@ -68,6 +76,26 @@ pub struct ApplyArgs {
     /// Run the handlers already notified even when a later task of the host fails.
     #[arg(long)]
     pub force_handlers: bool,
+
+    /// Leave out the flow checks and the confirmations that follow every apply (for a partial
+    /// run: some roles only, some tags). A relay that is not READY otherwise fails the run.
+    #[arg(long, conflicts_with = "report")]
+    pub no_flows: bool,
+
+    /// Write the confirmations report under DIR after the flow checks: per relay DIR/NAME.md
+    /// (to paste into the ticket to SIVEO) and DIR/NAME.json, and DIR/summary.{md,json}.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FlowsArgs {
+    /// Write the confirmations report under DIR (as `apply --report`).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,

@@ -43,12 +43,31 @@ fn main() {
 async fn run(cli: &Cli) -> i32 {
     let (result, format) = match &cli.command {
         Command::Apply(args) => (relayctl::commands::apply::run(args).await, args.run.format),
+        Command::Flows(args) => (relayctl::commands::flows::run(args).await, args.run.format),
         Command::Facts(args) => (relayctl::commands::facts::run(args).await, args.run.format),
     };
     match result {
         Ok(report) => {
             print_report(&report, format);
-            outcome_code(&report)
+            match &report.written {
+                Some(written) if written.error.is_some() => {
+                    eprintln!(
+                        "relayctl: the confirmations report could not be written under {}: {}",
+                        written.dir.display(),
+                        written.error.as_deref().unwrap_or_default()
+                    );
+                    outcome_code(&report).max(exit_code::ERROR)
+                }
+                Some(written) => {
+                    eprintln!(
+                        "relayctl: confirmations report: {} files under {}",
+                        written.files.len(),
+                        written.dir.display()
+                    );
+                    outcome_code(&report)
+                }
+                None => outcome_code(&report),
+            }
         }
         Err(error) => {
             print_error(&error);

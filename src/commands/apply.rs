@@ -3,19 +3,31 @@
 //! roles (`relay_roles`, else the type's default list), each task probed before it changes
 //! anything. `--check` stops at the probes: it changes nothing on any host.
 
+use std::collections::HashMap;
+use std::path::Path;
+
 use super::facts::gather_facts;
-use crate::cli::{ApplyArgs, OutputFormat};
+use crate::cli::{ApplyArgs, OutputFormat, RunArgs};
+use crate::confirmations::{self, Confirmations};
 use crate::engine::{self, Catalog, HostRun, vars};
 use crate::error::Error;
+use crate::facts::Facts;
+use crate::firewall::ruleset::relay_rows;
 use crate::fleet::HostFailure;
+use crate::flows::FlowResult;
+use crate::flows::plan::{self, Peers};
+use crate::flows::run::{PeerSessions, check_relay};
 use crate::input::InputErrors;
-use crate::inventory::{Host, HostRole, Inventory, RelaySettings};
+use crate::inventory::{
+    Host, HostRole, Inventory, MEDULLA_SERVERS_GROUP, RelaySettings, WORKSTATIONS_GROUP,
+};
 use crate::preflight;
+use crate::report::confirmations as report_files;
 use crate::report::progress::HostProgress;
-use crate::report::{self, HostFindings, RunReport};
+use crate::report::{self, HostFindings, RunReport, WrittenReport};
 use crate::settings::{Privilege, RunSettings};
-use crate::sizing;
-use crate::ssh::{Connector, Session};
+use crate::sizing::{self, SizingReport};
+use crate::ssh::{Connector, Session, Target};
 
 /// What a relay's job carries: its inventory entry, its settings and the roles it runs.
 #[derive(Clone)]
@@ -31,11 +43,47 @@ struct Shared<'a> {
     inventory: &'a Inventory,
     run_vars: vars::RunVars,
     options: engine::Options,
+    stage: Stage,
+    peers: Peers,
+    peer_sessions: PeerSessions,
+}
+
+/// What a run does on each relay after its facts, sizing and pre-flight warnings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stage {
+    /// Run the relay's roles (`apply`).
+    pub roles: bool,
+    /// Check the flows and gather the confirmations (`apply` but in `--check`, `flows`).
+    pub flows: bool,
 }
 
 pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
-    let (catalog, inventory) = super::load_inputs(&args.run)?;
-    let selected = inventory.select(args.run.limit.as_deref())?;
+    let stage = Stage {
+        roles: true,
+        // The flow checks open listeners on the relays: not in a dry run.
+        flows: !args.check && !args.no_flows,
+    };
+    let options = |command_timeout| engine::Options {
+        check: args.check,
+        diff: args.diff,
+        tags: args.tags.clone(),
+        skip_tags: args.skip_tags.clone(),
+        force_handlers: args.force_handlers,
+        command_timeout,
+    };
+    run_relays("apply", &args.run, stage, options, args.report.as_deref()).await
+}
+
+/// Runs `stage` on every selected relay; writes the confirmations report under `report_dir`.
+pub(super) async fn run_relays(
+    command: &'static str,
+    run_args: &RunArgs,
+    stage: Stage,
+    options: impl FnOnce(std::time::Duration) -> engine::Options,
+    report_dir: Option<&Path>,
+) -> Result<RunReport, Error> {
+    let (catalog, inventory) = super::load_inputs(run_args)?;
+    let selected = inventory.select(run_args.limit.as_deref())?;
     // Every selected relay's variables and role list are validated before any host is contacted.
     let plan = inventory.plan_apply(&selected)?;
     let mut errors = Vec::new();
@@ -63,36 +111,76 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
     }
     InputErrors::finish(errors)?;
 
-    let settings = RunSettings::resolve(&args.run)?;
+    let settings = RunSettings::resolve(run_args)?;
+    let options = options(settings.command_timeout);
+    let check_mode = options.check;
+    // The peers of the flow checks, whatever --limit selected: one connection each, if used.
+    let peer_hosts: Vec<&Host> = inventory
+        .hosts
+        .iter()
+        .filter(|h| {
+            h.groups
+                .iter()
+                .any(|g| g == MEDULLA_SERVERS_GROUP || g == WORKSTATIONS_GROUP)
+        })
+        .collect();
+    let peer_targets: HashMap<String, Target> = peer_hosts
+        .iter()
+        .map(|h| {
+            (
+                h.name.clone(),
+                settings.target(h, Privilege::AsInventorySays),
+            )
+        })
+        .collect();
+    let endpoint = |h: &&Host| plan::Endpoint {
+        name: h.name.clone(),
+        address: h.connection.address.clone(),
+    };
+    let in_group = |group: &'static str| move |h: &&&Host| h.groups.iter().any(|g| g == group);
+    let peers = Peers {
+        servers: peer_hosts
+            .iter()
+            .filter(in_group(MEDULLA_SERVERS_GROUP))
+            .map(endpoint)
+            .collect(),
+        workstation: peer_hosts
+            .iter()
+            .find(in_group(WORKSTATIONS_GROUP))
+            .map(endpoint),
+    };
+    let extra_targets: Vec<Target> = if stage.flows {
+        peer_targets.values().cloned().collect()
+    } else {
+        Vec::new()
+    };
     let shared = Shared {
         catalog: &catalog,
         inventory: &inventory,
         run_vars: vars::RunVars::new(
             &inventory,
-            args.check,
+            check_mode,
             relays.iter().map(|(_, job)| &job.relay),
         ),
-        options: engine::Options {
-            check: args.check,
-            diff: args.diff,
-            tags: args.tags.clone(),
-            skip_tags: args.skip_tags.clone(),
-            force_handlers: args.force_handlers,
-            command_timeout: settings.command_timeout,
-        },
+        options,
+        stage,
+        peers,
+        peer_sessions: PeerSessions::new(peer_targets),
     };
-    let shared = &shared;
+    let shared_ref = &shared;
     let (results, started) = super::run_on_hosts(
         relays,
+        &extra_targets,
         &settings,
         Privilege::Root,
-        args.run.format == OutputFormat::Human,
+        run_args.format == OutputFormat::Human,
         |job, session, log, connector| async move {
-            let outcome = converge(&session, &job.payload, shared, &log, &connector).await;
+            let outcome = converge(&session, &job.payload, shared_ref, &log, &connector).await;
             (session, outcome)
         },
     )
     .await?;
+    shared.peer_sessions.close().await;
     let hosts = results
         .into_iter()
         .map(|result| {
@@ -100,16 +188,33 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
             report::host_report(result, Some(relay_type))
         })
         .collect();
-    Ok(RunReport::new(
-        "apply",
-        args.check,
+    let mut report = RunReport::new(
+        command,
+        check_mode,
         inventory.path.clone(),
         hosts,
         started.elapsed().as_millis() as u64,
-    ))
+    );
+    if let Some(dir) = report_dir {
+        report.written = Some(
+            match report_files::write(dir, &report, &catalog.templates) {
+                Ok(files) => WrittenReport {
+                    dir: dir.to_path_buf(),
+                    files,
+                    error: None,
+                },
+                Err(e) => WrittenReport {
+                    dir: dir.to_path_buf(),
+                    files: Vec::new(),
+                    error: Some(e),
+                },
+            },
+        );
+    }
+    Ok(report)
 }
 
-/// One relay: facts, sizing, pre-flight, then its roles.
+/// One relay: facts, sizing, pre-flight, then its roles, then its flows and confirmations.
 async fn converge(
     session: &Session,
     job: &RelayJob<'_>,
@@ -130,55 +235,179 @@ async fn converge(
             .collect();
         failures.push(format!("sizing failed: {}", reasons.join("; ")));
     }
-    let mut tasks = Vec::new();
     if !sizing.roles_may_run() {
         failures.push("roles not run: the host is not Debian 12".to_string());
-    } else {
-        let roles: Vec<_> = job
-            .roles
-            .iter()
-            .filter_map(|name| shared.catalog.role(name))
-            .collect();
-        let defaults: Vec<_> = roles
-            .iter()
-            .flat_map(|role| role.defaults.iter())
-            .map(|(name, value, _)| (name.clone(), value.clone()))
-            .collect();
-        let host_vars = vars::relay_vars(
-            &defaults,
-            &shared.run_vars,
-            job.host,
-            relay,
-            &facts,
-            &shared.catalog.templates,
-            roles.iter().any(|role| role.uses_module("nftables")),
-        );
-        match host_vars {
-            Err(e) => failures.push(format!("variables: {e}")),
-            Ok(host_vars) => {
-                let convergence = HostRun {
-                    catalog: shared.catalog,
-                    options: &shared.options,
-                    session,
-                    connector,
-                    log,
-                    inventory_path: &shared.inventory.path,
-                    roles,
-                    vars: host_vars,
-                }
-                .converge()
-                .await;
-                failures.extend(convergence.failure);
-                tasks = convergence.tasks;
-            }
+        return Ok(HostFindings {
+            facts: Some(facts),
+            sizing: Some(sizing),
+            warnings,
+            failure: Some(failures.join("; ")),
+            ..HostFindings::default()
+        });
+    }
+    let roles: Vec<_> = job
+        .roles
+        .iter()
+        .filter_map(|name| shared.catalog.role(name))
+        .collect();
+    let defaults: Vec<_> = roles
+        .iter()
+        .flat_map(|role| role.defaults.iter())
+        .map(|(name, value, _)| (name.clone(), value.clone()))
+        .collect();
+    let host_vars = vars::relay_vars(
+        &defaults,
+        &shared.run_vars,
+        job.host,
+        relay,
+        &facts,
+        &shared.catalog.templates,
+        shared.stage.roles && roles.iter().any(|role| role.uses_module("nftables")),
+    );
+    let host_vars = match host_vars {
+        Ok(host_vars) => host_vars,
+        Err(e) => {
+            failures.push(format!("variables: {e}"));
+            return Ok(HostFindings {
+                facts: Some(facts),
+                sizing: Some(sizing),
+                warnings,
+                failure: Some(failures.join("; ")),
+                ..HostFindings::default()
+            });
         }
+    };
+    let mut tasks = Vec::new();
+    if shared.stage.roles {
+        let convergence = HostRun {
+            catalog: shared.catalog,
+            options: &shared.options,
+            session,
+            connector,
+            log,
+            inventory_path: &shared.inventory.path,
+            roles,
+            vars: host_vars.clone(),
+        }
+        .converge()
+        .await;
+        failures.extend(convergence.failure);
+        tasks = convergence.tasks;
+    }
+    let (mut flows, mut confirmations) = (Vec::new(), None);
+    if shared.stage.flows {
+        let context = RelayContext {
+            session,
+            job,
+            shared,
+            log,
+            connector,
+        };
+        let (checked, confirmed) = context
+            .flows_and_confirmations(&facts, &sizing, &failures, &host_vars)
+            .await;
+        if !confirmed.ready && failures.is_empty() {
+            failures.push(format!("NOT READY: {}", confirmed.reasons.join("; ")));
+        }
+        flows = checked;
+        confirmations = Some(confirmed);
     }
     Ok(HostFindings {
         facts: Some(facts),
         sizing: Some(sizing),
         warnings,
         tasks,
+        flows,
+        confirmations,
         failure: (!failures.is_empty()).then(|| failures.join("; ")),
-        ..HostFindings::default()
     })
+}
+
+/// A relay's job as its flow checks see it.
+struct RelayContext<'a> {
+    session: &'a Session,
+    job: &'a RelayJob<'a>,
+    shared: &'a Shared<'a>,
+    log: &'a HostProgress,
+    connector: &'a Connector,
+}
+
+/// The relay's flow checks, and at the same time the account as the relay has it; then the
+/// five confirmations of PROC step 5 and the verdict.
+impl RelayContext<'_> {
+    async fn flows_and_confirmations(
+        &self,
+        facts: &Facts,
+        sizing: &SizingReport,
+        failures: &[String],
+        host_vars: &vars::HostVars,
+    ) -> (Vec<FlowResult>, Confirmations) {
+        let RelayContext {
+            session,
+            job,
+            shared,
+            log,
+            connector,
+        } = self;
+        let relay = &job.relay;
+        let text = |name: &str| {
+            host_vars
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        // The account PROC step 2 names; the medulla_user role's variable when it is set otherwise.
+        let user = text("medulla_user").unwrap_or_else(|| "medulla".to_string());
+        let password_source = match text("medulla_password_env") {
+            Some(env) if std::env::var_os(&env).is_some_and(|v| !v.is_empty()) => Some(format!(
+                "${env} on the controller (relayctl does not keep it)"
+            )),
+            _ => text("medulla_password_file").map(|file| {
+                if Path::new(&file).exists() {
+                    format!("in {file} on the controller (mode 0600)")
+                } else {
+                    format!("{file} on the controller does not exist yet")
+                }
+            }),
+        };
+        let checks = match relay_rows(relay) {
+            Ok(rows) => plan::checks(
+                &plan::Endpoint {
+                    name: job.host.name.clone(),
+                    address: job.host.connection.address.clone(),
+                },
+                &rows,
+                &relay.server_addresses,
+                &shared.peers,
+            ),
+            Err(e) => {
+                log.detail(&format!("flow checks: {e}"));
+                Vec::new()
+            }
+        };
+        let access_probe = confirmations::access_probe(&user);
+        let (flows, access) = tokio::join!(
+            check_relay(session, checks, &shared.peer_sessions, connector, log),
+            session.run_privileged(&access_probe, b"")
+        );
+        let access = match access {
+            Ok(output) if output.exit_status == 0 => {
+                Ok(confirmations::parse_access(&output.stdout_text()))
+            }
+            Ok(output) => Err(output.stderr_text().trim().to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let failure = (!failures.is_empty()).then(|| failures.join("; "));
+        let confirmations = confirmations::confirm(&confirmations::Inputs {
+            relay,
+            user: &user,
+            facts,
+            sizing,
+            failure: failure.as_deref(),
+            flows: &flows,
+            access,
+            password_source,
+        });
+        (flows, confirmations)
+    }
 }

@@ -17,6 +17,7 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
     let hosts = hosts.into_iter().map(|host| (host, ())).collect();
     let (results, started) = super::run_on_hosts(
         hosts,
+        &[],
         &settings,
         Privilege::AsInventorySays,
         args.run.format == OutputFormat::Human,

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod facts;
+pub mod flows;
 
 use std::time::Instant;
 
@@ -28,9 +29,10 @@ pub fn load_inputs(args: &RunArgs) -> Result<(Catalog, Inventory), Error> {
 }
 
 /// Connects to each host and runs `work` on it with the host's payload; keys are loaded (and
-/// passphrases asked) first.
+/// passphrases asked) first, for `also` too (the peers a run's work connects to itself).
 pub async fn run_on_hosts<P, F, Fut>(
     hosts: Vec<(&Host, P)>,
+    also: &[crate::ssh::Target],
     settings: &RunSettings,
     privilege: Privilege,
     show_progress: bool,
@@ -50,13 +52,13 @@ where
             payload,
         })
         .collect();
-    let mut key_files: Vec<_> = jobs
-        .iter()
-        .filter_map(|job| job.target.key_file.clone())
+    let targets = || jobs.iter().map(|job| &job.target).chain(also);
+    let mut key_files: Vec<_> = targets()
+        .filter_map(|target| target.key_file.clone())
         .collect();
     key_files.sort();
     key_files.dedup();
-    let want_defaults = jobs.iter().any(|job| job.target.key_file.is_none());
+    let want_defaults = targets().any(|target| target.key_file.is_none());
     let credentials = Credentials::load(&key_files, want_defaults, &PassphraseSource::EnvOrPrompt)
         .map_err(Error::Credentials)?;
     let credentials = std::sync::Arc::new(credentials);

@@ -99,6 +99,18 @@ pub struct RunReport {
     pub hosts: Vec<HostReport>,
     pub recap: Recap,
     pub elapsed_ms: u64,
+    /// The confirmations report written under `--report DIR`, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written: Option<WrittenReport>,
+}
+
+/// Where the confirmations report went, or why it could not be written.
+#[derive(Clone, Debug, Serialize)]
+pub struct WrittenReport {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl RunReport {
@@ -135,6 +147,7 @@ impl RunReport {
             hosts,
             recap,
             elapsed_ms,
+            written: None,
         }
     }
 }
