@@ -461,6 +461,38 @@ remove_container() {
   remove_volume "$short"
 }
 
+# The ports relays open to the Medulla server (relay -> server rows of src/firewall/matrix.rs:
+# S000 and PROC 4.2 for classic relays, S000 for DMZ relays; 22 is sshd's already).
+MEDULLA_SERVER_PORTS="4369 $(seq -s ' ' 4370 4380) 5269 7080 8443 9999 22000 22067"
+
+# The medulla-server container listens on those ports as the real server would (a small listener
+# per port: connections are accepted and closed), so that relay -> server flow checks succeed and
+# fail for real. A systemd unit: it is back after a restart.
+start_medulla_server_ports() {
+  local ctr=${PREFIX}medulla-server
+  docker exec -i "$ctr" sh -c 'cat >/usr/local/sbin/medulla-ports && chmod 0755 /usr/local/sbin/medulla-ports' <<'PERL'
+#!/usr/bin/perl
+# Lab only: stands in for the Medulla server's services on their ports.
+use strict; use warnings; use IO::Socket::INET; use IO::Select;
+my $select = IO::Select->new;
+for my $port (@ARGV) {
+  my $socket = IO::Socket::INET->new(LocalPort => $port, Proto => "tcp", Listen => 64, ReuseAddr => 1)
+    or die "cannot listen on $port: $!\n";
+  $select->add($socket);
+}
+while (1) { for my $listening ($select->can_read) { my $client = $listening->accept; close $client if $client } }
+PERL
+  docker exec -i "$ctr" sh -c 'cat >/etc/systemd/system/medulla-ports.service && systemctl daemon-reload && systemctl enable --now --quiet medulla-ports.service' <<UNIT
+[Unit]
+Description=relayctl lab: listeners on the Medulla server's ports
+[Service]
+ExecStart=/usr/local/sbin/medulla-ports $MEDULLA_SERVER_PORTS
+Restart=always
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
 # Create, start or recreate one host so that it runs the current image.
 ensure_host() {
   local short=$1 ip=$2 role=$3 var=$4 ctr=$PREFIX$1 state image owner
@@ -738,6 +770,7 @@ cmd_up() {
   wait_booted "$hosts"
   write_known_hosts "$hosts"
   wait_ssh "$hosts"
+  start_medulla_server_ports
   local boot_s
   boot_s=$(elapsed "$boot")
 
