@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::harness::{
     LabHost, docker, docker_exec, host, host_entry, lab_inventory, relayctl, stderr, stdout,
 };
-use crate::lab::{exclusive, reset, snapshot, task, tasks_with};
+use crate::lab::{exclusive, listen, open_ports, reset, snapshot, task, tasks_with};
 
 const FIREWALL_TASK: &str = "Medulla relay firewall (table inet medulla_relay)";
 /// Listened on by the tests but in no row of the matrix.
@@ -41,44 +41,6 @@ fn apply(args: &[&str]) -> (Option<i32>, Value, String) {
         report,
         format!("{}{}", stdout(&output), stderr(&output)),
     )
-}
-
-/// Listeners on the relay's TCP `ports` (perl is part of every Debian), until the host is reset.
-fn listen(relay: &LabHost, ports: &[u16]) {
-    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-    docker_exec(
-        &relay.container,
-        &format!(
-            r#"for p in {list}; do
-              setsid perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => $ARGV[0], Listen => 64, ReuseAddr => 1) or die "$!"; while ($c = $s->accept) {{ close $c }}' "$p" </dev/null >/dev/null 2>&1 &
-            done
-            for i in $(seq 50); do
-              n=0; for p in {list}; do ss -Hltn "sport = :$p" | grep -q . && n=$((n + 1)); done
-              [ "$n" = {count} ] && exit 0; sleep 0.1
-            done
-            echo "listeners did not start" >&2; exit 1"#,
-            list = list.join(" "),
-            count = ports.len(),
-        ),
-    );
-}
-
-/// Which of `ports` on `target` accept a TCP connection from `from` (2 s each, all at once).
-fn open_ports(from: &LabHost, target: &LabHost, ports: &[u16]) -> Vec<u16> {
-    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-    let out = docker_exec(
-        &from.container,
-        &format!(
-            r#"for p in {list}; do
-              (timeout 2 bash -c "</dev/tcp/{ip}/$p" 2>/dev/null && echo "$p") &
-            done; wait"#,
-            list = list.join(" "),
-            ip = target.ip,
-        ),
-    );
-    let mut open: Vec<u16> = out.lines().filter_map(|l| l.trim().parse().ok()).collect();
-    open.sort_unstable();
-    open
 }
 
 fn table(relay: &LabHost) -> String {

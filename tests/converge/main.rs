@@ -8,6 +8,7 @@
 mod harness;
 
 mod firewall;
+mod flows;
 mod lab;
 mod lifecycle;
 mod scratch;
