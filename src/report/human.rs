@@ -16,6 +16,7 @@ pub fn render(report: &RunReport) -> String {
     for host in &report.hosts {
         render_host(&mut out, host, report.command == "facts");
         render_tasks(&mut out, &host.tasks, report.check_mode);
+        render_flows(&mut out, host);
         out.push('\n');
     }
     render_recap(&mut out, report);
@@ -87,6 +88,55 @@ fn render_host(out: &mut String, host: &HostReport, show_all_facts: bool) {
     }
     for warning in &host.warnings {
         let _ = writeln!(out, "  warning: {}", warning.message);
+    }
+}
+
+/// The flows in one line unless some fail (those are listed), then the five confirmations of
+/// PROC step 5 and the verdict.
+fn render_flows(out: &mut String, host: &HostReport) {
+    if host.flows.is_empty() && host.confirmations.is_none() {
+        return;
+    }
+    let count = |passed: Option<bool>| host.flows.iter().filter(|f| f.passed() == passed).count();
+    let _ = writeln!(
+        out,
+        "  flows: {} confirmed, {} failing, {} not verifiable from here",
+        count(Some(true)),
+        count(Some(false)),
+        count(None)
+    );
+    for flow in host.flows.iter().filter(|f| f.passed() == Some(false)) {
+        let _ = writeln!(out, "    FAIL  {}: {}", flow.describe(), flow.result_text());
+    }
+    let Some(confirmations) = &host.confirmations else {
+        return;
+    };
+    let _ = writeln!(out, "  confirmations (PROC step 5):");
+    for item in &confirmations.items {
+        let _ = writeln!(
+            out,
+            "    {}. {:<40} {}: {}",
+            item.item,
+            item.title,
+            item.status.as_str(),
+            item.summary
+        );
+    }
+    if !confirmations.to_confirm_by_medulla.is_empty() {
+        let _ = writeln!(
+            out,
+            "    to be confirmed by Medulla: {} flow(s) from its server",
+            confirmations.to_confirm_by_medulla.len()
+        );
+    }
+    if confirmations.ready {
+        let _ = writeln!(out, "  verdict: READY");
+    } else {
+        let _ = writeln!(
+            out,
+            "  verdict: NOT READY: {}",
+            confirmations.reasons.join("; ")
+        );
     }
 }
 
