@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{
-    LabHost, docker_exec, host, host_entry, lab, lab_inventory, relayctl, repo, state_dir, stderr,
-    stdout,
+    LabHost, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, lab,
+    lab_inventory, relayctl, repo, state_dir, stderr, stdout,
 };
 use crate::lab::{exclusive, listen, open_ports, reset};
 
@@ -367,6 +367,51 @@ fn a_server_port_blocked_on_the_server_is_named_in_the_report() {
         "{markdown}"
     );
     assert_eq!(listeners(relay), "", "a listener outlived the run");
+}
+
+#[test]
+fn without_the_server_in_the_inventory_its_flows_are_left_to_medulla() {
+    let _lab = exclusive();
+    // Dedicated SaaS: the customer's inventory has the relay only; SIVEO's server is an address.
+    let relay = host("relay01");
+    let inventory = TempInventory::new(&inventory_yaml(
+        "",
+        &[("relays", host_line(relay, "relay_type: classic"))],
+    ));
+    let output = relayctl(&["flows", inventory.path_str(), "--format", "json"], &[]);
+    let report = json(&stdout(&output));
+    let entry = host_entry(&report, "relay01");
+    let flows = entry["flows"].as_array().expect("flows");
+    let of = |flow: &'static str| flows.iter().filter(move |f| f["flow"] == flow);
+    assert!(of("server_to_relay").count() > 0);
+    assert!(
+        of("server_to_relay").all(|f| f["result"] == "to_confirm"),
+        "{flows:#?}"
+    );
+    let listed = entry["confirmations"]["to_confirm_by_medulla"]
+        .as_array()
+        .expect("listed for SIVEO");
+    assert_eq!(listed.len(), of("server_to_relay").count());
+    assert!(
+        listed
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.contains("tcp/5269")))
+    );
+    // The relay's own flows to the server's address are still checked, and work.
+    assert!(
+        of("relay_to_server").all(|f| f["result"] == "open"),
+        "{flows:#?}"
+    );
+    // No workstation in the inventory: its flows are not checked, and say why.
+    assert!(
+        of("workstation_to_relay").all(|f| f["result"] == "not_checked"
+            && f["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("workstations"))),
+        "{flows:#?}"
+    );
+    assert_eq!(item(entry, "ports")["status"], "confirmed", "{entry:#}");
+    assert_eq!(listeners(relay), "");
 }
 
 #[test]
