@@ -1,51 +1,46 @@
 //! `relayctl apply`: converge relays. Per relay, over one SSH connection: the facts (as root,
 //! which also proves become works), the sizing for its type, the pre-flight warnings, then its
 //! roles (`relay_roles`, else the type's default list), each task probed before it changes
-//! anything. `--check` stops at the probes: it changes nothing on any host.
+//! anything; then its flow checks and the confirmations of PROC step 5 (`readiness.rs`).
+//! `--check` stops at the probes: it changes nothing on any host, and checks no flow.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::facts::gather_facts;
+use super::readiness::{self, RelayContext};
 use crate::cli::{ApplyArgs, OutputFormat, RunArgs};
-use crate::confirmations::{self, Confirmations};
 use crate::engine::{self, Catalog, HostRun, vars};
 use crate::error::Error;
-use crate::facts::Facts;
-use crate::firewall::ruleset::relay_rows;
 use crate::fleet::HostFailure;
-use crate::flows::FlowResult;
-use crate::flows::plan::{self, Peers};
-use crate::flows::run::{PeerSessions, check_relay};
+use crate::flows::plan::Peers;
+use crate::flows::run::PeerSessions;
 use crate::input::InputErrors;
-use crate::inventory::{
-    Host, HostRole, Inventory, MEDULLA_SERVERS_GROUP, RelaySettings, WORKSTATIONS_GROUP,
-};
+use crate::inventory::{Host, HostRole, Inventory, RelaySettings};
 use crate::preflight;
 use crate::report::confirmations as report_files;
 use crate::report::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport, WrittenReport};
 use crate::settings::{Privilege, RunSettings};
-use crate::sizing::{self, SizingReport};
+use crate::sizing;
 use crate::ssh::{Connector, Session, Target};
 
 /// What a relay's job carries: its inventory entry, its settings and the roles it runs.
 #[derive(Clone)]
-struct RelayJob<'a> {
-    host: &'a Host,
-    relay: RelaySettings,
-    roles: Vec<String>,
+pub(super) struct RelayJob<'a> {
+    pub host: &'a Host,
+    pub relay: RelaySettings,
+    pub roles: Vec<String>,
 }
 
 /// What every relay's work shares.
-struct Shared<'a> {
+pub(super) struct Shared<'a> {
     catalog: &'a Catalog,
     inventory: &'a Inventory,
     run_vars: vars::RunVars,
     options: engine::Options,
     stage: Stage,
-    peers: Peers,
-    peer_sessions: PeerSessions,
+    pub peers: Peers,
+    pub peer_sessions: PeerSessions,
 }
 
 /// What a run does on each relay after its facts, sizing and pre-flight warnings.
@@ -114,41 +109,7 @@ pub(super) async fn run_relays(
     let settings = RunSettings::resolve(run_args)?;
     let options = options(settings.command_timeout);
     let check_mode = options.check;
-    // The peers of the flow checks, whatever --limit selected: one connection each, if used.
-    let peer_hosts: Vec<&Host> = inventory
-        .hosts
-        .iter()
-        .filter(|h| {
-            h.groups
-                .iter()
-                .any(|g| g == MEDULLA_SERVERS_GROUP || g == WORKSTATIONS_GROUP)
-        })
-        .collect();
-    let peer_targets: HashMap<String, Target> = peer_hosts
-        .iter()
-        .map(|h| {
-            (
-                h.name.clone(),
-                settings.target(h, Privilege::AsInventorySays),
-            )
-        })
-        .collect();
-    let endpoint = |h: &&Host| plan::Endpoint {
-        name: h.name.clone(),
-        address: h.connection.address.clone(),
-    };
-    let in_group = |group: &'static str| move |h: &&&Host| h.groups.iter().any(|g| g == group);
-    let peers = Peers {
-        servers: peer_hosts
-            .iter()
-            .filter(in_group(MEDULLA_SERVERS_GROUP))
-            .map(endpoint)
-            .collect(),
-        workstation: peer_hosts
-            .iter()
-            .find(in_group(WORKSTATIONS_GROUP))
-            .map(endpoint),
-    };
+    let (peers, peer_targets) = readiness::peers(&inventory, &settings);
     let extra_targets: Vec<Target> = if stage.flows {
         peer_targets.values().cloned().collect()
     } else {
@@ -321,93 +282,4 @@ async fn converge(
         confirmations,
         failure: (!failures.is_empty()).then(|| failures.join("; ")),
     })
-}
-
-/// A relay's job as its flow checks see it.
-struct RelayContext<'a> {
-    session: &'a Session,
-    job: &'a RelayJob<'a>,
-    shared: &'a Shared<'a>,
-    log: &'a HostProgress,
-    connector: &'a Connector,
-}
-
-/// The relay's flow checks, and at the same time the account as the relay has it; then the
-/// five confirmations of PROC step 5 and the verdict.
-impl RelayContext<'_> {
-    async fn flows_and_confirmations(
-        &self,
-        facts: &Facts,
-        sizing: &SizingReport,
-        failures: &[String],
-        host_vars: &vars::HostVars,
-    ) -> (Vec<FlowResult>, Confirmations) {
-        let RelayContext {
-            session,
-            job,
-            shared,
-            log,
-            connector,
-        } = self;
-        let relay = &job.relay;
-        let text = |name: &str| {
-            host_vars
-                .get(name)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
-        // The account PROC step 2 names; the medulla_user role's variable when it is set otherwise.
-        let user = text("medulla_user").unwrap_or_else(|| "medulla".to_string());
-        let password_source = match text("medulla_password_env") {
-            Some(env) if std::env::var_os(&env).is_some_and(|v| !v.is_empty()) => Some(format!(
-                "${env} on the controller (relayctl does not keep it)"
-            )),
-            _ => text("medulla_password_file").map(|file| {
-                if Path::new(&file).exists() {
-                    format!("in {file} on the controller (mode 0600)")
-                } else {
-                    format!("{file} on the controller does not exist yet")
-                }
-            }),
-        };
-        let checks = match relay_rows(relay) {
-            Ok(rows) => plan::checks(
-                &plan::Endpoint {
-                    name: job.host.name.clone(),
-                    address: job.host.connection.address.clone(),
-                },
-                &rows,
-                &relay.server_addresses,
-                &shared.peers,
-            ),
-            Err(e) => {
-                log.detail(&format!("flow checks: {e}"));
-                Vec::new()
-            }
-        };
-        let access_probe = confirmations::access_probe(&user);
-        let (flows, access) = tokio::join!(
-            check_relay(session, checks, &shared.peer_sessions, connector, log),
-            session.run_privileged(&access_probe, b"")
-        );
-        let access = match access {
-            Ok(output) if output.exit_status == 0 => {
-                Ok(confirmations::parse_access(&output.stdout_text()))
-            }
-            Ok(output) => Err(output.stderr_text().trim().to_string()),
-            Err(e) => Err(e.to_string()),
-        };
-        let failure = (!failures.is_empty()).then(|| failures.join("; "));
-        let confirmations = confirmations::confirm(&confirmations::Inputs {
-            relay,
-            user: &user,
-            facts,
-            sizing,
-            failure: failure.as_deref(),
-            flows: &flows,
-            access,
-            password_source,
-        });
-        (flows, confirmations)
-    }
 }

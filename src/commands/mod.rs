@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod facts;
 pub mod flows;
+mod readiness;
 
 use std::time::Instant;
 

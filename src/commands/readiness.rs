@@ -1,0 +1,151 @@
+//! After a relay's roles: its flow checks and the five confirmations of PROC step 5, and who the
+//! flow checks start from (the inventory's Medulla servers and workstation, whatever `--limit`
+//! selected).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::apply::{RelayJob, Shared};
+use crate::confirmations::{self, Confirmations};
+use crate::engine::vars;
+use crate::facts::Facts;
+use crate::firewall::ruleset::relay_rows;
+use crate::flows::FlowResult;
+use crate::flows::plan::{self, Peers};
+use crate::flows::run::check_relay;
+use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, WORKSTATIONS_GROUP};
+use crate::report::progress::HostProgress;
+use crate::settings::{Privilege, RunSettings};
+use crate::sizing::SizingReport;
+use crate::ssh::{Connector, Session, Target};
+
+/// The peers of the flow checks, and how to reach each (they get one connection each, if used).
+pub(super) fn peers(
+    inventory: &Inventory,
+    settings: &RunSettings,
+) -> (Peers, HashMap<String, Target>) {
+    let peer_hosts: Vec<&Host> = inventory
+        .hosts
+        .iter()
+        .filter(|h| {
+            h.groups
+                .iter()
+                .any(|g| g == MEDULLA_SERVERS_GROUP || g == WORKSTATIONS_GROUP)
+        })
+        .collect();
+    let peer_targets: HashMap<String, Target> = peer_hosts
+        .iter()
+        .map(|h| {
+            (
+                h.name.clone(),
+                settings.target(h, Privilege::AsInventorySays),
+            )
+        })
+        .collect();
+    let endpoint = |h: &&Host| plan::Endpoint {
+        name: h.name.clone(),
+        address: h.connection.address.clone(),
+    };
+    let in_group = |group: &'static str| move |h: &&&Host| h.groups.iter().any(|g| g == group);
+    let peers = Peers {
+        servers: peer_hosts
+            .iter()
+            .filter(in_group(MEDULLA_SERVERS_GROUP))
+            .map(endpoint)
+            .collect(),
+        workstation: peer_hosts
+            .iter()
+            .find(in_group(WORKSTATIONS_GROUP))
+            .map(endpoint),
+    };
+    (peers, peer_targets)
+}
+
+/// A relay's job as its flow checks see it.
+pub(super) struct RelayContext<'a> {
+    pub session: &'a Session,
+    pub job: &'a RelayJob<'a>,
+    pub shared: &'a Shared<'a>,
+    pub log: &'a HostProgress,
+    pub connector: &'a Connector,
+}
+
+impl RelayContext<'_> {
+    /// The relay's flow checks, and at the same time the account as the relay has it; then the
+    /// five confirmations of PROC step 5 and the verdict.
+    pub async fn flows_and_confirmations(
+        &self,
+        facts: &Facts,
+        sizing: &SizingReport,
+        failures: &[String],
+        host_vars: &vars::HostVars,
+    ) -> (Vec<FlowResult>, Confirmations) {
+        let RelayContext {
+            session,
+            job,
+            shared,
+            log,
+            connector,
+        } = self;
+        let relay = &job.relay;
+        let text = |name: &str| {
+            host_vars
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        // The account PROC step 2 names; the medulla_user role's variable when it is set otherwise.
+        let user = text("medulla_user").unwrap_or_else(|| "medulla".to_string());
+        let password_source = match text("medulla_password_env") {
+            Some(env) if std::env::var_os(&env).is_some_and(|v| !v.is_empty()) => Some(format!(
+                "${env} on the controller (relayctl does not keep it)"
+            )),
+            _ => text("medulla_password_file").map(|file| {
+                if Path::new(&file).exists() {
+                    format!("in {file} on the controller (mode 0600)")
+                } else {
+                    format!("{file} on the controller does not exist yet")
+                }
+            }),
+        };
+        let checks = match relay_rows(relay) {
+            Ok(rows) => plan::checks(
+                &plan::Endpoint {
+                    name: job.host.name.clone(),
+                    address: job.host.connection.address.clone(),
+                },
+                &rows,
+                &relay.server_addresses,
+                &shared.peers,
+            ),
+            Err(e) => {
+                log.detail(&format!("flow checks: {e}"));
+                Vec::new()
+            }
+        };
+        let access_probe = confirmations::access_probe(&user);
+        let (flows, access) = tokio::join!(
+            check_relay(session, checks, &shared.peer_sessions, connector, log),
+            session.run_privileged(&access_probe, b"")
+        );
+        let access = match access {
+            Ok(output) if output.exit_status == 0 => {
+                Ok(confirmations::parse_access(&output.stdout_text()))
+            }
+            Ok(output) => Err(output.stderr_text().trim().to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let failure = (!failures.is_empty()).then(|| failures.join("; "));
+        let confirmations = confirmations::confirm(&confirmations::Inputs {
+            relay,
+            user: &user,
+            facts,
+            sizing,
+            failure: failure.as_deref(),
+            flows: &flows,
+            access,
+            password_source,
+        });
+        (flows, confirmations)
+    }
+}
