@@ -90,6 +90,25 @@ enum Work {
     },
 }
 
+impl Item<'_> {
+    /// A command that only looks (`check_mode: false`, `changed_when: false`, no creates or
+    /// removes to probe first): its step, which then runs in the probes' round trip, and again
+    /// in every re-probe after an earlier change, so it sees the host as it is when its turn
+    /// comes. A no-op run saves a round trip (and a sudo) per such task.
+    fn read_only_check(&self) -> Option<Step> {
+        let Work::Remote(action) = &self.work else {
+            return None;
+        };
+        if !self.task.runs_in_check_mode
+            || self.task.changed_when != Some(Condition::Always(false))
+            || action.probe().is_some()
+        {
+            return None;
+        }
+        action.plan(&Findings::default()).ok()?.step
+    }
+}
+
 /// A host's items as the runner walks them, with what the latest probes found.
 struct Walk<'a> {
     items: Vec<Item<'a>>,
@@ -380,14 +399,21 @@ impl HostRun<'_> {
         secrets
     }
 
-    /// The probe sections of the remote items from `from` on.
+    /// The probe sections of the remote items from `from` on. A read-only check runs among them
+    /// (see [`Item::read_only_check`]).
     fn probe_sections(&self, items: &[Item], from: usize) -> Vec<Section> {
         items
             .iter()
             .enumerate()
             .skip(from)
-            .filter_map(|(index, item)| match &item.work {
-                Work::Remote(action) => action.probe().map(|script| Section {
+            .filter_map(|(index, item)| match (&item.work, item.read_only_check()) {
+                (_, Some(step)) => Some(Section {
+                    id: index,
+                    script: step.script,
+                    stdin: Vec::new(),
+                    raw: step.raw_output,
+                }),
+                (Work::Remote(action), None) => action.probe().map(|script| Section {
                     id: index,
                     script,
                     stdin: Vec::new(),
@@ -398,6 +424,16 @@ impl HostRun<'_> {
             .collect()
     }
 
+    /// How long a batch of probes may take: a read-only check among them runs under the
+    /// host's `timeout`, like any command.
+    fn probe_timeout(&self, sections: &[Section]) -> Duration {
+        if sections.iter().any(|s| s.raw) {
+            self.options.command_timeout + LONG_STEP_GRACE
+        } else {
+            self.options.command_timeout
+        }
+    }
+
     async fn probe(
         &self,
         items: &[Item<'_>],
@@ -405,7 +441,7 @@ impl HostRun<'_> {
     ) -> Result<HashMap<usize, Findings>, String> {
         let sections = self.probe_sections(items, from);
         let started = Instant::now();
-        let result = batch::run(self.session, &sections, self.options.command_timeout)
+        let result = batch::run(self.session, &sections, self.probe_timeout(&sections))
             .await
             .map_err(|e| e.to_string());
         self.log.detail(&format!(
@@ -562,7 +598,15 @@ impl HostRun<'_> {
                 Some("a change without a step (a module bug)".into()),
             );
         };
-        match self.apply(items, index, action, step, findings).await {
+        let result = match findings
+            .remove(&index)
+            .filter(|_| item.read_only_check().is_some())
+        {
+            // It only looks, so it ran with the probes: its output is there already.
+            Some(found) => action.applied(&found),
+            None => self.apply(items, index, action, step, findings).await,
+        };
+        match result {
             Ok(applied) => {
                 let changed = match (&item.task.changed_when, &applied.command) {
                     (Some(Condition::Always(value)), _) => *value,
@@ -635,7 +679,7 @@ impl HostRun<'_> {
         let timeout = if step.long_running {
             self.options.command_timeout + LONG_STEP_GRACE
         } else {
-            self.options.command_timeout
+            self.probe_timeout(&sections)
         };
         let started = Instant::now();
         let fallback = step.confirm.as_ref().map(|c| c.fallback.clone());

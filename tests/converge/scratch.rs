@@ -358,6 +358,40 @@ fn diffs_show_the_change_with_secrets_masked() {
 }
 
 #[test]
+fn a_read_only_check_runs_with_the_probes_and_sees_earlier_changes() {
+    let _lab = exclusive();
+    let scratch = host("scratch");
+    reset(&[scratch]);
+    let inventory = scratch_inventory(&["readonly_check"]);
+    // Fresh: the check runs after the marker is written (in the re-probe), so it passes.
+    let (_, entry, text) = apply(&inventory, &["-vv"]);
+    assert_eq!(task(&entry, "a marker file")["status"], "changed", "{text}");
+    assert_eq!(
+        task(&entry, "the marker is there")["status"],
+        "ok",
+        "{text}"
+    );
+    // No-op: one round trip for both, the check included.
+    let (_, entry, text) = apply(&inventory, &["-vv"]);
+    assert_eq!(
+        task(&entry, "the marker is there")["status"],
+        "ok",
+        "{text}"
+    );
+    assert!(text.contains("probed 2 tasks in one round trip"), "{text}");
+    assert!(!text.contains("applied and re-probed"), "{text}");
+    // In --check without the marker, the check fails after a would-be change: pending.
+    on_scratch("rm /root/relayctl-readonly-marker");
+    let (_, entry, text) = apply(&inventory, &["--check"]);
+    assert_eq!(task(&entry, "a marker file")["status"], "changed", "{text}");
+    assert_eq!(
+        task(&entry, "the marker is there")["status"],
+        "pending",
+        "{text}"
+    );
+}
+
+#[test]
 fn group_file_command_and_assert_converge_and_tags_select_tasks() {
     let _lab = exclusive();
     let scratch = host("scratch");
