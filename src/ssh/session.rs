@@ -78,7 +78,10 @@ impl ExecOutput {
 pub struct Session {
     handle: Handle<HostKeyCheck>,
     target: Target,
-    channels: Semaphore,
+    channels: Arc<Semaphore>,
+    /// The privileged shell every root command of the host goes through, started on first use
+    /// (see [`PrivilegedShell`]).
+    shell: tokio::sync::Mutex<Option<PrivilegedShell>>,
     /// The bastion's session, kept alive for as long as the tunnel through it is used; shared by
     /// every host behind the same bastion.
     _jump: Option<Arc<Session>>,
@@ -145,7 +148,8 @@ impl Session {
         Ok(Session {
             handle,
             target: target.clone(),
-            channels: Semaphore::new(CHANNELS_PER_CONNECTION),
+            channels: Arc::new(Semaphore::new(CHANNELS_PER_CONNECTION)),
+            shell: tokio::sync::Mutex::new(None),
             _jump: jump,
         })
     }
@@ -169,14 +173,49 @@ impl Session {
 
     /// [`Session::run_privileged`] with its own time limit (a package installation may need
     /// more than a probe).
+    ///
+    /// Through sudo, every such command of the session goes to one privileged shell, started by
+    /// the first: one sudo per host per run instead of one per command (sudo's PAM session and
+    /// logging are the costliest part of a small command on the host).
     pub async fn run_privileged_within(
         &self,
         script: &str,
         stdin: &[u8],
         timeout: Duration,
     ) -> Result<ExecOutput, SshError> {
-        let escalation = self.target.escalation.clone();
-        self.run_with(script, stdin, &escalation, timeout).await
+        if matches!(self.target.escalation, Become::No) {
+            return self.run_with(script, stdin, &Become::No, timeout).await;
+        }
+        let mut slot = self.shell.lock().await;
+        let shell = match slot.take() {
+            Some(shell) => shell,
+            None => self.start_shell().await?,
+        };
+        let (shell, result) = shell.run(script, stdin, timeout, &self.target).await;
+        *slot = shell;
+        result
+    }
+
+    /// Starts the privileged shell: sudo once, then the loop of [`SHELL_LOOP`].
+    async fn start_shell(&self) -> Result<PrivilegedShell, SshError> {
+        let invocation = escalation::wrap(SHELL_LOOP, &self.target.escalation);
+        let permit = self
+            .channels
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| SshError::Protocol(e.to_string()))?;
+        let channel = self.open_session_channel().await?;
+        channel.exec(true, invocation.command.as_str()).await?;
+        if let Some(prefix) = &invocation.stdin_prefix {
+            channel
+                .data_bytes(prefix.expose().as_bytes().to_vec())
+                .await?;
+        }
+        Ok(PrivilegedShell {
+            channel,
+            _permit: permit,
+        })
     }
 
     async fn run_with(
@@ -368,6 +407,144 @@ impl Session {
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
     }
+}
+
+/// The loop of the privileged shell, run by `sh -c` under sudo. Each job comes on stdin as a
+/// line `NONCE SCRIPT_LENGTH STDIN_LENGTH`, then the script, then its stdin; the script runs
+/// with exactly that stdin (what it leaves unread is drained, so the next job's header is where
+/// it should be), then the loop prints `\x1dNONCE STATUS` on stdout and `\x1dNONCE` on stderr.
+/// `read` reads its line byte by byte and `head -c` exactly its count, so nothing of the next
+/// job is consumed early. A script cut short (the controller went away) is never run. `$1` is
+/// the login's SSH_CONNECTION, passed on to every job as it was to a sudo of its own.
+const SHELL_LOOP: &str = r#"S=$(mktemp /run/relayctl-job.XXXXXX) || exit 1
+trap 'rm -f "$S"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
+while IFS=' ' read -r n slen dlen; do
+  head -c "$slen" >"$S" || exit 1
+  [ "$(stat -c %s "$S")" = "$slen" ] || exit 1
+  if [ "$dlen" = 0 ]; then
+    sh "$S" "$1" </dev/null
+  else
+    head -c "$dlen" | { sh "$S" "$1"; r=$?; cat >/dev/null; exit "$r"; }
+  fi
+  r=$?
+  printf '\035%s %s\n' "$n" "$r"
+  printf '\035%s\n' "$n" >&2
+done
+"#;
+
+/// One root shell for the whole session ([`Session::run_privileged_within`]), running the
+/// host's privileged commands one after the other.
+struct PrivilegedShell {
+    channel: russh::Channel<client::Msg>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl PrivilegedShell {
+    /// Runs one job; gives the shell back unless it is no longer usable (it ended, or the job
+    /// overran and was killed with it).
+    async fn run(
+        mut self,
+        script: &str,
+        stdin: &[u8],
+        timeout: Duration,
+        target: &Target,
+    ) -> (Option<PrivilegedShell>, Result<ExecOutput, SshError>) {
+        let mut nonce_bytes = [0u8; 8];
+        if getrandom::fill(&mut nonce_bytes).is_err() {
+            return (
+                None,
+                Err(SshError::Protocol("no randomness for a job marker".into())),
+            );
+        }
+        let nonce: String = nonce_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut job = format!("{nonce} {} {}\n", script.len(), stdin.len()).into_bytes();
+        job.extend_from_slice(script.as_bytes());
+        job.extend_from_slice(stdin);
+        if let Err(e) = self.channel.data_bytes(job).await {
+            return (None, Err(e.into()));
+        }
+        let out_marker = format!("\x1d{nonce} ");
+        let err_marker = format!("\x1d{nonce}\n");
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut status: Option<u32> = None;
+        let mut stderr_done = false;
+        let mut ended: Option<u32> = None;
+        let read = tokio::time::timeout(timeout, async {
+            while status.is_none() || !stderr_done {
+                match self.channel.wait().await {
+                    Some(ChannelMsg::Data { data }) => {
+                        stdout.extend_from_slice(&data);
+                        if let Some(at) = find_marker(&stdout, out_marker.as_bytes()) {
+                            let line = String::from_utf8_lossy(&stdout[at + out_marker.len()..]);
+                            if let Some(code) = line.strip_suffix('\n') {
+                                status = Some(code.trim().parse().unwrap_or(255));
+                                stdout.truncate(at);
+                            }
+                        }
+                    }
+                    Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                        stderr.extend_from_slice(&data);
+                        if stderr.ends_with(err_marker.as_bytes()) {
+                            stderr.truncate(stderr.len() - err_marker.len());
+                            stderr_done = true;
+                        }
+                    }
+                    Some(ChannelMsg::ExitStatus { exit_status }) => ended = Some(exit_status),
+                    Some(_) => {}
+                    None => return false,
+                }
+            }
+            true
+        })
+        .await;
+        match read {
+            Ok(true) => (
+                Some(self),
+                Ok(ExecOutput {
+                    exit_status: status.unwrap_or(255),
+                    stdout,
+                    stderr,
+                }),
+            ),
+            Ok(false) => {
+                // The shell ended before the job did: sudo refused, or the shell was killed.
+                let text = String::from_utf8_lossy(&stderr).trim().to_string();
+                let code = ended.unwrap_or(1);
+                let error = escalation::sudo_refusal(
+                    &target.escalation,
+                    code,
+                    &text,
+                    &target.endpoint.user,
+                )
+                .unwrap_or_else(|| {
+                    SshError::Protocol(format!(
+                        "the privileged shell ended (status {code}): {text}"
+                    ))
+                });
+                (None, Err(error))
+            }
+            Err(_) => {
+                // Closing alone leaves the job running: kill it, and the shell with it.
+                let _ = self.channel.signal(Sig::KILL).await;
+                let _ = self.channel.close().await;
+                (None, Err(SshError::CommandTimeout { timeout }))
+            }
+        }
+    }
+}
+
+/// Where the job's end marker starts in `output`, once its line is there: the marker ends the
+/// output (the shell waits for the next job after it), so only the tail is searched. The nonce
+/// makes it unique: the job's own output cannot contain it, with or without a final newline.
+fn find_marker(output: &[u8], marker: &[u8]) -> Option<usize> {
+    // The marker, a status of at most three digits, the newline.
+    let tail = output.len().saturating_sub(marker.len() + 5);
+    output[tail..]
+        .windows(marker.len())
+        .rposition(|window| window == marker)
+        .map(|at| tail + at)
 }
 
 /// A command started by [`Session::hold_privileged`], still running on the host.

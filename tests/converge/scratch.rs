@@ -371,8 +371,18 @@ fn a_read_only_check_runs_with_the_probes_and_sees_earlier_changes() {
         "ok",
         "{text}"
     );
-    // No-op: one round trip for both, the check included.
+    // No-op: one round trip for both, the check included, and one sudo for the whole run (the
+    // facts and the probes go through the same privileged shell).
+    let sudo_runs = || {
+        on_scratch("journalctl -q --no-pager _COMM=sudo | grep -c 'admin : .*COMMAND=' || true")
+            .parse::<u32>()
+            .expect("a count")
+    };
+    let before = sudo_runs();
     let (_, entry, text) = apply(&inventory, &["-vv"]);
+    // The journal may take a moment to have it.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sudo_runs() - before, 1, "{text}");
     assert_eq!(
         task(&entry, "the marker is there")["status"],
         "ok",
