@@ -684,3 +684,79 @@ impl client::Handler for HostKeyCheck {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    fn job(nonce: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
+        let mut bytes = format!("{nonce} {} {}\n", script.len(), stdin.len()).into_bytes();
+        bytes.extend_from_slice(script.as_bytes());
+        bytes.extend_from_slice(stdin);
+        bytes
+    }
+
+    fn run_loop(input: &[u8]) -> (String, String) {
+        let mut shell = Command::new("sh")
+            .args(["-c", SHELL_LOOP, "relayctl", "10.0.0.1 5000 10.0.0.2 22"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh runs");
+        shell
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("written");
+        let mut out = String::new();
+        let mut err = String::new();
+        shell
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut out)
+            .expect("read");
+        shell
+            .stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut err)
+            .expect("read");
+        shell.wait().expect("exits");
+        (out, err)
+    }
+
+    #[test]
+    fn the_privileged_shell_runs_jobs_with_exactly_their_stdin() {
+        let mut input = job("a1", "head -c 2; echo; exit 3\n", b"xyz-not-read");
+        input.extend(job("b2", "echo \"$1\"; echo oops >&2\n", b""));
+        input.extend(job("c3", "printf 'no newline'\n", b""));
+        let (out, err) = run_loop(&input);
+        assert_eq!(
+            out,
+            "xy\n\x1da1 3\n10.0.0.1 5000 10.0.0.2 22\n\x1db2 0\nno newline\x1dc3 0\n"
+        );
+        assert_eq!(err, "\x1da1\noops\n\x1db2\n\x1dc3\n");
+        let marker = b"\x1dc3 ";
+        let output = b"no newline\x1dc3 0\n";
+        assert_eq!(find_marker(output, marker), Some(10));
+    }
+
+    #[test]
+    fn a_job_cut_short_is_never_run() {
+        let marker = std::env::temp_dir().join(format!("relayctl-cut-{}", std::process::id()));
+        // Were it run, what arrived would still create the file.
+        let script = format!("touch {}\n# the rest of the script\n", marker.display());
+        let mut input = job("d4", &script, b"");
+        // The controller went away in the middle of the script.
+        input.truncate(input.len() - 8);
+        let (out, _) = run_loop(&input);
+        assert_eq!(out, "");
+        assert!(!marker.exists());
+    }
+}
