@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The raw OpenSSH floor of the fleet benchmark (tests/lab/bench.sh): what a no-op apply cannot go
+# below. For every host at once, one plain `ssh` (one connection, one command, no multiplexing)
+# running one `sudo -n sh -c '…'` that reads everything a no-op apply of medulla_user and
+# medulla_prereqs must look at, and prints it. No tool, no parsing, no decision.
+#
+#   tests/lab/bench/floor.sh [-o DIR] SSH_CONFIG HOST...
+#
+# SSH_CONFIG is the lab's tests/lab/.state/ssh_config. Its DMZ relays go through the bastion with
+# ProxyJump; one connection to the bastion is made first (a ControlMaster) and every jump goes over
+# it as a channel, as relayctl does: a connection per DMZ relay would cost a second key exchange
+# each and, past 10 at once, meet the bastion sshd's MaxStartups (10:30:100), which drops
+# connections at random. With -o, each host's output is kept in DIR/HOST. Fails if any host did
+# not answer in full.
+set -euo pipefail
+shopt -s inherit_errexit
+
+out_dir=
+if [[ ${1:-} == -o ]]; then
+  out_dir=$2
+  shift 2
+fi
+(($# >= 2)) || {
+  echo "usage: $0 [-o DIR] SSH_CONFIG HOST..." >&2
+  exit 2
+}
+config=$1
+shift
+
+# What the no-op apply's probes read: the account (passwd, shadow, group), the four files the roles
+# write with their owner, mode and size, their contents (system.conf is edited in place: all of it),
+# and the sudo check the medulla_user role ends with. No single quote inside: it travels in one.
+# The last line proves the host ran all of it.
+files='/home/medulla /home/medulla/.ssh /home/medulla/.ssh/authorized_keys /etc/sudoers.d/medulla /etc/security/limits.d/10-coredump-debian.conf /etc/systemd/system.conf'
+probe="getent passwd medulla; getent shadow medulla; getent group medulla;
+stat -c \"%n %U:%G %a %s %Y\" $files;
+cat /etc/sudoers.d/medulla /home/medulla/.ssh/authorized_keys /etc/security/limits.d/10-coredump-debian.conf /etc/systemd/system.conf;
+runuser -u medulla -- sudo -n true && echo sudo ok;
+echo floor-probe-done"
+
+tmp=$(mktemp -d)
+# shellcheck disable=SC2064 # expand now: $tmp is local to this run
+trap "rm -rf '$tmp'" EXIT
+
+# Which hosts jump, and through what: from the lab's config, whose format lab.sh writes
+# ("Host NAMES", then "  ProxyJump JUMP" for the DMZ relays).
+declare -A jump=()
+while read -r host via; do
+  jump[$host]=$via
+done < <(awk '$1 == "Host" { hosts = $0; sub(/^Host /, "", hosts) }
+  $1 == "ProxyJump" { n = split(hosts, h, " "); for (i = 1; i <= n; i++) print h[i], $2 }' "$config")
+
+# The same config, plus a ControlPath for each jump host (ssh passes -F on to the jump command, so
+# the jumps find the master's socket) and relayctl's key exchange, curve25519: OpenSSH 9's default,
+# the post-quantum hybrid sntrup761x25519, costs over 100 ms of CPU per connection on the lab
+# machine. Set before the Include: the first value ssh reads wins.
+declare -A masters=()
+for host in "$@"; do
+  [[ -n ${jump[$host]:-} ]] && masters[${jump[$host]}]=1
+done
+{
+  printf 'KexAlgorithms curve25519-sha256\n'
+  printf 'Include %s\n' "$(realpath "$config")"
+  for via in "${!masters[@]}"; do
+    # %h, not %C: a socket path has at most 107 bytes, and ssh adds 17 while making it.
+    printf 'Host %s\n  ControlPath %s/jump-%%h\n' "$via" "$tmp"
+  done
+} >"$tmp/ssh_config"
+config=$tmp/ssh_config
+# shellcheck disable=SC2064 # expand now: $tmp is local to this run
+trap "for via in ${!masters[*]}; do ssh -F '$config' -O exit \"\$via\" >/dev/null 2>&1; done; rm -rf '$tmp'" EXIT
+
+pids=()
+start() {
+  ssh -F "$config" -o ConnectTimeout=10 "$1" "sudo -n sh -c '$probe'" \
+    </dev/null >"$tmp/$1" 2>"$tmp/$1.err" &
+  pids[$2]=$!
+}
+# Hosts reached directly first, so their connections run while the masters are being made.
+i=0
+for host in "$@"; do
+  [[ -n ${jump[$host]:-} ]] || start "$host" "$i"
+  i=$((i + 1))
+done
+for via in "${!masters[@]}"; do
+  ssh -F "$config" -o ConnectTimeout=10 -o ControlMaster=yes -o ControlPersist=yes -N -f "$via" ||
+    { echo "floor: cannot connect to the jump host $via" >&2; exit 1; }
+done
+i=0
+for host in "$@"; do
+  [[ -z ${jump[$host]:-} ]] || start "$host" "$i"
+  i=$((i + 1))
+done
+failed=0
+i=0
+for host in "$@"; do
+  if ! wait "${pids[$i]}"; then
+    echo "floor: $host: ssh failed: $(tail -n 1 "$tmp/$host.err")" >&2
+    failed=1
+  elif [[ $(tail -n 1 "$tmp/$host") != floor-probe-done ]]; then
+    echo "floor: $host: the probe did not finish" >&2
+    failed=1
+  fi
+  i=$((i + 1))
+done
+if [[ -n $out_dir ]]; then
+  mkdir -p "$out_dir"
+  for host in "$@"; do cp "$tmp/$host" "$out_dir/$host"; done
+fi
+((failed == 0)) || exit 1
+echo "floor: $# hosts answered"
