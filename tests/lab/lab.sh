@@ -300,17 +300,21 @@ authorized_keys() {
 
 install_keys() {
   local ctr=$1
-  # Rewrite only on a difference, so `up` on a running lab leaves the hosts untouched.
+  # Rewrite only on a difference, so `up` on a running lab leaves the hosts untouched. The keys are
+  # held in a variable, not a file in /tmp: this runs while the host boots, and systemd-tmpfiles
+  # empties /tmp at boot (a reset once failed with "install: cannot stat '/tmp/tmp.…'").
   authorized_keys | docker exec -i "$ctr" sh -euc '
-    keys=$(mktemp); cat >"$keys"
+    keys=$(cat)
     for u in admin operator; do
-      d=/home/$u/.ssh
-      if ! cmp -s "$keys" "$d/authorized_keys"; then
-        install -d -m 0700 -o "$u" -g "$(id -gn "$u")" "$d"
-        install -m 0600 -o "$u" -g "$(id -gn "$u")" "$keys" "$d/authorized_keys"
+      d=/home/$u/.ssh f=/home/$u/.ssh/authorized_keys g=$(id -gn "$u")
+      if [ "$(cat "$f" 2>/dev/null)" != "$keys" ]; then
+        install -d -m 0700 -o "$u" -g "$g" "$d"
+        printf "%s\n" "$keys" >"$f.new"
+        chown "$u:$g" "$f.new"
+        chmod 0600 "$f.new"
+        mv "$f.new" "$f"
       fi
-    done
-    rm -f "$keys"'
+    done'
 }
 
 # ---------------------------------------------------------------------------------------------------
