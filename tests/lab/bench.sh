@@ -478,7 +478,8 @@ run_pyinfra() {
   measure pyinfra/facts "0" pyinfra "$PY_INV" fact --sudo --parallel "$NRELAYS" --json \
     server.LinuxDistribution server.Arch hardware.Cpus hardware.Memory server.Mounts server.Hostname
   local got
-  got=$(jq 'length' "$(out_of pyinfra/facts)")
+  # {"FACT": {"HOST": value, ...}, ...}: the relays that answered every fact.
+  got=$(jq '[.[] | [to_entries[] | select(.value != null)] | length] | min' "$(out_of pyinfra/facts)")
   # A peer that loses hosts (the bastion's MaxStartups drops its parallel jumps) is reported as
   # it is, not retried until it passes: the note says how many answered.
   ((got == NRELAYS)) || say "pyinfra/facts: only $got of $NRELAYS relays answered"
@@ -674,9 +675,13 @@ main() {
   } >>"$RESULTS"
   say "results appended to $RESULTS"
   printf '%s' "$body"
-  if ((before > 0 && before != n)); then
+  # A lab left at 50 relays would make the next `lab.sh up` without N keep 50.
+  if ((before == 0)); then
+    say "lab down (there was none before)"
+    "$LAB" down >"$TMP/up.log" 2>&1 || say "warning: lab.sh down failed: $(tail -n 1 "$TMP/up.log")"
+  elif ((before != ${#RELAYS[@]})); then
     say "lab back to $before relays"
-    "$LAB" up "$before" >"$TMP/up.log" 2>&1 || say "warning: lab.sh up $before failed (see above)"
+    "$LAB" up "$before" >"$TMP/up.log" 2>&1 || say "warning: lab.sh up $before failed: $(tail -n 1 "$TMP/up.log")"
   fi
 }
 
