@@ -41,6 +41,7 @@ source "$BENCH_DIR/venv.sh"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() {
   printf 'bench: error: %s\n' "$*" >&2
+  FAILED=1
   exit 1
 }
 
@@ -64,6 +65,7 @@ usage() {
 # Run state
 
 TMP=
+FAILED=0       # set by die: the run's outputs are kept for a look
 RELAYS=()      # names of the relays under test
 NRELAYS=0
 INV=           # the benchmark inventory (YAML: relayctl and Ansible)
@@ -81,7 +83,13 @@ cleanup() {
     say "resetting ${PYTHON_ON[*]} (python3 was installed for Ansible)"
     "$LAB" reset "${PYTHON_ON[@]}" >/dev/null 2>&1 || say "warning: reset failed: run tests/lab/lab.sh reset ${PYTHON_ON[*]}"
   fi
-  rm -rf "$TMP"
+  if ((FAILED)); then
+    # The failing run's outputs are what explains it: its secrets directory goes, the rest stays.
+    rm -rf "$TMP/secrets" "$TMP/ansible"
+    say "outputs kept in $TMP (remove it when done)"
+  else
+    rm -rf "$TMP"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------------
