@@ -659,9 +659,10 @@ impl HostRun<'_> {
         items: &[Item<'_>],
         index: usize,
         action: &dyn Action,
-        step: Step,
+        mut step: Step,
         findings: &mut HashMap<usize, Findings>,
     ) -> Result<modules::Applied, String> {
+        step.finish()?;
         for file in &step.before {
             modules::write_controller_file(file)
                 .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;

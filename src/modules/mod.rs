@@ -250,10 +250,14 @@ impl Plan {
             (None, step) | (step, None) => step,
             (Some(mut first), Some(second)) => {
                 debug_assert!(first.stdin.is_empty() || second.stdin.is_empty());
+                debug_assert!(first.password.is_none() || second.password.is_none());
+                debug_assert!(first.password.is_none() || second.stdin.is_empty());
+                debug_assert!(second.password.is_none() || first.stdin.is_empty());
                 first.script = format!("{}{}", first.script, second.script);
                 first.stdin.extend(second.stdin);
                 first.before.extend(second.before);
                 first.after.extend(second.after);
+                first.password = first.password.or(second.password);
                 first.long_running |= second.long_running;
                 // A confirmed step must come last: what follows it would run before the
                 // confirmation, over the connection it cannot vouch for.
@@ -292,6 +296,23 @@ pub struct Step {
     /// A change that could cut the controller off (a firewall ruleset): it must be confirmed over
     /// a new SSH connection, or the host undoes it.
     pub confirm: Option<Confirmation>,
+    /// A password the script sets (`chpasswd -e`), hashed by [`Step::finish`]: its `user:hash`
+    /// line ends the stdin.
+    pub password: Option<password::PasswordToSet>,
+}
+
+impl Step {
+    /// Makes the step ready to run: what only a run needs and costs to make (a password's
+    /// hash) is made here, never for a plan that `--check` only reports.
+    pub fn finish(&mut self) -> Result<(), String> {
+        if let Some(password) = self.password.take() {
+            let hashed = password.hash()?;
+            self.stdin.extend(hashed.stdin_line);
+            self.before.extend(hashed.before);
+            self.after.extend(hashed.after);
+        }
+        Ok(())
+    }
 }
 
 /// How a step that could lock the controller out is confirmed (DESIGN.md, rule 4): the step

@@ -134,11 +134,48 @@ impl ManagedPassword {
         (before, after)
     }
 
+    /// The password to set for `user` when a step runs: hashed only then (see [`PasswordToSet`]).
+    pub fn to_set(&self, user: &str) -> PasswordToSet {
+        PasswordToSet {
+            user: user.to_string(),
+            password: self.clone(),
+        }
+    }
+
     fn record_path(&self) -> PathBuf {
         let mut name = self.file.file_name().unwrap_or_default().to_os_string();
         name.push(".applied");
         self.file.with_file_name(name)
     }
+}
+
+/// A password a step sets with `chpasswd -e`. Hashing (yescrypt: 16 MiB and tens of ms of CPU)
+/// waits until the step is about to run, so `--check`, which only plans, never pays for it.
+#[derive(Debug)]
+pub struct PasswordToSet {
+    user: String,
+    password: ManagedPassword,
+}
+
+impl PasswordToSet {
+    /// Hashes the secret: the `user:hash` line for chpasswd's stdin, and the controller files
+    /// to write before and after the step.
+    pub fn hash(&self) -> Result<HashedPassword, String> {
+        let hash = self.password.hash()?;
+        let (before, after) = self.password.controller_files(&hash);
+        Ok(HashedPassword {
+            stdin_line: format!("{}:{hash}\n", self.user).into_bytes(),
+            before,
+            after,
+        })
+    }
+}
+
+/// What [`PasswordToSet::hash`] gives the step.
+pub struct HashedPassword {
+    pub stdin_line: Vec<u8>,
+    pub before: Vec<ControllerFile>,
+    pub after: Vec<ControllerFile>,
 }
 
 /// Binds a hash to a secret without storing anything the secret could be recovered from more

@@ -214,16 +214,15 @@ impl Action for User {
                 .unwrap_or_default();
             let unset = current.is_empty() || current.starts_with('!') || current.starts_with('*');
             if entry.is_none() || unset || !password.is_current(current) {
-                let hash = password.hash().map_err(ProbeError::Failed)?;
                 changes.push(format!(
                     "set the password of {} ({})",
                     self.name,
                     password.describe()
                 ));
-                // chpasswd -e reads `user:hash` from stdin: the hash never appears in argv.
+                // chpasswd -e reads `user:hash` from stdin: the hash never appears in argv. The
+                // hash itself is made when the step runs (Step::finish), not for a plan.
                 script.push_str("chpasswd -e\n");
-                step.stdin = format!("{}:{hash}\n", self.name).into_bytes();
-                (step.before, step.after) = password.controller_files(&hash);
+                step.password = Some(password.to_set(&self.name));
             }
         }
         if changes.is_empty() {
@@ -517,7 +516,9 @@ mod tests {
         let plan = with_password
             .plan(&Findings::from_values(&[("u", "absent")]))
             .expect("plan");
-        let step = plan.step.expect("step");
+        let mut step = plan.step.expect("step");
+        assert!(step.stdin.is_empty(), "hashed before the step runs");
+        step.finish().expect("hashes");
         let stdin = String::from_utf8(step.stdin.clone()).expect("text");
         assert!(stdin.starts_with("medulla:$y$"), "{stdin}");
         let hash = stdin.trim().trim_start_matches("medulla:");
