@@ -253,8 +253,24 @@ pub fn attribute_plan(path: &str, current: &Attributes, wanted: &Attributes) -> 
     }
 }
 
+/// The superuser and its group: on every Debian system (base-passwd's uid 0 and gid 0), so
+/// never looked up. Most files the roles write are root's: two `getent` spawns saved per file.
+const SUPERUSER: &str = "root";
+
+/// The owner and group names that need looking up on the host (all but the superuser's).
+fn to_look_up<'a>(
+    owner: Option<&'a str>,
+    group: Option<&'a str>,
+) -> (Option<&'a str>, Option<&'a str>) {
+    (
+        owner.filter(|name| *name != SUPERUSER),
+        group.filter(|name| *name != SUPERUSER),
+    )
+}
+
 /// Prints `KEY.owner=yes|no` and `KEY.group=yes|no` for the names given.
 pub fn probe_owner_group(key: &str, owner: Option<&str>, group: Option<&str>) -> String {
+    let (owner, group) = to_look_up(owner, group);
     let mut script = String::new();
     if let Some(owner) = owner {
         script.push_str(&format!(
@@ -278,6 +294,7 @@ pub fn check_owner_group(
     owner: Option<&str>,
     group: Option<&str>,
 ) -> Result<(), ProbeError> {
+    let (owner, group) = to_look_up(owner, group);
     if let Some(owner) = owner
         && found.require(&format!("{key}.owner"))? != "yes"
     {
@@ -397,9 +414,13 @@ mod tests {
     fn a_missing_owner_or_directory_is_a_missing_prerequisite() {
         let mut probe = found("absent", None);
         probe.values[2].1 = "no".into();
+        let owned_by_medulla = ManagedFile {
+            owner: Some("medulla".into()),
+            ..managed("x")
+        };
         assert!(matches!(
-            managed("x").plan(&probe, "k"),
-            Err(ProbeError::Missing(Resource::User(u), _)) if u == "root"
+            owned_by_medulla.plan(&probe, "k"),
+            Err(ProbeError::Missing(Resource::User(u), _)) if u == "medulla"
         ));
         let mut probe = found("absent", None);
         probe.values[1].1 = "no".into();
@@ -407,6 +428,19 @@ mod tests {
             managed("x").plan(&probe, "k"),
             Err(ProbeError::Missing(Resource::Path(p), _)) if p == "/etc/sudoers.d"
         ));
+    }
+
+    #[test]
+    fn the_superuser_and_its_group_are_not_looked_up() {
+        assert_eq!(probe_owner_group("k", Some("root"), Some("root")), "");
+        let probe = probe_owner_group("k", Some("medulla"), Some("root"));
+        assert!(
+            probe.contains("getent passwd 'medulla'") && !probe.contains("group"),
+            "{probe}"
+        );
+        // No k.owner / k.group findings: root's need none.
+        let found = Findings::from_values(&[("k", "absent"), ("k.dir", "yes")]);
+        assert!(managed("x\n").plan(&found, "k").expect("plan").is_change());
     }
 
     #[test]
