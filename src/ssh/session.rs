@@ -410,18 +410,21 @@ impl Session {
 }
 
 /// The loop of the privileged shell, run by `sh -c` under sudo. Each job comes on stdin as a
-/// line `NONCE SCRIPT_LENGTH STDIN_LENGTH`, then the script, then its stdin; the script runs
-/// with exactly that stdin (what it leaves unread is drained, so the next job's header is where
-/// it should be), then the loop prints `\x1dNONCE STATUS` on stdout and `\x1dNONCE` on stderr.
-/// `read` reads its line byte by byte and `head -c` exactly its count, so nothing of the next
-/// job is consumed early. A script cut short (the controller went away) is never run. `$1` is
-/// the login's SSH_CONNECTION, passed on to every job as it was to a sudo of its own.
-const SHELL_LOOP: &str = r#"S=$(mktemp /run/relayctl-job.XXXXXX) || exit 1
+/// line `NONCE SCRIPT_LENGTH STDIN_LENGTH`, then the script ([`frame_job`]), then its stdin; the
+/// script runs with exactly that stdin (what it leaves unread is drained, so the next job's header
+/// is where it should be), then the loop prints `\x1dNONCE STATUS` on stdout and `\x1dNONCE` on
+/// stderr. `read` reads its line byte by byte and `head -c` exactly its count, so nothing of the
+/// next job is consumed early. `$1` is the login's SSH_CONNECTION, passed on to every job as it was
+/// to a sudo of its own.
+///
+/// Spawns are what a job costs the host, so the loop adds one per job (`head`) and one `sh`: the
+/// job file's name is the loop's PID (only root writes in /run) rather than `mktemp`'s, and a
+/// script cut short (the controller went away) is told by its own framing, not by `stat`.
+const SHELL_LOOP: &str = r#"S=/run/relayctl-job.$$
 trap 'rm -f "$S"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 while IFS=' ' read -r n slen dlen; do
   head -c "$slen" >"$S" || exit 1
-  [ "$(stat -c %s "$S")" = "$slen" ] || exit 1
   if [ "$dlen" = 0 ]; then
     sh "$S" "$1" </dev/null
   else
@@ -432,6 +435,18 @@ while IFS=' ' read -r n slen dlen; do
   printf '\035%s\n' "$n" >&2
 done
 "#;
+
+/// One job of the privileged shell, as [`SHELL_LOOP`] reads it. The script is sent as one brace
+/// group: sh parses a group whole before running any of it, so a script cut short anywhere (the
+/// group left open) is a syntax error and nothing of it runs, where a plain script would run up
+/// to the cut.
+fn frame_job(nonce: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
+    let framed = format!("{{\n{script}\n}}\n");
+    let mut job = format!("{nonce} {} {}\n", framed.len(), stdin.len()).into_bytes();
+    job.extend_from_slice(framed.as_bytes());
+    job.extend_from_slice(stdin);
+    job
+}
 
 /// One root shell for the whole session ([`Session::run_privileged_within`]), running the
 /// host's privileged commands one after the other.
@@ -458,9 +473,7 @@ impl PrivilegedShell {
             );
         }
         let nonce: String = nonce_bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let mut job = format!("{nonce} {} {}\n", script.len(), stdin.len()).into_bytes();
-        job.extend_from_slice(script.as_bytes());
-        job.extend_from_slice(stdin);
+        let job = frame_job(&nonce, script, stdin);
         if let Err(e) = self.channel.data_bytes(job).await {
             return (None, Err(e.into()));
         }
@@ -693,10 +706,7 @@ mod tests {
     use super::*;
 
     fn job(nonce: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
-        let mut bytes = format!("{nonce} {} {}\n", script.len(), stdin.len()).into_bytes();
-        bytes.extend_from_slice(script.as_bytes());
-        bytes.extend_from_slice(stdin);
-        bytes
+        frame_job(nonce, script, stdin)
     }
 
     fn run_loop(input: &[u8]) -> (String, String) {
@@ -752,11 +762,22 @@ mod tests {
         let marker = std::env::temp_dir().join(format!("relayctl-cut-{}", std::process::id()));
         // Were it run, what arrived would still create the file.
         let script = format!("touch {}\n# the rest of the script\n", marker.display());
-        let mut input = job("d4", &script, b"");
-        // The controller went away in the middle of the script.
-        input.truncate(input.len() - 8);
-        let (out, _) = run_loop(&input);
-        assert_eq!(out, "");
-        assert!(!marker.exists());
+        let whole = job("d4", &script, b"");
+        // The controller went away in the middle of the script, or just before its end.
+        for cut in [whole.len() / 2, whole.len() - 8, whole.len() - 2] {
+            let (out, err) = run_loop(&whole[..cut]);
+            assert!(
+                !marker.exists(),
+                "cut at {cut} of {}: the job ran",
+                whole.len()
+            );
+            // sh refused the open group; nobody reads that answer, but it is not a success.
+            assert!(!out.contains("\x1dd4 0"), "cut at {cut}: {out:?} {err:?}");
+        }
+        // Whole, it runs (so the cuts above prove the framing, not a broken job).
+        let (out, _) = run_loop(&whole);
+        assert_eq!(out, "\x1dd4 0\n");
+        assert!(marker.exists());
+        std::fs::remove_file(&marker).expect("removed");
     }
 }
