@@ -22,16 +22,36 @@ emit os_pretty_name "${PRETTY_NAME:-}"
 debian_version=
 if [ -r /etc/debian_version ]; then read -r debian_version < /etc/debian_version; fi
 emit debian_version "$debian_version"
-set -- $(uname -rm)
-emit kernel "$1"
-emit arch "$2"
-emit vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
+set -- $(uname -nrm)
+emit hostname "$1"
+emit kernel "$2"
+emit arch "$3"
+# What nproc counts, the CPUs this process may run on, from the kernel's list: no spawn.
+vcpus=0
+while read -r key value; do
+  if [ "$key" = Cpus_allowed_list: ]; then
+    IFS=,
+    for range in $value; do
+      case $range in
+      *-*) vcpus=$((vcpus + ${range#*-} - ${range%-*} + 1)) ;;
+      *) vcpus=$((vcpus + 1)) ;;
+      esac
+    done
+    unset IFS
+    break
+  fi
+done < /proc/self/status
+if [ "$vcpus" = 0 ]; then vcpus=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN); fi
+emit vcpus "$vcpus"
 while read -r key value unit; do
   if [ "$key" = MemTotal: ]; then emit mem_total_kib "$value"; break; fi
 done < /proc/meminfo
-df -B1 --output=source,fstype,size,target / /var 2>/dev/null | {
-  read -r header; read -r root; read -r var; emit mount_root "$root"; emit mount_var "$var"; }
-emit hostname "$(hostname 2>/dev/null || uname -n)"
+# A here-document, not a pipe: the reads run in this shell, one process less.
+{ read -r header; read -r root; read -r var; } <<DF
+$(df -B1 --output=source,fstype,size,target / /var 2>/dev/null)
+DF
+emit mount_root "$root"
+emit mount_var "$var"
 fqdn=$(hostname -f 2>/dev/null) || fqdn=
 emit fqdn "$fqdn"
 if [ -n "$fqdn" ] && getent hosts "$fqdn" >/dev/null 2>&1; then emit fqdn_resolves yes; else emit fqdn_resolves no; fi
@@ -42,8 +62,14 @@ set -- $(nft --version 2>/dev/null)
 emit nft_version "${2#v}"
 uid_215_owner=$(getent passwd 215) || uid_215_owner=
 emit uid_215_owner "${uid_215_owner%%:*}"
-emit user "$(id -un)"
-if [ "$(id -u)" = 0 ]; then emit sudo root
+# One id for both: `uid=0(root) gid=…`, the name in parentheses (none for a uid without one).
+set -- $(id)
+uid=${1#uid=}
+user=${uid#*\(}
+user=${user%\)}
+uid=${uid%%\(*}
+emit user "$user"
+if [ "$uid" = 0 ]; then emit sudo root
 elif sudo -n true >/dev/null 2>&1; then emit sudo passwordless
 elif command -v sudo >/dev/null 2>&1; then emit sudo needs_password
 else emit sudo absent; fi
