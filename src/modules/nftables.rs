@@ -472,7 +472,8 @@ impl Nftables {
         Ok(plan)
     }
 
-    /// Stage, check, snapshot, arm, load (over the current connection).
+    /// Stage, check, snapshot, arm, load (over the current connection). The staged ruleset is
+    /// whole: the privileged shell starts a step only once all its stdin has arrived.
     fn load_script(&self, size: usize) -> String {
         let p = &self.paths;
         let table = p.qualified();
@@ -489,7 +490,6 @@ impl Nftables {
              mkdir -p {ruleset_dir} {token_dir} && mkdir -p -m 0700 {state_dir} || exit 1\n\
              if [ -e {token} ]; then echo 'a firewall rollback is already armed on the host' >&2; exit 1; fi\n\
              head -c {size} >\"$s\" || {{ rm -f \"$s\"; exit 1; }}\n\
-             [ \"$(stat -c %s \"$s\")\" = {size} ] || {{ rm -f \"$s\"; echo 'received fewer than {size} bytes of the ruleset (interrupted?)' >&2; exit 1; }}\n\
              if ! nft -c -f \"$s\" >&2; then rm -f \"$s\"; echo 'nft -c refused the new ruleset; nothing was changed' >&2; exit 3; fi\n\
              {{ printf 'table {table}\\ndelete table {table}\\n'; nft -s list table {table} 2>/dev/null | {fix_listing}; }} >{rollback} || {{ rm -f \"$s\"; exit 1; }}\n\
              if ! nft -c -f {rollback} >&2; then rm -f \"$s\"; echo 'the current table cannot be snapshotted for a rollback; nothing was changed' >&2; exit 1; fi\n\

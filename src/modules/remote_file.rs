@@ -5,8 +5,9 @@
 //! The write: the new content goes over stdin into a temporary file beside the target (same
 //! filesystem, so the rename is atomic), which gets its owner and mode, is validated when the
 //! task says how (`visudo -cf %s`), then the old file is copied to a backup when asked, and the
-//! temporary file is renamed over the target. A failed validation, a short read (the controller
-//! went away) or any failed step removes the temporary file and leaves the target as it was.
+//! temporary file is renamed over the target. A failed validation or any failed step removes the
+//! temporary file and leaves the target as it was; a step whose stdin did not arrive whole (the
+//! controller went away) never starts.
 
 use super::shell::{FileKind, FileStat, quote};
 use super::{FileDiff, Findings, Plan, ProbeError, Provides, Resource, Step};
@@ -167,14 +168,17 @@ impl ManagedFile {
     fn write_script(&self, wanted: &Attributes) -> String {
         let size = self.content.len();
         let target = quote(&self.path);
+        // The temporary file is named by this shell's PID and created with O_EXCL (`set -C`), so
+        // nothing planted in a directory another user can write (~medulla/.ssh) is followed or
+        // reused; mode 0600 until it is complete. Its content is complete: the privileged shell
+        // runs a step only once its whole stdin has arrived (ssh::session's SHELL_LOOP).
         let mut script = format!(
             "d={target}\n\
-             t=$(mktemp {template}) || exit 1\n\
+             t={temp}.$$\n\
              trap 'rm -f \"$t\"' EXIT HUP INT TERM PIPE\n\
-             head -c {size} >\"$t\" || exit 1\n\
-             [ \"$(stat -c %s \"$t\")\" = {size} ] || {{ echo \"received fewer than {size} bytes for $d (interrupted?)\" >&2; exit 1; }}\n\
+             ( set -C; umask 077; exec head -c {size} >\"$t\" ) || exit 1\n\
              chown {owner_group} \"$t\" && chmod {mode:04o} \"$t\" || exit 1\n",
-            template = quote(&format!("{}/.relayctl.XXXXXXXX", self.dir())),
+            temp = quote(&format!("{}/.relayctl", self.dir())),
             owner_group = quote(&wanted.owner_group()),
             mode = wanted.mode,
         );

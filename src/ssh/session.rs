@@ -174,18 +174,16 @@ impl Session {
     /// [`Session::run_privileged`] with its own time limit (a package installation may need
     /// more than a probe).
     ///
-    /// Through sudo, every such command of the session goes to one privileged shell, started by
-    /// the first: one sudo per host per run instead of one per command (sudo's PAM session and
-    /// logging are the costliest part of a small command on the host).
+    /// Every such command of the session goes to one privileged shell, started by the first: one
+    /// sudo per host per run instead of one per command (sudo's PAM session and logging are the
+    /// costliest part of a small command on the host), and for every step the guarantee that it
+    /// runs only once its script and stdin arrived whole ([`SHELL_LOOP`]).
     pub async fn run_privileged_within(
         &self,
         script: &str,
         stdin: &[u8],
         timeout: Duration,
     ) -> Result<ExecOutput, SshError> {
-        if matches!(self.target.escalation, Become::No) {
-            return self.run_with(script, stdin, &Become::No, timeout).await;
-        }
         let mut slot = self.shell.lock().await;
         let shell = match slot.take() {
             Some(shell) => shell,
@@ -196,7 +194,7 @@ impl Session {
         result
     }
 
-    /// Starts the privileged shell: sudo once, then the loop of [`SHELL_LOOP`].
+    /// Starts the privileged shell: sudo once (when escalating), then the loop of [`SHELL_LOOP`].
     async fn start_shell(&self) -> Result<PrivilegedShell, SshError> {
         let invocation = escalation::wrap(SHELL_LOOP, &self.target.escalation);
         let permit = self
@@ -409,42 +407,49 @@ impl Session {
     }
 }
 
-/// The loop of the privileged shell, run by `sh -c` under sudo. Each job comes on stdin as a
-/// line `NONCE SCRIPT_LENGTH STDIN_LENGTH`, then the script ([`frame_job`]), then its stdin; the
-/// script runs with exactly that stdin (what it leaves unread is drained, so the next job's header
-/// is where it should be), then the loop prints `\x1dNONCE STATUS` on stdout and `\x1dNONCE` on
-/// stderr. `read` reads its line byte by byte and `head -c` exactly its count, so nothing of the
-/// next job is consumed early. `$1` is the login's SSH_CONNECTION, passed on to every job as it was
-/// to a sudo of its own.
+/// The loop of the privileged shell, run by `sh -c` (under sudo, unless the login is root's).
+/// Each job comes on stdin as a line `NONCE SCRIPT_LENGTH STDIN_LENGTH`, then the job's stdin,
+/// then its script ([`frame_job`]). The loop reads each part exactly (`read` takes its line byte by
+/// byte, `head -c` exactly its count, so nothing of the next job is consumed early) into a file,
+/// runs the script with the stdin file, then prints `\x1dNONCE STATUS` on stdout and `\x1dNONCE`
+/// on stderr. `$1` is the login's SSH_CONNECTION, passed on to every job as it was to a sudo of
+/// its own.
 ///
-/// Spawns are what a job costs the host, so the loop adds one per job (`head`) and one `sh`: the
-/// job file's name is the loop's PID (only root writes in /run) rather than `mktemp`'s, and a
-/// script cut short (the controller went away) is told by its own framing, not by `stat`.
-const SHELL_LOOP: &str = r#"S=/run/relayctl-job.$$
-trap 'rm -f "$S"' EXIT
+/// A job cut short (the controller went away) never runs: the script comes last and is one brace
+/// group, which sh parses whole before running any of it, so a cut anywhere (the group left open)
+/// is a syntax error; cut before it, the script is empty and the loop ends. And a script that
+/// arrived whole proves its stdin arrived whole before it: a step needs no size check of its own
+/// data.
+///
+/// Spawns are what a job costs the host: one `head` per part and one `sh`. The job files are
+/// named by the loop's PID in /run (only root writes there); a login user's loop (no root, facts
+/// only) takes `mktemp` names instead.
+const SHELL_LOOP: &str = r#"if [ -w /run ]; then S=/run/relayctl-job.$$ I=/run/relayctl-job.$$.in
+else S=$(mktemp) && I=$(mktemp) || exit 1; fi
+trap 'rm -f "$S" "$I"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
 while IFS=' ' read -r n slen dlen; do
-  head -c "$slen" >"$S" || exit 1
   if [ "$dlen" = 0 ]; then
+    head -c "$slen" >"$S" && [ -s "$S" ] || exit 1
     sh "$S" "$1" </dev/null
   else
-    head -c "$dlen" | { sh "$S" "$1"; r=$?; cat >/dev/null; exit "$r"; }
+    head -c "$dlen" >"$I" && head -c "$slen" >"$S" && [ -s "$S" ] || exit 1
+    sh "$S" "$1" <"$I"
   fi
   r=$?
+  [ "$dlen" = 0 ] || : >"$I"
   printf '\035%s %s\n' "$n" "$r"
   printf '\035%s\n' "$n" >&2
 done
 "#;
 
-/// One job of the privileged shell, as [`SHELL_LOOP`] reads it. The script is sent as one brace
-/// group: sh parses a group whole before running any of it, so a script cut short anywhere (the
-/// group left open) is a syntax error and nothing of it runs, where a plain script would run up
-/// to the cut.
+/// One job of the privileged shell, as [`SHELL_LOOP`] reads it: the header, the stdin, then the
+/// script as one brace group (see there why).
 fn frame_job(nonce: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
     let framed = format!("{{\n{script}\n}}\n");
     let mut job = format!("{nonce} {} {}\n", framed.len(), stdin.len()).into_bytes();
-    job.extend_from_slice(framed.as_bytes());
     job.extend_from_slice(stdin);
+    job.extend_from_slice(framed.as_bytes());
     job
 }
 
@@ -762,9 +767,12 @@ mod tests {
         let marker = std::env::temp_dir().join(format!("relayctl-cut-{}", std::process::id()));
         // Were it run, what arrived would still create the file.
         let script = format!("touch {}\n# the rest of the script\n", marker.display());
-        let whole = job("d4", &script, b"");
-        // The controller went away in the middle of the script, or just before its end.
-        for cut in [whole.len() / 2, whole.len() - 8, whole.len() - 2] {
+        let stdin = [b'x'; 100];
+        let whole = job("d4", &script, &stdin);
+        let script_starts = whole.len() - script.len() - 4;
+        // The controller went away in the middle of the stdin, of the script, or just before
+        // the script's end.
+        for cut in [30, script_starts + 10, whole.len() - 8, whole.len() - 2] {
             let (out, err) = run_loop(&whole[..cut]);
             assert!(
                 !marker.exists(),

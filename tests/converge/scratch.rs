@@ -236,6 +236,9 @@ fn check_mode_on_a_service_whose_package_is_not_installed_says_so_instead_of_fai
     assert_eq!(again["counts"]["changed"], 0, "{text}");
 }
 
+/// How many job stdin files of the privileged shell hold data: a transfer is under way.
+const RECEIVING: &str = "find /run -maxdepth 1 -name 'relayctl-job.*.in' -size +0 | wc -l";
+
 #[test]
 fn an_interrupted_write_leaves_no_half_written_file() {
     let _lab = exclusive();
@@ -256,8 +259,8 @@ fn an_interrupted_write_leaves_no_half_written_file() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("relayctl starts");
-    // Wait until the 64 MiB write is under way on the host (its temporary file exists; the
-    // transfer takes over a second), then interrupt.
+    // Wait until the 64 MiB transfer is under way (the privileged shell is receiving the job's
+    // stdin into its job file; the transfer takes over a second), then interrupt.
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let started = lines
@@ -266,7 +269,7 @@ fn an_interrupted_write_leaves_no_half_written_file() {
         .any(|line| line.contains("big_file : a large file, long to transfer"));
     assert!(started, "relayctl never reached the write");
     let writing = (0..100).any(|_| {
-        let found = on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true") != "0";
+        let found = on_scratch(RECEIVING) != "0";
         if !found {
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -286,16 +289,18 @@ fn an_interrupted_write_leaves_no_half_written_file() {
     assert_eq!(status.code(), Some(99), "interrupted");
 
     // The host finishes on its own what it had: give it a moment, then look.
+    let leftovers =
+        "{ ls -A /root | grep '^\\.relayctl\\.'; ls /run | grep '^relayctl-job'; } | wc -l";
     for _ in 0..50 {
-        if on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true") == "0" {
+        if on_scratch(leftovers) == "0" {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(
-        on_scratch("ls -A /root | grep -c '^\\.relayctl\\.' || true"),
+        on_scratch(leftovers),
         "0",
-        "a temporary file was left behind"
+        "a temporary or job file was left behind"
     );
     // Interrupted before its rename, the target was never created: no file rather than half a one.
     let size = on_scratch("stat -c %s /root/big-file 2>/dev/null || echo absent");
