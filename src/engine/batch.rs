@@ -20,6 +20,53 @@ pub struct Section {
     pub stdin: Vec<u8>,
     /// Keep the output as it is (a user's command) instead of reading findings from it.
     pub raw: bool,
+    /// Only reads the host (a task's probe). The same probe twice in a row of probes (two tasks
+    /// editing one file) reads the same state: it runs once and both get its findings.
+    pub probe: bool,
+}
+
+impl Section {
+    /// A task's probe.
+    pub fn probe(id: usize, script: String) -> Self {
+        Section {
+            id,
+            script,
+            stdin: Vec::new(),
+            raw: false,
+            probe: true,
+        }
+    }
+
+    /// A step: it may change the host, and only it may read stdin.
+    pub fn step(id: usize, script: String, stdin: Vec<u8>, raw: bool) -> Self {
+        Section {
+            id,
+            script,
+            stdin,
+            raw,
+            probe: false,
+        }
+    }
+}
+
+/// Pairs (repeat, original) of indices into `sections`: a probe whose script an earlier probe
+/// has, with no step between them.
+fn repeated_probes(sections: &[Section]) -> Vec<(usize, usize)> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut repeats = Vec::new();
+    for (index, section) in sections.iter().enumerate() {
+        if !section.probe {
+            seen.clear();
+            continue;
+        }
+        match seen.get(section.script.as_str()) {
+            Some(&original) => repeats.push((index, original)),
+            None => {
+                seen.insert(&section.script, index);
+            }
+        }
+    }
+    repeats
 }
 
 /// Why a batch brought back no usable answer.
@@ -32,7 +79,7 @@ pub enum BatchError {
 }
 
 /// The whole script and its stdin.
-pub fn assemble(sections: &[Section]) -> (String, Vec<u8>) {
+pub fn assemble(sections: &[&Section]) -> (String, Vec<u8>) {
     debug_assert!(sections.iter().filter(|s| !s.stdin.is_empty()).count() <= 1);
     let mut script = String::from(PRELUDE);
     let mut stdin = Vec::new();
@@ -55,7 +102,7 @@ pub fn assemble(sections: &[Section]) -> (String, Vec<u8>) {
 
 /// Splits the batch's output into each section's findings.
 pub fn parse(
-    sections: &[Section],
+    sections: &[&Section],
     stdout: &[u8],
     stderr: &[u8],
 ) -> Result<HashMap<usize, Findings>, String> {
@@ -146,11 +193,18 @@ pub async fn run(
     if sections.is_empty() {
         return Ok(HashMap::new());
     }
-    let (script, stdin) = assemble(sections);
+    let repeats = repeated_probes(sections);
+    let to_run: Vec<&Section> = sections
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !repeats.iter().any(|(repeat, _)| repeat == index))
+        .map(|(_, section)| section)
+        .collect();
+    let (script, stdin) = assemble(&to_run);
     let output = session
         .run_privileged_within(&script, &stdin, timeout)
         .await?;
-    parse(sections, &output.stdout, &output.stderr).map_err(|e| {
+    let mut results = parse(&to_run, &output.stdout, &output.stderr).map_err(|e| {
         let stderr = output.stderr_text();
         let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
         BatchError::Output(if tail.is_empty() {
@@ -159,7 +213,13 @@ pub async fn run(
             let tail: Vec<&str> = tail.into_iter().rev().collect();
             format!("{e}; stderr: {}", tail.join(" | "))
         })
-    })
+    })?;
+    for (repeat, original) in repeats {
+        if let Some(found) = results.get(&sections[original].id).cloned() {
+            results.insert(sections[repeat].id, found);
+        }
+    }
+    Ok(results)
 }
 
 #[cfg(test)]
@@ -167,17 +227,14 @@ mod tests {
     use super::*;
 
     fn section(id: usize, script: &str, raw: bool) -> Section {
-        Section {
-            id,
-            script: script.into(),
-            stdin: Vec::new(),
-            raw,
-        }
+        Section::step(id, script.into(), Vec::new(), raw)
     }
 
     /// Runs the assembled script with the machine's own sh, as the host would.
     fn run_locally(sections: &[Section]) -> HashMap<usize, Findings> {
         use std::io::Write;
+        let sections: Vec<&Section> = sections.iter().collect();
+        let sections = sections.as_slice();
         let (script, stdin) = assemble(sections);
         let mut child = std::process::Command::new("sh")
             .arg("-c")
@@ -242,8 +299,18 @@ mod tests {
     }
 
     #[test]
+    fn a_probe_repeated_with_no_step_between_runs_once() {
+        let probe = |id| Section::probe(id, "fstat k /etc/systemd/system.conf\n".into());
+        let step = section(2, "echo x >>/etc/systemd/system.conf\n", false);
+        let other = Section::probe(4, "fstat k /etc/hostname\n".into());
+        let sections = [probe(0), probe(1), step, probe(3), other, probe(5)];
+        // 1 repeats 0; after the step, 3 is read again, and 5 repeats 3 (4 only read).
+        assert_eq!(repeated_probes(&sections), [(1, 0), (5, 3)]);
+    }
+
+    #[test]
     fn a_truncated_answer_names_the_missing_section() {
-        let error = parse(&[section(7, "", false)], b"", b"").unwrap_err();
+        let error = parse(&[&section(7, "", false)], b"", b"").unwrap_err();
         assert!(error.contains("section 7"), "{error}");
     }
 }

@@ -93,8 +93,9 @@ enum Work {
 impl Item<'_> {
     /// A command that only looks (`check_mode: false`, `changed_when: false`, no creates or
     /// removes to probe first): its step, which then runs in the probes' round trip, and again
-    /// in every re-probe after an earlier change, so it sees the host as it is when its turn
-    /// comes. A no-op run saves a round trip (and a sudo) per such task.
+    /// after an earlier change that nothing else stands between (see
+    /// [`HostRun::probe_sections`]), so it sees the host as it is when its turn comes. A no-op
+    /// run saves a round trip (and a sudo) per such task.
     fn read_only_check(&self) -> Option<Step> {
         let Work::Remote(action) = &self.work else {
             return None;
@@ -399,29 +400,36 @@ impl HostRun<'_> {
         secrets
     }
 
-    /// The probe sections of the remote items from `from` on. A read-only check runs among them
-    /// (see [`Item::read_only_check`]).
+    /// The probe sections of the remote items from `from` on. A read-only check (see
+    /// [`Item::read_only_check`]) runs among them in the first round trip; after a change, only
+    /// when no item between the change and the check may change the host. Otherwise what it sees
+    /// now is not what it will see when its turn comes: it runs then, on its own (a sudo check
+    /// after the user, sudoers and key tasks of a fresh relay runs twice, not after each).
     fn probe_sections(&self, items: &[Item], from: usize) -> Vec<Section> {
-        items
-            .iter()
-            .enumerate()
-            .skip(from)
-            .filter_map(|(index, item)| match (&item.work, item.read_only_check()) {
-                (_, Some(step)) => Some(Section {
-                    id: index,
-                    script: step.script,
-                    stdin: Vec::new(),
-                    raw: step.raw_output,
-                }),
-                (Work::Remote(action), None) => action.probe().map(|script| Section {
-                    id: index,
-                    script,
-                    stdin: Vec::new(),
-                    raw: false,
-                }),
-                _ => None,
-            })
-            .collect()
+        let mut settled = true;
+        let mut sections = Vec::new();
+        for (index, item) in items.iter().enumerate().skip(from) {
+            match (&item.work, item.read_only_check()) {
+                // It only looks, but a command is not a probe: it runs every time.
+                (_, Some(step)) if from == 0 || settled => {
+                    sections.push(Section::step(
+                        index,
+                        step.script,
+                        Vec::new(),
+                        step.raw_output,
+                    ));
+                }
+                (_, Some(_)) => {}
+                (Work::Remote(action), None) => {
+                    settled = false;
+                    if let Some(script) = action.probe() {
+                        sections.push(Section::probe(index, script));
+                    }
+                }
+                _ => {}
+            }
+        }
+        sections
     }
 
     /// How long a batch of probes may take: a read-only check among them runs under the
@@ -667,14 +675,16 @@ impl HostRun<'_> {
             modules::write_controller_file(file)
                 .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
         }
-        let mut sections = vec![Section {
-            id: index,
-            script: step.script,
-            stdin: step.stdin,
-            raw: step.raw_output,
-        }];
+        let mut sections = vec![Section::step(
+            index,
+            step.script,
+            step.stdin,
+            step.raw_output,
+        )];
+        // A read-only check changes nothing: what the later items were found to be stands.
+        let read_only = items[index].read_only_check().is_some();
         // A step to be confirmed is re-probed after its confirmation, which changes the host too.
-        if step.confirm.is_none() {
+        if step.confirm.is_none() && !read_only {
             sections.extend(self.probe_sections(items, index + 1));
         }
         let timeout = if step.long_running {
@@ -701,6 +711,7 @@ impl HostRun<'_> {
             .ok_or("the step's output is missing")?;
         let mut applied = action.applied(&own)?;
         match step.confirm {
+            None if read_only => {}
             None => *findings = results,
             Some(confirmation) => {
                 let (confirmed, later) = self
@@ -732,12 +743,12 @@ impl HostRun<'_> {
             Ok(fresh) => fresh,
             Err(error) => return Err(self.revert(index, &confirmation, &error.to_string()).await),
         };
-        let mut sections = vec![Section {
-            id: index,
-            script: confirmation.step.script,
-            stdin: confirmation.step.stdin,
-            raw: false,
-        }];
+        let mut sections = vec![Section::step(
+            index,
+            confirmation.step.script,
+            confirmation.step.stdin,
+            false,
+        )];
         sections.extend(self.probe_sections(items, index + 1));
         let result = batch::run(&fresh, &sections, timeout).await;
         fresh.close().await;
@@ -769,12 +780,7 @@ impl HostRun<'_> {
         confirmation: &modules::Confirmation,
         why: &str,
     ) -> String {
-        let section = Section {
-            id: index,
-            script: confirmation.revert.clone(),
-            stdin: Vec::new(),
-            raw: false,
-        };
+        let section = Section::step(index, confirmation.revert.clone(), Vec::new(), false);
         let reverted = batch::run(self.session, &[section], confirmation.revert_within).await;
         let outcome = match reverted.map(|mut r| r.remove(&index)) {
             Ok(Some(found)) if found.exit_status == 0 => match found.get("reverted") {
