@@ -368,15 +368,28 @@ fn a_read_only_check_runs_with_the_probes_and_sees_earlier_changes() {
     let scratch = host("scratch");
     reset(&[scratch]);
     let inventory = scratch_inventory(&["readonly_check"]);
-    // Fresh: the check runs after the marker is written (in the re-probe), so it passes.
+    let check = "the markers are there";
+    // How often the check ran since the last call (it counts its runs in /run).
+    let runs = || {
+        on_scratch(
+            "wc -l </run/relayctl-readonly-runs 2>/dev/null; rm -f /run/relayctl-readonly-runs",
+        )
+        .parse::<u32>()
+        .unwrap_or(0)
+    };
+    // Fresh: the check runs with the first probes, is left out of the re-probe after the first
+    // marker (the second still stands between), and runs again after the second: twice, and it
+    // sees both markers.
     let (_, entry, text) = apply(&inventory, &["-vv"]);
     assert_eq!(task(&entry, "a marker file")["status"], "changed", "{text}");
     assert_eq!(
-        task(&entry, "the marker is there")["status"],
-        "ok",
+        task(&entry, "a second marker file")["status"],
+        "changed",
         "{text}"
     );
-    // No-op: one round trip for both, the check included, and one sudo for the whole run (the
+    assert_eq!(task(&entry, check)["status"], "ok", "{text}");
+    assert_eq!(runs(), 2, "{text}");
+    // No-op: one round trip for all, the check included, and one sudo for the whole run (the
     // facts and the probes go through the same privileged shell).
     let sudo_runs = || {
         on_scratch("journalctl -q --no-pager _COMM=sudo | grep -c 'admin : .*COMMAND=' || true")
@@ -388,22 +401,31 @@ fn a_read_only_check_runs_with_the_probes_and_sees_earlier_changes() {
     // The journal may take a moment to have it.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(sudo_runs() - before, 1, "{text}");
+    assert_eq!(task(&entry, check)["status"], "ok", "{text}");
+    assert_eq!(runs(), 1, "{text}");
+    assert!(text.contains("probed 4 tasks in one round trip"), "{text}");
+    assert!(!text.contains("applied and re-probed"), "{text}");
+    // Only the first marker gone: after its change the second task stands between, and turns
+    // out unchanged, so the check runs on its own, re-probing nothing after it.
+    on_scratch("rm /root/relayctl-readonly-marker");
+    let (_, entry, text) = apply(&inventory, &["-vv"]);
+    assert_eq!(task(&entry, "a marker file")["status"], "changed", "{text}");
     assert_eq!(
-        task(&entry, "the marker is there")["status"],
+        task(&entry, "a second marker file")["status"],
         "ok",
         "{text}"
     );
-    assert!(text.contains("probed 2 tasks in one round trip"), "{text}");
-    assert!(!text.contains("applied and re-probed"), "{text}");
+    assert_eq!(task(&entry, check)["status"], "ok", "{text}");
+    assert_eq!(runs(), 2, "{text}");
+    assert!(
+        text.contains("applied and re-probed 0 later tasks"),
+        "{text}"
+    );
     // In --check without the marker, the check fails after a would-be change: pending.
     on_scratch("rm /root/relayctl-readonly-marker");
     let (_, entry, text) = apply(&inventory, &["--check"]);
     assert_eq!(task(&entry, "a marker file")["status"], "changed", "{text}");
-    assert_eq!(
-        task(&entry, "the marker is there")["status"],
-        "pending",
-        "{text}"
-    );
+    assert_eq!(task(&entry, check)["status"], "pending", "{text}");
 }
 
 #[test]
