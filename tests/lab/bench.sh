@@ -70,7 +70,9 @@ RELAYS=()      # names of the relays under test
 NRELAYS=0
 INV=           # the benchmark inventory (YAML: relayctl and Ansible)
 PY_INV=        # the same relays for pyinfra
-declare -A WALL=() RSS=() PSS=() PROCS=() NOTE=()
+declare -A WALL=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
+# Runs of each repeatable scenario (measure_repeated).
+REPEATS=${RELAYCTL_BENCH_REPEATS:-3}
 declare -A SETUP=() # what the run spent outside the measured commands, for the record
 
 PYTHON_ON=() # relays that got python3 for Ansible and were not reset since
@@ -164,6 +166,23 @@ measure() {
   read -r pss procs <"$TMP/$file.tree"
   WALL[$key]=$wall RSS[$key]=$rss PSS[$key]=$pss PROCS[$key]=$procs
   say "$key: ${wall} s, largest process ${rss} KiB, tree ${pss} KiB PSS in ${procs} processes (exit $rc)"
+}
+
+# measure_repeated KEY OK_CODES CMD...: `measure` REPEATS times (a scenario that leaves the relays
+# as it found them: a dry run, a no-op, facts, the floor). The wall time kept is the median, the
+# memory the largest; RUNS[KEY] has every wall time, for the report. One run on a shared 2-core
+# machine varies by 10-20 %: a ratio of single runs would say more about the noise than the tools.
+measure_repeated() {
+  local key=$1 i walls=() rss=0 pss=0 procs=0
+  for ((i = 1; i <= REPEATS; i++)); do
+    measure "$@"
+    walls+=("${WALL[$key]}")
+    if ((RSS[$key] > rss)); then rss=${RSS[$key]}; fi
+    if ((PSS[$key] > pss)); then pss=${PSS[$key]} procs=${PROCS[$key]}; fi
+  done
+  WALL[$key]=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  RSS[$key]=$rss PSS[$key]=$pss PROCS[$key]=$procs
+  RUNS[$key]="${walls[*]}"
 }
 
 # The benchmark's own output file of KEY (stdout of the measured command).
@@ -336,14 +355,14 @@ run_relayctl() {
   say "relayctl: fresh relays"
   reset_relays
   # 2: a relay failed (sizing, checked above to be only that); 6: --check has changes pending.
-  measure relayctl/check "0 2 6" "${apply[@]}" "${partial[@]}" --check
+  measure_repeated relayctl/check "0 2 6" "${apply[@]}" "${partial[@]}" --check
   check_relayctl relayctl/check some
   measure relayctl/cold "0 2" "${apply[@]}" "${partial[@]}"
   check_relayctl relayctl/cold some
-  measure relayctl/noop "0 2" "${apply[@]}" "${partial[@]}"
+  measure_repeated relayctl/noop "0 2" "${apply[@]}" "${partial[@]}"
   check_relayctl relayctl/noop zero
   save_states relayctl
-  measure relayctl/facts "0" "$RELAYCTL" facts "$INV" --limit relays --format json
+  measure_repeated relayctl/facts "0" "$RELAYCTL" facts "$INV" --limit relays --format json
   local got
   got=$(jq '[.hosts[] | select(.status == "ok")] | length' "$(out_of relayctl/facts)")
   ((got == NRELAYS)) || die "relayctl/facts: $got of $NRELAYS relays answered"
@@ -356,7 +375,7 @@ run_relayctl_full() {
   reset_relays
   measure relayctl/full_cold "0 2" "$RELAYCTL" apply "$INV" --format json
   check_relayctl relayctl/full_cold some
-  measure relayctl/full_noop "0 2" "$RELAYCTL" apply "$INV" --format json
+  measure_repeated relayctl/full_noop "0 2" "$RELAYCTL" apply "$INV" --format json
   check_relayctl relayctl/full_noop zero
 }
 
@@ -364,9 +383,13 @@ run_relayctl_full() {
 # The raw OpenSSH floor (on relays converged by relayctl's no-op run, or by anything)
 
 run_floor() {
-  say "floor: one ssh per relay, all at once"
+  say "floor: one ssh per relay, all at once: the cold work on fresh relays, then the no-op read"
   local hosts=("${RELAYS[@]}")
-  measure floor/noop "0" "$BENCH_DIR/floor.sh" "$STATE_DIR/ssh_config" "${hosts[@]}"
+  reset_relays
+  measure floor/cold "0" "$BENCH_DIR/floor.sh" --cold "$STATE_DIR/ssh_config" "${hosts[@]}"
+  NOTE[floor/cold]="$(tail -n 1 "$(out_of floor/cold)")"
+  save_states floor
+  measure_repeated floor/noop "0" "$BENCH_DIR/floor.sh" "$STATE_DIR/ssh_config" "${hosts[@]}"
   NOTE[floor/noop]="$(tail -n 1 "$(out_of floor/noop)")"
 }
 
@@ -474,16 +497,16 @@ run_pyinfra() {
   # parse rather than the progress lines.
   local deploy=(pyinfra "$PY_INV" "$BENCH_DIR/pyinfra/deploy.py" --sudo --parallel "$NRELAYS" --json)
   reset_relays
-  measure pyinfra/check "0" "${deploy[@]}" --dry
+  measure_repeated pyinfra/check "0" "${deploy[@]}" --dry
   check_pyinfra pyinfra/check dry
   measure pyinfra/cold "0" "${deploy[@]}" -y
   check_pyinfra pyinfra/cold some
-  measure pyinfra/noop "0" "${deploy[@]}" -y
+  measure_repeated pyinfra/noop "0" "${deploy[@]}" -y
   check_pyinfra pyinfra/noop zero
   save_states pyinfra
   # The facts relayctl gathers that pyinfra has: OS and release, architecture, CPUs, memory,
   # mounts, hostname; as root like relayctl's probe.
-  measure pyinfra/facts "0" pyinfra "$PY_INV" fact --sudo --parallel "$NRELAYS" --json \
+  measure_repeated pyinfra/facts "0" pyinfra "$PY_INV" fact --sudo --parallel "$NRELAYS" --json \
     server.LinuxDistribution server.Arch hardware.Cpus hardware.Memory server.Mounts server.Hostname
   local got
   # {"FACT": {"HOST": value, ...}, ...}: the relays that answered every fact.
@@ -524,8 +547,8 @@ report() {
   dmz=$(for r in "${RELAYS[@]}"; do relay_field "$r" 5; done | grep -c dmz || true)
   printf '### %s relays (%s DMZ, behind one bastion)\n\n' "$n" "$dmz"
   # shellcheck disable=SC2016 # Markdown backquotes, not a command substitution
-  printf 'Floor (raw OpenSSH, every relay at once, one connection and one `sudo -n sh -c` each): %s\n\n' \
-    "$(cell_time floor/noop)"
+  printf 'Floor (raw OpenSSH, every relay at once, one connection and one `sudo -n sh -c` each): the no-op read %s (the "floor" below); the cold work itself, one script per relay and no check, %s\n\n' \
+    "$(cell_time floor/noop)" "$(cell_time floor/cold)"
   printf '| scenario | relayctl | Ansible | pyinfra | relayctl ÷ floor | Ansible ÷ floor | pyinfra ÷ floor | relayctl ÷ Ansible | relayctl ÷ pyinfra |\n'
   printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
   for s in check cold noop facts full_cold full_noop; do
@@ -546,6 +569,12 @@ report() {
       "$(ratio "${WALL[relayctl/$s]:-}" "${WALL[ansible/$s]:-}")" \
       "$(ratio "${WALL[relayctl/$s]:-}" "${WALL[pyinfra/$s]:-}")"
   done
+  if [[ -n ${WALL[floor/cold]:-} ]]; then
+    printf '\nCold `apply` over the cold floor (the same work as one script per relay, nothing checked first): relayctl %s, Ansible %s, pyinfra %s\n' \
+      "$(ratio "${WALL[relayctl/cold]:-}" "${WALL[floor/cold]}")" \
+      "$(ratio "${WALL[ansible/cold]:-}" "${WALL[floor/cold]}")" \
+      "$(ratio "${WALL[pyinfra/cold]:-}" "${WALL[floor/cold]}")"
+  fi
   printf '\nController memory, largest process RSS / whole tree PSS (processes in the tree at its peak):\n\n'
   printf '| scenario | relayctl | Ansible | pyinfra |\n| --- | --- | --- | --- |\n'
   for s in check cold noop facts full_cold full_noop; do
@@ -553,12 +582,15 @@ report() {
     printf '| %s | %s | %s | %s |\n' "$s" "$(cell_mem "relayctl/$s")" "$(cell_mem "ansible/$s")" "$(cell_mem "pyinfra/$s")"
   done
   if [[ -n ${RSS[floor/noop]:-} ]]; then
-    printf '| floor | %s | | |\n' "$(cell_mem floor/noop)"
+    printf '| floor (no-op) | %s | | |\n' "$(cell_mem floor/noop)"
   fi
   printf '\nChecks:\n\n'
   local key
   for key in $(printf '%s\n' "${!NOTE[@]}" | sort); do
     printf -- '- %s: %s\n' "$key" "${NOTE[$key]}"
+  done
+  for key in $(printf '%s\n' "${!RUNS[@]}" | sort); do
+    printf -- '- %s: median of %s runs: %s s\n' "$key" "$REPEATS" "${RUNS[$key]// / s, }"
   done
   printf -- '- setup (not measured): lab up %s; last reset of the relays %s; python3 for Ansible %s\n\n' \
     "${SETUP[up]:-–}" "${SETUP[reset]:-–}" "${SETUP[python]:-–}"
@@ -585,7 +617,7 @@ versions_line() {
 bench_relays() {
   local tools=",$1,"
   NRELAYS=${#RELAYS[@]}
-  WALL=() RSS=() PSS=() PROCS=() NOTE=()
+  WALL=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
   INV=$TMP/inventory.yaml
   PY_INV=$TMP/pyinfra_inventory.py
   write_inventory "$INV"

@@ -4,7 +4,13 @@
 # running one `sudo -n sh -c '…'` that reads everything a no-op apply of medulla_user and
 # medulla_prereqs must look at, and prints it. No tool, no parsing, no decision.
 #
-#   tests/lab/bench/floor.sh [-o DIR] SSH_CONFIG HOST...
+#   tests/lab/bench/floor.sh [-o DIR] [--cold] SSH_CONFIG HOST...
+#
+# --cold: instead of reading, each host's one `sudo -n sh -c '…'` does the whole work of a cold
+# apply on a fresh relay, with no check before any step: the user with the benchmark's password
+# hash (RELAYCTL_BENCH_PASSWORD_HASH), the sudoers drop-in through `visudo -cf`, the support key
+# (RELAYCTL_BENCH_SUPPORT_KEY), the sudo check, the limits file, system.conf edited in place with
+# a backup, `systemctl daemon-reexec`. What no tool doing that work can go below.
 #
 # SSH_CONFIG is the lab's tests/lab/.state/ssh_config. Its DMZ relays go through the bastion with
 # ProxyJump; one connection to the bastion is made first (a ControlMaster) and every jump goes over
@@ -15,10 +21,14 @@
 set -euo pipefail
 shopt -s inherit_errexit
 
-out_dir=
+out_dir= cold=0
 if [[ ${1:-} == -o ]]; then
   out_dir=$2
   shift 2
+fi
+if [[ ${1:-} == --cold ]]; then
+  cold=1
+  shift
 fi
 (($# >= 2)) || {
   echo "usage: $0 [-o DIR] SSH_CONFIG HOST..." >&2
@@ -37,6 +47,26 @@ stat -c \"%n %U:%G %a %s %Y\" $files;
 cat /etc/sudoers.d/medulla /home/medulla/.ssh/authorized_keys /etc/security/limits.d/10-coredump-debian.conf /etc/systemd/system.conf;
 runuser -u medulla -- sudo -n true && echo sudo ok;
 echo floor-probe-done"
+
+if ((cold)); then
+  hash=${RELAYCTL_BENCH_PASSWORD_HASH:?--cold needs RELAYCTL_BENCH_PASSWORD_HASH}
+  key=$(<"${RELAYCTL_BENCH_SUPPORT_KEY:?--cold needs RELAYCTL_BENCH_SUPPORT_KEY}")
+  # Inside double quotes on the host: the hash's $ must stay literal.
+  hash=${hash//\$/\\\$}
+  conf=/etc/systemd/system.conf
+  probe="set -e
+useradd -m -d /home/medulla -s /bin/bash medulla
+printf \"medulla:%s\\n\" \"$hash\" | chpasswd -e
+t=/etc/sudoers.d/.floor; printf \"medulla ALL=(ALL) NOPASSWD: ALL\\n\" >\$t; chmod 0440 \$t; visudo -cf \$t >/dev/null; mv \$t /etc/sudoers.d/medulla
+install -d -m 0700 -o medulla -g medulla /home/medulla/.ssh
+printf \"%s\\n\" \"$key\" >/home/medulla/.ssh/authorized_keys; chown medulla:medulla /home/medulla/.ssh/authorized_keys; chmod 0600 /home/medulla/.ssh/authorized_keys
+runuser -u medulla -- sudo -n true
+printf \"* hard core infinity\\nroot hard core infinity\\n* soft core 0\\nroot soft core 0\\n\" >/etc/security/limits.d/10-coredump-debian.conf
+cp -p $conf $conf.floor~
+sed -i -e \"s/^#DefaultLimitNPROC=.*/DefaultLimitNPROC=31541/\" -e \"s/^#DefaultLimitSIGPENDING=.*/DefaultLimitSIGPENDING=31541/\" $conf
+systemctl daemon-reexec
+echo floor-probe-done"
+fi
 
 tmp=$(mktemp -d)
 # shellcheck disable=SC2064 # expand now: $tmp is local to this run
