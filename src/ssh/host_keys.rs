@@ -46,6 +46,17 @@ pub fn verify(
     path: &Path,
     policy: HostKeyPolicy,
 ) -> Verdict {
+    // russh reads a file it cannot open as an empty one: out of descriptors, or denied, every host
+    // would be "unknown" (and with accept-new, recorded again). Only a missing file is empty, as
+    // for OpenSSH.
+    if let Err(e) = std::fs::File::open(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Verdict::Refused(SshError::KnownHostsUnreadable {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        });
+    }
     let recorded = match known_hosts::known_host_keys_path(host, port, path) {
         Ok(recorded) => recorded,
         Err(e) => {
@@ -125,6 +136,30 @@ mod tests {
         let file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(file.path(), line).expect("write known_hosts");
         file
+    }
+
+    #[test]
+    fn a_known_hosts_file_that_cannot_be_opened_is_an_error_not_an_unknown_host() {
+        let file = known_hosts_with("");
+        // A path below a regular file: open fails, and not with "not found".
+        let path = file.path().join("known_hosts");
+        for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+            let verdict = verify("10.0.0.1", 22, &key(KEY_A), &path, policy);
+            assert!(
+                matches!(
+                    verdict,
+                    Verdict::Refused(SshError::KnownHostsUnreadable { .. })
+                ),
+                "{policy:?}: {verdict:?}"
+            );
+        }
+        // A missing file is an empty one.
+        let missing = std::env::temp_dir().join("relayctl-no-such-known-hosts");
+        let verdict = verify("10.0.0.1", 22, &key(KEY_A), &missing, HostKeyPolicy::Strict);
+        assert!(
+            matches!(verdict, Verdict::Refused(SshError::HostKeyUnknown { .. })),
+            "{verdict:?}"
+        );
     }
 
     #[test]
