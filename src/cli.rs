@@ -119,7 +119,8 @@ pub struct RunArgs {
     #[arg(short = 'l', long, value_name = "PATTERN")]
     pub limit: Option<String>,
 
-    /// How many hosts to work on at once. Default: all of them, up to 256.
+    /// How many hosts to work on at once. Default: all of them, up to 256. Never more than the
+    /// open-file limit allows (a socket per host; relayctl raises its soft limit to the hard one).
     #[arg(short = 'f', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub forks: Option<u32>,
 

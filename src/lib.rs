@@ -15,6 +15,7 @@ pub mod flows;
 pub mod input;
 pub mod inventory;
 pub mod modules;
+pub mod open_files;
 pub mod preflight;
 pub mod report;
 pub mod settings;

@@ -33,6 +33,8 @@ pub struct RunSettings {
     pub command_timeout: Duration,
     pub become_password: Option<Secret>,
     pub verbosity: u8,
+    /// The open-file limit in force (raised to the hard limit): one socket per host in flight.
+    pub open_files: u64,
 }
 
 impl RunSettings {
@@ -56,13 +58,16 @@ impl RunSettings {
             command_timeout: Duration::from_secs(args.command_timeout),
             become_password,
             verbosity: args.verbose,
+            open_files: crate::open_files::raise(),
         })
     }
 
-    /// How many hosts to work on at once.
+    /// How many hosts to work on at once: as asked (else every host up to the default bound),
+    /// and never more than the open-file limit lets have a socket each.
     pub fn forks_for(&self, hosts: usize) -> usize {
         self.forks
             .unwrap_or(DEFAULT_MAX_FORKS)
+            .min(crate::open_files::hosts_within(self.open_files))
             .clamp(1, hosts.max(1))
     }
 
@@ -134,6 +139,7 @@ mod tests {
             command_timeout: Duration::from_secs(300),
             become_password: None,
             verbosity: 0,
+            open_files: 1 << 20,
         }
     }
 
@@ -235,6 +241,16 @@ mod tests {
             }
             .forks_for(3),
             2
+        );
+        // Debian's default soft limit, had it not been raised: a socket each, and room left.
+        assert_eq!(
+            RunSettings {
+                forks: Some(5000),
+                open_files: 1024,
+                ..settings()
+            }
+            .forks_for(5000),
+            1024 - crate::open_files::RESERVED as usize
         );
     }
 }

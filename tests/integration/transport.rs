@@ -381,3 +381,55 @@ fn limit_selects_hosts_by_ansible_pattern() {
         .collect();
     assert_eq!(names, classic_relays);
 }
+
+/// Each host in flight holds a socket. Under a soft open-file limit of 32 (the hard one as it
+/// is), relayctl raises its own, and 40 connections at once all answer. Under a hard limit of 48,
+/// 40 sockets could not be open at once: relayctl works within it, and all still answer.
+#[test]
+fn the_open_file_limit_is_raised_and_bounds_the_hosts_in_flight() {
+    let direct = [
+        "relay01",
+        "relay03",
+        "medulla-server",
+        "workstation",
+        "bastion",
+    ]
+    .map(host);
+    let lines: String = (0..40)
+        .map(|i| {
+            format!(
+                "        alias{i:02}: {{ansible_host: {}}}\n",
+                direct[i % direct.len()].ip
+            )
+        })
+        .collect();
+    let inventory = TempInventory::new(&inventory_yaml("", &[("aliases", lines)]));
+    for limit in ["ulimit -Sn 32", "ulimit -n 48"] {
+        let output = Command::new("sh")
+            .args([
+                "-c",
+                &format!("{limit} && exec \"$0\" \"$@\""),
+                env!("CARGO_BIN_EXE_relayctl"),
+                "facts",
+                inventory.path_str(),
+                "--forks",
+                "40",
+                "--format",
+                "json",
+            ])
+            .env_remove("SSH_AUTH_SOCK")
+            .output()
+            .expect("relayctl runs");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{limit}: no JSON ({e}): {}", stderr(&output)));
+        let hosts = report["hosts"].as_array().expect("hosts");
+        let failed: Vec<String> = hosts
+            .iter()
+            .filter(|h| h["status"] != "ok")
+            .map(|h| format!("{}: {}", h["name"], h["error"]["message"]))
+            .collect();
+        assert_eq!(hosts.len(), 40, "{limit}");
+        assert!(failed.is_empty(), "{limit}: {failed:#?}");
+        assert_eq!(output.status.code(), Some(0), "{limit}");
+    }
+}
