@@ -670,7 +670,7 @@ impl HostRun<'_> {
         mut step: Step,
         findings: &mut HashMap<usize, Findings>,
     ) -> Result<modules::Applied, String> {
-        step.finish()?;
+        step.finish().await?;
         for file in &step.before {
             modules::write_controller_file(file)
                 .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;

@@ -304,9 +304,9 @@ pub struct Step {
 impl Step {
     /// Makes the step ready to run: what only a run needs and costs to make (a password's
     /// hash) is made here, never for a plan that `--check` only reports.
-    pub fn finish(&mut self) -> Result<(), String> {
+    pub async fn finish(&mut self) -> Result<(), String> {
         if let Some(password) = self.password.take() {
-            let hashed = password.hash()?;
+            let hashed = password.hash().await?;
             self.stdin.extend(hashed.stdin_line);
             self.before.extend(hashed.before);
             self.after.extend(hashed.after);

@@ -503,8 +503,8 @@ mod tests {
         assert_eq!(exact.changes, ["groups of medulla: adm -> sudo"]);
     }
 
-    #[test]
-    fn the_password_travels_as_a_hash_on_stdin_never_in_the_script() {
+    #[tokio::test]
+    async fn the_password_travels_as_a_hash_on_stdin_never_in_the_script() {
         let dir = tempfile::tempdir().expect("tmp");
         let file = dir.path().join("pw");
         std::fs::write(&file, "correct horse\n").expect("write");
@@ -518,7 +518,7 @@ mod tests {
             .expect("plan");
         let mut step = plan.step.expect("step");
         assert!(step.stdin.is_empty(), "hashed before the step runs");
-        step.finish().expect("hashes");
+        step.finish().await.expect("hashes");
         let stdin = String::from_utf8(step.stdin.clone()).expect("text");
         assert!(stdin.starts_with("medulla:$y$"), "{stdin}");
         let hash = stdin.trim().trim_start_matches("medulla:");
