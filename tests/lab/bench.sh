@@ -41,6 +41,12 @@ source "$BENCH_DIR/venv.sh"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() {
   printf 'bench: error: %s\n' "$*" >&2
+  if [[ -n ${PEER_VARS:-} ]]; then
+    # A peer's failure (in its subshell, run_peer): recorded, and the benchmark goes on.
+    NOTE[$PEER/stopped]="$*"
+    dump_vars "$PEER_VARS"
+    exit 1
+  fi
   FAILED=1
   exit 1
 }
@@ -70,7 +76,7 @@ RELAYS=()      # names of the relays under test
 NRELAYS=0
 INV=           # the benchmark inventory (YAML: relayctl and Ansible)
 PY_INV=        # the same relays for pyinfra
-declare -A WALL=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
+declare -A WALL=() CPU=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
 # Runs of each repeatable scenario (measure_repeated).
 REPEATS=${RELAYCTL_BENCH_REPEATS:-3}
 declare -A SETUP=() # what the run spent outside the measured commands, for the record
@@ -156,31 +162,36 @@ measure() {
   local key=$1 ok=$2 rc=0 file=${1//\//_}
   shift 2
   python3 "$BENCH_DIR/treemem.py" "$TMP/$file.tree" -- \
-    /usr/bin/time -f '%e %M' -o "$TMP/$file.time" "$@" >"$TMP/$file.out" 2>"$TMP/$file.err" || rc=$?
+    /usr/bin/time -f '%e %M %U %S' -o "$TMP/$file.time" "$@" >"$TMP/$file.out" 2>"$TMP/$file.err" || rc=$?
   if [[ " $ok " != *" $rc "* ]]; then
     tail -n 20 "$TMP/$file.out" "$TMP/$file.err" >&2 || true
     die "$key: exit code $rc (expected: $ok): $*"
   fi
-  local wall rss pss procs
-  read -r wall rss < <(tail -n 1 "$TMP/$file.time")
+  local wall rss user sys pss procs
+  read -r wall rss user sys < <(tail -n 1 "$TMP/$file.time")
   read -r pss procs <"$TMP/$file.tree"
   WALL[$key]=$wall RSS[$key]=$rss PSS[$key]=$pss PROCS[$key]=$procs
-  say "$key: ${wall} s, largest process ${rss} KiB, tree ${pss} KiB PSS in ${procs} processes (exit $rc)"
+  CPU[$key]=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+  say "$key: ${wall} s, controller CPU ${CPU[$key]} s, largest process ${rss} KiB, tree ${pss} KiB PSS in ${procs} processes (exit $rc)"
 }
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # measure_repeated KEY OK_CODES CMD...: `measure` REPEATS times (a scenario that leaves the relays
 # as it found them: a dry run, a no-op, facts, the floor). The wall time kept is the median, the
 # memory the largest; RUNS[KEY] has every wall time, for the report. One run on a shared 2-core
 # machine varies by 10-20 %: a ratio of single runs would say more about the noise than the tools.
 measure_repeated() {
-  local key=$1 i walls=() rss=0 pss=0 procs=0
+  local key=$1 i walls=() cpus=() rss=0 pss=0 procs=0
   for ((i = 1; i <= REPEATS; i++)); do
     measure "$@"
     walls+=("${WALL[$key]}")
+    cpus+=("${CPU[$key]}")
     if ((RSS[$key] > rss)); then rss=${RSS[$key]}; fi
     if ((PSS[$key] > pss)); then pss=${PSS[$key]} procs=${PROCS[$key]}; fi
   done
-  WALL[$key]=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+  WALL[$key]=$(median "${walls[@]}")
+  CPU[$key]=$(median "${cpus[@]}")
   RSS[$key]=$rss PSS[$key]=$pss PROCS[$key]=$procs
   RUNS[$key]="${walls[*]}"
 }
@@ -535,7 +546,7 @@ cell_time() { if [[ -n ${WALL[$1]:-} ]]; then printf '%s s' "${WALL[$1]}"; else 
 
 cell_mem() {
   if [[ -n ${RSS[$1]:-} ]]; then
-    printf '%s / %s MB (%s)' "$(mb "${RSS[$1]}")" "$(mb "${PSS[$1]}")" "${PROCS[$1]}"
+    printf '%s s; %s / %s MB (%s)' "${CPU[$1]}" "$(mb "${RSS[$1]}")" "$(mb "${PSS[$1]}")" "${PROCS[$1]}"
   else
     printf '–'
   fi
@@ -575,7 +586,7 @@ report() {
       "$(ratio "${WALL[ansible/cold]:-}" "${WALL[floor/cold]}")" \
       "$(ratio "${WALL[pyinfra/cold]:-}" "${WALL[floor/cold]}")"
   fi
-  printf '\nController memory, largest process RSS / whole tree PSS (processes in the tree at its peak):\n\n'
+  printf '\nController: CPU (user + system, of the command and every process it waited for: the workers of Ansible, the ssh clients of the floor); memory, largest process RSS / whole tree PSS (processes in the tree at its peak):\n\n'
   printf '| scenario | relayctl | Ansible | pyinfra |\n| --- | --- | --- | --- |\n'
   for s in check cold noop facts full_cold full_noop; do
     [[ -n ${WALL[relayctl/$s]:-}${WALL[ansible/$s]:-}${WALL[pyinfra/$s]:-} ]] || continue
@@ -611,13 +622,43 @@ versions_line() {
 }
 
 # ---------------------------------------------------------------------------------------------------
+# Running the peers
+
+# The measurements so far, as a script that sets them again (globally) when sourced.
+dump_vars() {
+  declare -p WALL CPU RSS PSS PROCS NOTE RUNS | sed 's/^declare -A /declare -gA /' >"$1"
+}
+
+# run_peer TOOL FUNCTION: a peer's runs, in a subshell. A peer that fails is reported as stopped,
+# with why, and the benchmark goes on with what it measured: past about 50 relays, Ansible's and
+# pyinfra's jumps to the DMZ relays (a connection to the bastion each) meet the bastion sshd's
+# MaxStartups and some are dropped. relayctl's own failures still stop the benchmark.
+run_peer() {
+  local tool=$1 fn=$2 vars=$TMP/$1.vars
+  rm -f "$vars"
+  if ! (
+    # Not the run's cleanup (its temp dir stays), only this: no python3 may stay on the relays.
+    trap 'if ((${#PYTHON_ON[@]})); then "$LAB" reset "${PYTHON_ON[@]}" >/dev/null 2>&1; fi' EXIT
+    PEER=$tool PEER_VARS=$vars
+    "$fn"
+    dump_vars "$vars"
+  ); then
+    say "$tool stopped; the benchmark goes on without its remaining runs"
+  fi
+  if [[ -f $vars ]]; then
+    # shellcheck disable=SC1090 # written by dump_vars just above
+    source "$vars"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------------
 # Main
 
 # bench_relays TOOLS: every tool on the relays in RELAYS.
 bench_relays() {
   local tools=",$1,"
   NRELAYS=${#RELAYS[@]}
-  WALL=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
+  WALL=() CPU=() RSS=() PSS=() PROCS=() NOTE=() RUNS=()
   INV=$TMP/inventory.yaml
   PY_INV=$TMP/pyinfra_inventory.py
   write_inventory "$INV"
@@ -626,8 +667,8 @@ bench_relays() {
   if [[ $tools == *,relayctl,* ]]; then run_relayctl; fi
   if [[ $tools == *,floor,* ]]; then run_floor; fi
   if [[ $tools == *,relayctl,* ]]; then run_relayctl_full; fi
-  if [[ $tools == *,pyinfra,* ]]; then run_pyinfra; fi
-  if [[ $tools == *,ansible,* ]]; then run_ansible; fi
+  if [[ $tools == *,pyinfra,* ]]; then run_peer pyinfra run_pyinfra; fi
+  if [[ $tools == *,ansible,* ]]; then run_peer ansible run_ansible; fi
 }
 
 main() {
