@@ -409,12 +409,13 @@ run_floor() {
 
 # Each run gets its own ANSIBLE_HOME, so its SSH masters (ControlPersist) are its own, and ends
 # them afterwards: a run starts without connections, as relayctl's do.
+# ansible_run KEY OK_CODES CMD...
 ansible_run() {
-  local key=$1
-  shift
+  local key=$1 ok=$2
+  shift 2
   local home=$TMP/ansible/${key//\//_}
   mkdir -p "$home"
-  measure "$key" "0" env ANSIBLE_HOME="$home" ANSIBLE_LOCAL_TEMP="$home/tmp" \
+  measure "$key" "$ok" env ANSIBLE_HOME="$home" ANSIBLE_LOCAL_TEMP="$home/tmp" \
     ANSIBLE_SSH_CONTROL_PATH_DIR="$home/cp" "$@"
   close_ansible_masters "$home"
 }
@@ -460,15 +461,16 @@ run_ansible() {
   local play=(ansible-playbook -i "$INV" "$BENCH_DIR/ansible/playbook.yml")
   reset_relays
   install_python
-  ansible_run ansible/check "${play[@]}" --check
+  ansible_run ansible/check 0 "${play[@]}" --check
   check_ansible_recap ansible/check some
-  ansible_run ansible/cold "${play[@]}"
+  ansible_run ansible/cold 0 "${play[@]}"
   check_ansible_recap ansible/cold some
-  ansible_run ansible/noop "${play[@]}"
+  ansible_run ansible/noop 0 "${play[@]}"
   check_ansible_recap ansible/noop zero
   save_states ansible
   # As root, like relayctl's facts probe.
-  ansible_run ansible/facts ansible relays -i "$INV" -b -m ansible.builtin.setup -a gather_subset=min
+  # 4: some hosts unreachable (dropped at the bastion): the note says how many answered.
+  ansible_run ansible/facts "0 4" ansible relays -i "$INV" -b -m ansible.builtin.setup -a gather_subset=min
   local got
   got=$(grep -c ' | SUCCESS => ' "$(out_of ansible/facts)" || true)
   ((got == NRELAYS)) || say "ansible/facts: only $got of $NRELAYS relays answered"
