@@ -158,7 +158,10 @@ pub struct PasswordToSet {
 }
 
 /// A hash to make, and where its result goes.
-type HashJob = (PasswordToSet, tokio::sync::oneshot::Sender<Result<HashedPassword, String>>);
+type HashJob = (
+    PasswordToSet,
+    tokio::sync::oneshot::Sender<Result<HashedPassword, String>>,
+);
 
 /// The controller's one hashing thread, started on first use. yescrypt at Debian's cost takes
 /// 16 MiB per hash, and at 50 relays they all want theirs at once (the user task comes first):
