@@ -167,8 +167,11 @@ type HashJob = (
 /// 16 MiB per hash, and at 50 relays they all want theirs at once (the user task comes first):
 /// hashed on the async workers, or on tokio's pool of blocking threads, each thread kept its own
 /// 16 MiB in the allocator's arena (46 MB peak for 10 relays, measured). One thread reuses one
-/// block, and the workers keep the other relays' SSH traffic moving meanwhile: 50 hashes take
-/// about 2 s of one core.
+/// block, and the workers keep the other relays' SSH traffic moving meanwhile.
+///
+/// One hash per secret per run ([`HashCache`]): 50 relays given one password took 50 hashes,
+/// about 2 s of a core that, in a change window from a jump box or in the lab, the relays' own
+/// work is waiting for.
 fn hashing_thread() -> Result<&'static std::sync::mpsc::Sender<HashJob>, String> {
     static THREAD: std::sync::OnceLock<Result<std::sync::mpsc::Sender<HashJob>, String>> =
         std::sync::OnceLock::new();
@@ -178,8 +181,9 @@ fn hashing_thread() -> Result<&'static std::sync::mpsc::Sender<HashJob>, String>
             std::thread::Builder::new()
                 .name("relayctl-hash".into())
                 .spawn(move || {
+                    let mut cache = HashCache::new();
                     for (password, reply) in queue {
-                        let _ = reply.send(password.hash_now());
+                        let _ = reply.send(password.hash_now(&mut cache));
                     }
                 })
                 .map(|_| jobs)
@@ -202,14 +206,55 @@ impl PasswordToSet {
             .map_err(|_| "the hashing thread is gone".to_string())?
     }
 
-    fn hash_now(&self) -> Result<HashedPassword, String> {
-        let hash = self.password.hash()?;
+    fn hash_now(&self, cache: &mut HashCache) -> Result<HashedPassword, String> {
+        let hash = cache.hash(&self.password)?;
         let (before, after) = self.password.controller_files(&hash);
         Ok(HashedPassword {
             stdin_line: format!("{}:{hash}\n", self.user).into_bytes(),
             before,
             after,
         })
+    }
+}
+
+/// The hashes made this run, by secret: a relay whose password is the same secret as another's
+/// gets the same hash, salt included. The salt hides that two accounts share a password and
+/// defeats precomputed tables; here the inventory gives these accounts one password on purpose,
+/// and whoever cracks one relay's hash has the others' password whatever their salts, so one
+/// hash gives nothing away that 50 would not. Distinct secrets (generated per relay, a
+/// `medulla_password_file` per host) still get hashes of their own.
+///
+/// Keyed by a digest of the secret under a key drawn for this process, so the map holds no
+/// copy of a secret, and its keys are worth nothing once the run ends.
+struct HashCache {
+    key: [u8; 32],
+    hashes: std::collections::HashMap<[u8; 32], String>,
+}
+
+impl HashCache {
+    fn new() -> Self {
+        let mut key = [0u8; 32];
+        // Without randomness the key stays zero: the digests are then plain SHA-256 of the
+        // secrets, still in this process's memory only, and the hashes are made all the same.
+        let _ = getrandom::fill(&mut key);
+        HashCache {
+            key,
+            hashes: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The run's hash of `password`'s secret: made on the first request, reused after.
+    fn hash(&mut self, password: &ManagedPassword) -> Result<String, String> {
+        let mut digest = Sha256::new();
+        digest.update(self.key);
+        digest.update(password.secret.expose().as_bytes());
+        let id: [u8; 32] = digest.finalize().into();
+        if let Some(hash) = self.hashes.get(&id) {
+            return Ok(hash.clone());
+        }
+        let hash = password.hash()?;
+        self.hashes.insert(id, hash.clone());
+        Ok(hash)
     }
 }
 
@@ -382,5 +427,32 @@ mod tests {
             source: Source::File,
         };
         assert!(password.hash().expect("hash").starts_with("$y$"));
+    }
+
+    #[test]
+    fn one_secret_is_hashed_once_per_run_and_each_hash_verifies_its_secret() {
+        use yescrypt::PasswordVerifier;
+        let password = |secret: &str, host: &str| ManagedPassword {
+            secret: Secret::new(secret.into()),
+            file: PathBuf::from(format!("/secrets/{host}/medulla_password")),
+            source: Source::File,
+        };
+        let mut cache = HashCache::new();
+        let first = cache.hash(&password("shared", "relay01")).expect("hash");
+        let again = cache.hash(&password("shared", "relay02")).expect("hash");
+        let other = cache.hash(&password("its own", "relay03")).expect("hash");
+        assert_eq!(first, again, "the same secret, the run's one hash");
+        assert_ne!(first, other, "another secret, another hash");
+        assert_eq!(cache.hashes.len(), 2);
+        for (secret, hash) in [("shared", &first), ("its own", &other)] {
+            let parsed = yescrypt::PasswordHashRef::new(hash).expect("a crypt(3) hash");
+            yescrypt::Yescrypt::default()
+                .verify_password(secret.as_bytes(), parsed)
+                .expect("the hash is of its secret");
+        }
+        let next_run = HashCache::new()
+            .hash(&password("shared", "relay01"))
+            .expect("hash");
+        assert_ne!(first, next_run, "a new run draws a new salt");
     }
 }
