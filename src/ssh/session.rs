@@ -421,9 +421,11 @@ impl Session {
 /// arrived whole proves its stdin arrived whole before it: a step needs no size check of its own
 /// data.
 ///
-/// Spawns are what a job costs the host: one `head` per part and one `sh`. The job files are
-/// named by the loop's PID in /run (only root writes there); a login user's loop (no root, facts
-/// only) takes `mktemp` names instead.
+/// Spawns are what a job costs the host: one `head` per part. The script runs in a subshell of
+/// the loop (a fork, no exec of a new `sh`): its variables, `exit`, `set` and traps stay its own
+/// (a subshell starts with the default traps), and `.` parses the brace group whole, as `sh`
+/// would. The job files are named by the loop's PID in /run (only root writes there); a login
+/// user's loop (no root, facts only) takes `mktemp` names instead.
 const SHELL_LOOP: &str = r#"if [ -w /run ]; then S=/run/relayctl-job.$$ I=/run/relayctl-job.$$.in
 else S=$(mktemp) && I=$(mktemp) || exit 1; fi
 trap 'rm -f "$S" "$I"' EXIT
@@ -431,10 +433,10 @@ trap 'exit 1' HUP INT TERM PIPE
 while IFS=' ' read -r n slen dlen; do
   if [ "$dlen" = 0 ]; then
     head -c "$slen" >"$S" && [ -s "$S" ] || exit 1
-    sh "$S" "$1" </dev/null
+    (. "$S") </dev/null
   else
     head -c "$dlen" >"$I" && head -c "$slen" >"$S" && [ -s "$S" ] || exit 1
-    sh "$S" "$1" <"$I"
+    (. "$S") <"$I"
   fi
   r=$?
   [ "$dlen" = 0 ] || : >"$I"
@@ -760,6 +762,34 @@ mod tests {
         let marker = b"\x1dc3 ";
         let output = b"no newline\x1dc3 0\n";
         assert_eq!(find_marker(output, marker), Some(10));
+    }
+
+    #[test]
+    fn a_job_leaves_nothing_behind_in_the_loop() {
+        // The loop's own file names, a variable, an EXIT trap, `set -e`, a working directory:
+        // all the job's own, gone with its subshell.
+        let mut input = job(
+            "e5",
+            "S=/nonexistent I=/nonexistent leak=yes; trap 'echo trap-ran' EXIT; set -e; cd /; \
+             false; echo not-reached\n",
+            b"",
+        );
+        input.extend(job(
+            "f6",
+            "echo \"${leak:-none} $(pwd)\"; exit 7\n",
+            b"data",
+        ));
+        input.extend(job("g7", "cat\n", b"more"));
+        let (out, err) = run_loop(&input);
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(
+            out,
+            format!(
+                "trap-ran\n\x1de5 1\nnone {}\n\x1df6 7\nmore\x1dg7 0\n",
+                cwd.display()
+            )
+        );
+        assert_eq!(err, "\x1de5\n\x1df6\n\x1dg7\n");
     }
 
     #[test]
