@@ -18,9 +18,10 @@ umask 022
 # f KEY VALUE: one finding.
 f() { printf '%s=%s\n' "$1" "$2"; }
 # fstat KEY PATH: KEY=type|owner|group|mode|size, or KEY=absent; then a regular file's content,
-# length-framed, when it is at most 1 MiB, else KEY.sha256=its SHA-256.
+# length-framed, when it is at most 1 MiB, else KEY.sha256=its SHA-256. An absent path costs no
+# spawn (test is built in; -L for a dangling link): on a fresh host most probed files are absent.
 fstat() {
-  if _s=$(stat -c '%F|%U|%G|%a|%s' -- "$2" 2>/dev/null); then
+  if { [ -e "$2" ] || [ -L "$2" ]; } && _s=$(stat -c '%F|%U|%G|%a|%s' -- "$2" 2>/dev/null); then
     f "$1" "$_s"
     case $_s in
     regular*)
@@ -201,6 +202,45 @@ mod tests {
             [("file".to_string(), b"x=2\n\x1fy\n".to_vec())]
         );
         assert_eq!(found.raw, b"noise\n");
+    }
+
+    /// Runs `script` after the prelude in the host's sh (dash on Debian, as on the relays).
+    fn run_prelude(script: &str) -> Findings {
+        let output = std::process::Command::new("sh")
+            .args(["-c", &format!("{PRELUDE}{script}")])
+            .output()
+            .expect("sh runs");
+        assert!(output.status.success(), "{output:?}");
+        read_findings(&output.stdout).expect("findings")
+    }
+
+    #[test]
+    fn fstat_reports_files_links_and_absent_paths() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"two\nlines\n").expect("write");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("link");
+        let found = run_prelude(&format!(
+            "fstat file {}\nfstat dir {}\nfstat dangling {}\nfstat absent {}\n",
+            quote(&file.to_string_lossy()),
+            quote(&dir.path().to_string_lossy()),
+            quote(&dangling.to_string_lossy()),
+            quote(&dir.path().join("absent").to_string_lossy()),
+        ));
+        let kind = |key: &str| match FileStat::from_findings(&found, key).expect("stat") {
+            FileStat::Present { kind, size, .. } => Some((kind, size)),
+            FileStat::Absent => None,
+        };
+        assert_eq!(kind("file"), Some((FileKind::Regular, 10)));
+        assert_eq!(found.content("file"), Some(&b"two\nlines\n"[..]));
+        assert_eq!(kind("dir").map(|(k, _)| k), Some(FileKind::Directory));
+        assert_eq!(
+            kind("dangling").map(|(k, _)| k),
+            Some(FileKind::Symlink),
+            "a dangling link is not absent: relayctl must not write through it"
+        );
+        assert_eq!(kind("absent"), None);
     }
 
     #[test]
