@@ -31,7 +31,7 @@ if [[ ${1:-} == --cold ]]; then
   shift
 fi
 (($# >= 2)) || {
-  echo "usage: $0 [-o DIR] SSH_CONFIG HOST..." >&2
+  echo "usage: $0 [-o DIR] [--cold] SSH_CONFIG HOST..." >&2
   exit 2
 }
 config=$1
