@@ -11,7 +11,11 @@ use crate::sizing::{CheckStatus, GB, GIB};
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     if report.check_mode {
-        out.push_str("DRY RUN (--check): nothing is changed on any host.\n\n");
+        out.push_str(
+            "DRY RUN (--check): nothing is changed on any host.\n\
+             The flows are not checked: their checks open temporary listeners on the relays \
+             (`relayctl flows INVENTORY` runs them on their own).\n\n",
+        );
     }
     for host in &report.hosts {
         render_host(&mut out, host, report.command == "facts");

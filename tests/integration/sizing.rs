@@ -112,6 +112,9 @@ fn the_human_report_says_it_is_a_dry_run_and_shows_expected_and_found() {
         text.starts_with("DRY RUN (--check): nothing is changed on any host."),
         "{text}"
     );
+    // And no flow was checked, which the operator is told rather than left to notice.
+    assert!(text.contains("The flows are not checked"), "{text}");
+    assert!(!text.contains("flows:"), "{text}");
     assert!(text.contains("FAIL  /var"), "{text}");
     assert!(
         text.contains("expected separate xfs filesystem of 400 GB; found on / (overlay"),
