@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::role::{self, Role, RoleFiles};
 use super::template::Templates;
-use crate::input::yaml::{self, NodeKind, Pos};
+use crate::input::Pos;
+use crate::input::yaml::{self, NodeKind};
 use crate::input::{InputError, InputErrors, suggest};
 use crate::inventory::{RelayType, Var};
 

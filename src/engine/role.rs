@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use super::template::{Templates, is_template};
 use crate::input::InputError;
+use crate::input::Pos;
 use crate::input::suggest;
-use crate::input::yaml::{self, Node, NodeKind, Pos};
+use crate::input::yaml::{self, Node, NodeKind};
 use crate::inventory::Origin;
 use crate::modules::{self, ArgKind, ModuleDef};
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::yaml::Pos;
+use super::pos::Pos;
 
 /// One problem found in an input file (an inventory, a `group_vars`/`host_vars` file, a role file) or
 /// in a command-line value (a `--limit` pattern, an `-e` variable).

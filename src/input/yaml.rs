@@ -19,25 +19,16 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DuplicateKeyPolicy, Location, MessageFormatter, Spanned};
 
 use super::error::InputError;
+use super::pos::Pos;
 
-/// A 1-based line and column in a YAML file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub(crate) struct Pos {
-    pub line: usize,
-    pub column: usize,
-}
-
-impl Pos {
-    pub(crate) const START: Pos = Pos { line: 1, column: 1 };
-
-    fn from_location(location: &Location) -> Self {
-        if *location == Location::UNKNOWN {
-            return Self::START;
-        }
-        Self {
-            line: usize::try_from(location.line()).unwrap_or(usize::MAX),
-            column: usize::try_from(location.column()).unwrap_or(usize::MAX),
-        }
+/// The position saphyr gives, as a [`Pos`] (its start when saphyr does not know).
+fn pos_of(location: &Location) -> Pos {
+    if *location == Location::UNKNOWN {
+        return Pos::START;
+    }
+    Pos {
+        line: usize::try_from(location.line()).unwrap_or(usize::MAX),
+        column: usize::try_from(location.column()).unwrap_or(usize::MAX),
     }
 }
 
@@ -151,9 +142,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, InputError> {
 }
 
 fn syntax_error(file: &Path, text: &str, error: &serde_saphyr::Error) -> InputError {
-    let pos = error
-        .location()
-        .map_or(Pos::START, |l| Pos::from_location(&l));
+    let pos = error.location().map_or(Pos::START, |l| pos_of(&l));
     let message = match error.without_snippet() {
         // serde-saphyr's own wording for these two speaks to Rust developers, not operators.
         serde_saphyr::Error::MultipleDocuments { .. } => {
@@ -383,7 +372,7 @@ const PYYAML_BOOLEANS: [&str; 18] = [
 ];
 
 fn convert(raw: Spanned<RawNode>, text: &str) -> Node {
-    let pos = Pos::from_location(&raw.referenced);
+    let pos = pos_of(&raw.referenced);
     let kind = match raw.value {
         RawNode::Null => NodeKind::Null,
         RawNode::Bool(b) => match source_text(&raw.defined, text) {
@@ -409,7 +398,7 @@ fn convert(raw: Spanned<RawNode>, text: &str) -> Node {
             entries
                 .into_iter()
                 .map(|(key, value)| Entry {
-                    key_pos: Pos::from_location(&key.referenced),
+                    key_pos: pos_of(&key.referenced),
                     key: key.value,
                     value: convert(value, text),
                 })

@@ -329,7 +329,7 @@ fn both_set(primary: &str, first: &Var, alias: &str, second: &Var) -> InputError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::yaml::Pos;
+    use crate::input::Pos;
     use crate::inventory::vars::{Origin, Var};
     use serde_json::json;
     use std::collections::BTreeMap;

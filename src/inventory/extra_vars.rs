@@ -7,7 +7,8 @@ use std::path::Path;
 
 use super::vars::{Origin, VarDef};
 use crate::input::InputError;
-use crate::input::yaml::{self, Node, NodeKind, Pos};
+use crate::input::Pos;
+use crate::input::yaml::{self, Node, NodeKind};
 
 /// The file name errors about `-e` values carry.
 pub const SOURCE: &str = "-e";

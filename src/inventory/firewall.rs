@@ -492,7 +492,7 @@ fn rollback_timeout(node: &Node) -> Result<Duration, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::yaml::Pos;
+    use crate::input::Pos;
     use serde_json::json;
 
     fn problems(name: &str, value: serde_json::Value) -> Vec<String> {

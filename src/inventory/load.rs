@@ -15,9 +15,10 @@ use super::structure;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
 use super::{Host, Inventory, LoadOptions};
+use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
 use crate::input::paths::PathContext;
-use crate::input::yaml::{self, Pos};
+use crate::input::yaml;
 
 /// Where a definition was written, which decides whether `ansible_group_priority` may be set.
 #[derive(Clone, Copy, PartialEq, Eq)]

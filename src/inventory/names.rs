@@ -210,7 +210,8 @@ pub(crate) fn classify(def: &VarDef, role_vars: &BTreeSet<String>) -> Result<Var
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::yaml::{Node, NodeKind, Pos};
+    use crate::input::Pos;
+    use crate::input::yaml::{Node, NodeKind};
     use crate::inventory::vars::Origin;
     use std::path::Path;
 

@@ -13,9 +13,9 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::{Host, Inventory};
+use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
 use crate::input::suggest;
-use crate::input::yaml::Pos;
 
 /// Errors about the pattern are reported against this pseudo-file, column = the term's place.
 const LIMIT_FILE: &str = "--limit";

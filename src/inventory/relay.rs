@@ -503,7 +503,7 @@ impl RelaySettingsDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::yaml::Pos;
+    use crate::input::Pos;
     use serde_json::json;
     use std::path::PathBuf;
 

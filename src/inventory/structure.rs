@@ -9,9 +9,10 @@ use std::path::Path;
 
 use super::host_pattern;
 use super::vars::{Origin, VarDef};
+use crate::input::Pos;
 use crate::input::error::InputError;
 use crate::input::suggest;
-use crate::input::yaml::{self, Entry, Node, NodeKind, Pos};
+use crate::input::yaml::{self, Entry, Node, NodeKind};
 
 pub(crate) const ALL: &str = "all";
 pub(crate) const UNGROUPED: &str = "ungrouped";

@@ -95,7 +95,7 @@ fn parse_line(line: &str) -> Result<PublicKey, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::yaml::Pos;
+    use crate::input::Pos;
     use serde_json::json;
     use std::path::Path;
 

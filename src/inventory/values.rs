@@ -7,8 +7,9 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::input::Pos;
 use crate::input::error::InputError;
-use crate::input::yaml::{Node, NodeKind, Pos};
+use crate::input::yaml::{Node, NodeKind};
 
 /// What is wrong with (part of) a value.
 #[derive(Debug, Clone, PartialEq, Eq)]

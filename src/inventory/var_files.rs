@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use super::structure::Layout;
 use super::vars::{Origin, VarDef};
+use crate::input::Pos;
 use crate::input::error::InputError;
-use crate::input::yaml::{self, NodeKind, Pos};
+use crate::input::yaml::{self, NodeKind};
 
 const EXTENSIONS: [&str; 3] = ["yml", "yaml", "json"];
 const FILE_KEY: &str = "(file)";

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::input::yaml::{Node, Pos};
+use crate::input::Pos;
+use crate::input::yaml::Node;
 
 /// Where a variable was defined: the position of its key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
