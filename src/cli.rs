@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::ssh::HostKeyPolicy;
 
 /// Prepare Debian 12 machines as Medulla relay servers over SSH, and prove they are ready.
 ///
@@ -135,7 +138,7 @@ pub struct RunArgs {
     /// What to do with a host whose key is not in known_hosts; a changed key is always refused.
     /// Default: the inventory's `-o StrictHostKeyChecking=` in ansible_ssh_common_args, else strict.
     #[arg(long, value_enum, value_name = "POLICY")]
-    pub host_key_policy: Option<HostKeyPolicyArg>,
+    pub host_key_policy: Option<HostKeyPolicy>,
 
     /// known_hosts file to verify host keys against (default: the inventory's
     /// `-o UserKnownHostsFile=` in ansible_ssh_common_args, else ~/.ssh/known_hosts).
@@ -178,10 +181,19 @@ pub enum OutputFormat {
     Junit,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum HostKeyPolicyArg {
-    /// Refuse hosts that are not in known_hosts.
-    Strict,
-    /// Record the key of hosts that are not in known_hosts yet.
-    AcceptNew,
+/// `--host-key-policy` takes the ssh layer's own policy, under the names OpenSSH gives it.
+impl ValueEnum for HostKeyPolicy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            HostKeyPolicy::Strict => {
+                PossibleValue::new("strict").help("Refuse hosts that are not in known_hosts")
+            }
+            HostKeyPolicy::AcceptNew => PossibleValue::new("accept-new")
+                .help("Record the key of hosts that are not in known_hosts yet"),
+        })
+    }
 }

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{HostKeyPolicyArg, RunArgs};
-use crate::inventory::{self, Host};
+use crate::cli::RunArgs;
+use crate::inventory::Host;
 use crate::ssh::{Become, Endpoint, HostKeyPolicy, Secret, Target, host_keys};
 
 /// The env var that carries the sudo password when `--ask-become-pass` is not given.
@@ -49,10 +49,7 @@ impl RunSettings {
         };
         Ok(RunSettings {
             forks: args.forks.map(|n| n as usize),
-            host_key_policy: args.host_key_policy.map(|p| match p {
-                HostKeyPolicyArg::Strict => HostKeyPolicy::Strict,
-                HostKeyPolicyArg::AcceptNew => HostKeyPolicy::AcceptNew,
-            }),
+            host_key_policy: args.host_key_policy,
             known_hosts: args.known_hosts.clone(),
             connect_timeout: args.connect_timeout.map(Duration::from_secs),
             command_timeout: Duration::from_secs(args.command_timeout),
@@ -84,10 +81,6 @@ impl RunSettings {
             (true, None) => Become::Sudo,
             (true, Some(password)) => Become::SudoWithPassword(password.clone()),
         };
-        let inventory_policy = connection.host_key_checking.map(|checking| match checking {
-            inventory::HostKeyChecking::Strict => HostKeyPolicy::Strict,
-            inventory::HostKeyChecking::AcceptNew => HostKeyPolicy::AcceptNew,
-        });
         Target {
             endpoint: Endpoint {
                 address: connection.address.clone(),
@@ -107,7 +100,7 @@ impl RunSettings {
                 .unwrap_or_else(host_keys::default_known_hosts),
             host_key_policy: self
                 .host_key_policy
-                .or(inventory_policy)
+                .or(connection.host_key_policy)
                 .unwrap_or_default(),
             connect_timeout: self
                 .connect_timeout
@@ -147,8 +140,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("inventory.yaml");
         std::fs::write(&path, yaml).expect("write");
-        let inventory =
-            inventory::load(&path, &inventory::LoadOptions::default()).expect("valid inventory");
+        let inventory = crate::inventory::load(&path, &crate::inventory::LoadOptions::default())
+            .expect("valid inventory");
         let host = inventory.hosts.into_iter().next().expect("one host");
         (dir, host)
     }

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::ssh_args::{self, SshOptions};
+use super::ssh_args::{self, JumpHost, SshOptions};
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
 use crate::input::error::InputError;
 use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
+use crate::ssh::HostKeyPolicy;
 
 /// Everything the ssh layer needs to open this host's one connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,29 +37,9 @@ pub struct Connection {
     /// `-o UserKnownHostsFile=PATH`, resolved like the key file.
     pub known_hosts_file: Option<PathBuf>,
     /// `-o StrictHostKeyChecking=yes|accept-new`; `None`: the ssh layer's default (strict).
-    pub host_key_checking: Option<HostKeyChecking>,
+    pub host_key_policy: Option<HostKeyPolicy>,
     /// `-o ConnectTimeout=N` or `ansible_ssh_timeout`.
     pub connect_timeout: Option<Duration>,
-}
-
-/// The bastion a host is reached through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct JumpHost {
-    pub address: String,
-    /// Default 22.
-    pub port: u16,
-    /// `None`: the ssh layer decides (as for the target host).
-    pub user: Option<String>,
-}
-
-/// What to do with a host key not yet in known_hosts. A changed key is always refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HostKeyChecking {
-    /// Unknown hosts are refused (`StrictHostKeyChecking=yes`).
-    Strict,
-    /// Unknown hosts are learnt on first contact (`StrictHostKeyChecking=accept-new`).
-    AcceptNew,
 }
 
 /// One connection variable's meaning.
@@ -158,7 +139,7 @@ pub(crate) fn build(
         r#become: false,
         jump: None,
         known_hosts_file: None,
-        host_key_checking: None,
+        host_key_policy: None,
         connect_timeout: None,
     };
     let read_var =
@@ -243,7 +224,7 @@ pub(crate) fn build(
     }
     connection.jump = ssh.jump.flatten();
     connection.known_hosts_file = ssh.known_hosts_file;
-    connection.host_key_checking = ssh.host_key_checking;
+    connection.host_key_policy = ssh.host_key_policy;
     connection.connect_timeout = ssh.connect_timeout;
 
     errors.extend(alias_errors);
@@ -299,8 +280,8 @@ fn merge_ssh(into: &mut SshOptions, more: SshOptions) -> Vec<&'static str> {
         &mut conflicts,
     );
     take(
-        &mut into.host_key_checking,
-        more.host_key_checking,
+        &mut into.host_key_policy,
+        more.host_key_policy,
         "StrictHostKeyChecking",
         &mut conflicts,
     );

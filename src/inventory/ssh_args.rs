@@ -7,8 +7,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::connection::{HostKeyChecking, JumpHost};
+use serde::Serialize;
+
 use crate::input::paths::PathContext;
+use crate::ssh::HostKeyPolicy;
 
 /// The options found in one argument string. `jump: Some(None)` is an explicit
 /// `ProxyJump=none`.
@@ -16,8 +18,18 @@ use crate::input::paths::PathContext;
 pub(crate) struct SshOptions {
     pub jump: Option<Option<JumpHost>>,
     pub known_hosts_file: Option<PathBuf>,
-    pub host_key_checking: Option<HostKeyChecking>,
+    pub host_key_policy: Option<HostKeyPolicy>,
     pub connect_timeout: Option<Duration>,
+}
+
+/// The bastion a host is reached through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JumpHost {
+    pub address: String,
+    /// Default 22.
+    pub port: u16,
+    /// `None`: the ssh layer decides (as for the target host).
+    pub user: Option<String>,
 }
 
 const SUPPORTED: &str =
@@ -111,8 +123,8 @@ fn apply_option(option: &str, options: &mut SshOptions, paths: &PathContext) -> 
         }
         "stricthostkeychecking" => {
             let policy = match value.to_ascii_lowercase().as_str() {
-                "yes" => HostKeyChecking::Strict,
-                "accept-new" => HostKeyChecking::AcceptNew,
+                "yes" => HostKeyPolicy::Strict,
+                "accept-new" => HostKeyPolicy::AcceptNew,
                 "no" | "off" => {
                     return Err(format!(
                         "StrictHostKeyChecking={value} is refused: relayctl always verifies host keys; use \
@@ -127,7 +139,7 @@ fn apply_option(option: &str, options: &mut SshOptions, paths: &PathContext) -> 
                 }
             };
             set(
-                &mut options.host_key_checking,
+                &mut options.host_key_policy,
                 policy,
                 "StrictHostKeyChecking",
             )
@@ -318,7 +330,7 @@ mod tests {
             &paths(),
         )
         .unwrap();
-        assert_eq!(options.host_key_checking, Some(HostKeyChecking::AcceptNew));
+        assert_eq!(options.host_key_policy, Some(HostKeyPolicy::AcceptNew));
         assert_eq!(
             options.known_hosts_file,
             Some(PathBuf::from("/home/op/.ssh/relays_known_hosts"))

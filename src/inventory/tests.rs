@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::load::load_source;
 use super::*;
+use crate::ssh::HostKeyPolicy;
 
 const FIXTURES: &str = "tests/fixtures/inventory";
 
@@ -95,8 +96,8 @@ fn example_site_inventory_loads_and_plans() {
         })
     );
     assert_eq!(
-        dmz.connection.host_key_checking,
-        Some(HostKeyChecking::AcceptNew)
+        dmz.connection.host_key_policy,
+        Some(HostKeyPolicy::AcceptNew)
     );
     assert_eq!(
         dmz.connection.connect_timeout,
@@ -469,7 +470,7 @@ fn jump_host_and_host_key_options_from_ssh_args() {
         connection.known_hosts_file,
         Some(PathBuf::from("inventories/known_hosts"))
     );
-    assert_eq!(connection.host_key_checking, Some(HostKeyChecking::Strict));
+    assert_eq!(connection.host_key_policy, Some(HostKeyPolicy::Strict));
 }
 
 #[test]
