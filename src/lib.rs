@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod flows;
 pub mod input;
 pub mod inventory;
+pub mod medulla;
 pub mod modules;
 pub mod open_files;
 pub mod preflight;

@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use crate::facts::Facts;
-use crate::inventory::{RelayType, SizingProfile};
+use crate::inventory::SizingProfile;
+use crate::medulla::RelayType;
 
 /// Bytes in a GiB (what the kernel and df report) and in a GB (what VMs and disks are sold in).
 pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;

@@ -12,7 +12,8 @@ use super::template::Templates;
 use crate::input::Pos;
 use crate::input::yaml::{self, NodeKind};
 use crate::input::{InputError, InputErrors, suggest};
-use crate::inventory::{RelayType, Var};
+use crate::inventory::Var;
+use crate::medulla::RelayType;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

@@ -14,8 +14,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::matrix::{MATRIX, Peer, PortRange, PortRule, Protocol, SSH_PORT};
-use crate::inventory::{RelaySettings, RelayType};
+use crate::inventory::RelaySettings;
+use crate::medulla::RelayType;
+use crate::medulla::port_matrix::{MATRIX, Peer, PortRange, PortRule, Protocol, SSH_PORT};
 
 /// relayctl's nftables table: the only one it writes, replaces or deletes (DESIGN rule 4).
 pub const TABLE: &str = "medulla_relay";
@@ -283,10 +284,11 @@ impl AddressSet {
 mod tests {
     use super::*;
     use crate::engine::template::Templates;
-    use crate::firewall::matrix::Flow;
     use crate::inventory::{
-        EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, MedullaOffer, RemovedPort, SizingProfile,
+        EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, RemovedPort, SizingProfile,
     };
+    use crate::medulla::MedullaOffer;
+    use crate::medulla::port_matrix::Flow;
     use serde_json::json;
 
     const TEMPLATE: &str = include_str!("../../templates/nftables.conf.j2");

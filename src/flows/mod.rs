@@ -15,7 +15,7 @@ pub mod scripts;
 
 use serde::Serialize;
 
-use crate::firewall::matrix::{Flow, Protocol};
+use crate::medulla::port_matrix::{Flow, Protocol};
 
 /// How one flow check ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -12,7 +12,7 @@
 //! UDP rows are listed as not testable: a UDP "connect" proves nothing. A port range is checked
 //! port by port, up to [`RANGE_CHECKED_WHOLE`] ports, else at its ends.
 
-use crate::firewall::matrix::{Flow, PortRule, Protocol};
+use crate::medulla::port_matrix::{Flow, PortRule, Protocol};
 
 use super::{FlowOutcome, FlowResult};
 
@@ -182,8 +182,8 @@ fn ports_of(row: &PortRule) -> Vec<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::firewall::matrix::{MATRIX, PortRange};
-    use crate::inventory::RelayType;
+    use crate::medulla::RelayType;
+    use crate::medulla::port_matrix::{MATRIX, PortRange};
 
     fn rows(relay_type: RelayType) -> Vec<PortRule> {
         MATRIX

@@ -16,7 +16,7 @@ use tokio::sync::{Mutex, OnceCell};
 use super::plan::{Check, Origin};
 use super::scripts::{self, LISTENER_READY};
 use super::{FlowOutcome, FlowResult};
-use crate::firewall::matrix::Flow;
+use crate::medulla::port_matrix::Flow;
 use crate::report::progress::HostProgress;
 use crate::ssh::{Connector, Session, Target};
 

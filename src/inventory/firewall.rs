@@ -1,5 +1,5 @@
 //! The firewall's relay variables (`relay_ssh_port`, `relay_firewall_*`): how an inventory
-//! adjusts the Medulla port matrix (`crate::firewall::matrix`) for one relay and how the
+//! adjusts the Medulla port matrix (`crate::medulla::port_matrix`) for one relay and how the
 //! ruleset is applied. Read and checked with the other relay variables (`relay.rs`), so that a
 //! wrong port or a misspelt flow stops the run before any host is touched (DESIGN rule 6).
 
@@ -12,9 +12,9 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::values::{self, Problem};
-use crate::firewall::matrix::{EVERY_RELAY_TYPE, Flow, PortRange, PortRule, Protocol};
 use crate::input::suggest;
 use crate::input::yaml::{Node, NodeKind};
+use crate::medulla::port_matrix::{EVERY_RELAY_TYPE, Flow, PortRange, PortRule, Protocol};
 
 /// The variables this file reads; a test checks that each is in `names::RELAY_VARS`, the list
 /// that makes them relay variables.
@@ -72,7 +72,7 @@ impl Default for FirewallSettings {
         Self {
             state: FirewallState::Present,
             // Seed 004 "Change the SSH port between Server and Client": 22 unless changed.
-            ssh_port: crate::firewall::matrix::SSH_PORT,
+            ssh_port: crate::medulla::port_matrix::SSH_PORT,
             extra_ports: Vec::new(),
             removed_ports: Vec::new(),
             // On: Medulla's own code uses these ports (MEDULLA_FACTS "in code, not in seeds"),

@@ -50,8 +50,7 @@ pub use crate::input::{InputError, InputErrors};
 pub use connection::Connection;
 pub use firewall::{EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, FirewallState, RemovedPort};
 pub use relay::{
-    HostRole, MEDULLA_SERVERS_GROUP, MedullaOffer, RelaySettings, RelayType, SizingProfile,
-    WORKSTATIONS_GROUP,
+    HostRole, MEDULLA_SERVERS_GROUP, RelaySettings, SizingProfile, WORKSTATIONS_GROUP,
 };
 pub use ssh_args::JumpHost;
 pub use support_key::SupportKey;

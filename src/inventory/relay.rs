@@ -40,20 +40,12 @@ use super::values::{self, Problem};
 use crate::input::error::InputError;
 use crate::input::paths::PathContext;
 use crate::input::yaml::{Node, NodeKind};
+use crate::medulla::{MedullaOffer, RelayType};
 
 /// Hosts in this group are Medulla servers, not relays.
 pub const MEDULLA_SERVERS_GROUP: &str = "medulla_servers";
 /// Hosts in this group are workstations, not relays.
 pub const WORKSTATIONS_GROUP: &str = "workstations";
-
-/// Classic relays serve workstations (imaging, packages); DMZ relays only relay XMPP and
-/// ejabberd clustering for mobile clients (MEDULLA_FACTS: ARCH, S000).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RelayType {
-    Classic,
-    Dmz,
-}
 
 /// Which sizing table applies: the production minimums, or relaxed ones for the test lab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -61,23 +53,6 @@ pub enum RelayType {
 pub enum SizingProfile {
     Standard,
     Lab,
-}
-
-/// How Medulla is delivered: the dedicated-SaaS relay procedure (seed 004 PROC) or on premise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MedullaOffer {
-    DedicatedSaas,
-    OnPremise,
-}
-
-impl RelayType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Classic => "classic",
-            Self::Dmz => "dmz",
-        }
-    }
 }
 
 impl SizingProfile {
@@ -89,28 +64,7 @@ impl SizingProfile {
     }
 }
 
-impl MedullaOffer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DedicatedSaas => "dedicated_saas",
-            Self::OnPremise => "on_premise",
-        }
-    }
-}
-
-impl fmt::Display for RelayType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl fmt::Display for SizingProfile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Display for MedullaOffer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }

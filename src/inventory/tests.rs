@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::load::load_source;
 use super::*;
+use crate::medulla::MedullaOffer;
 use crate::ssh::HostKeyPolicy;
 
 const FIXTURES: &str = "tests/fixtures/inventory";

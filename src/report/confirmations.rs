@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::{HostReport, RunReport};
 use crate::engine::template::Templates;
-use crate::inventory::RelayType;
+use crate::medulla::RelayType;
 
 /// The catalog's name of `templates/confirmations.md.j2` (shared templates are `@shared/NAME`).
 pub const HOST_TEMPLATE: &str = "@shared/confirmations.md.j2";
@@ -286,9 +286,9 @@ mod tests {
     use crate::engine::catalog::Catalog;
     use crate::engine::{TaskCounts, TaskReport, TaskStatus};
     use crate::facts::{Facts, Filesystem, SudoAccess};
-    use crate::firewall::matrix::{Flow, Protocol};
     use crate::flows::{FlowOutcome, FlowResult, Listener};
     use crate::inventory::SizingProfile;
+    use crate::medulla::port_matrix::{Flow, Protocol};
     use crate::preflight::Warning;
     use crate::report::HostStatus;
     use crate::sizing;

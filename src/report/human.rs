@@ -333,7 +333,7 @@ fn render_recap(out: &mut String, report: &RunReport) {
 mod tests {
     use super::*;
     use crate::engine::TaskCounts;
-    use crate::inventory::RelayType;
+    use crate::medulla::RelayType;
 
     fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
         TaskReport {

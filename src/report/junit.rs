@@ -390,9 +390,10 @@ mod tests {
     use crate::confirmations::{Confirmation, ConfirmationStatus};
     use crate::engine::TaskCounts;
     use crate::facts::{Facts, Filesystem, SudoAccess};
-    use crate::firewall::matrix::{Flow, Protocol};
     use crate::flows::FlowOutcome;
-    use crate::inventory::{RelayType, SizingProfile};
+    use crate::inventory::SizingProfile;
+    use crate::medulla::RelayType;
+    use crate::medulla::port_matrix::{Flow, Protocol};
     use crate::report::HostError;
     use crate::sizing::SizingReport;
 

@@ -17,7 +17,7 @@ use crate::engine::{TaskCounts, TaskReport, TaskStatus};
 use crate::facts::Facts;
 use crate::fleet::{HostFailure, HostResult};
 use crate::flows::FlowResult;
-use crate::inventory::RelayType;
+use crate::medulla::RelayType;
 use crate::preflight::Warning;
 use crate::sizing::SizingReport;
 

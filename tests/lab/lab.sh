@@ -465,7 +465,7 @@ remove_container() {
   remove_volume "$short"
 }
 
-# The ports relays open to the Medulla server (relay -> server rows of src/firewall/matrix.rs:
+# The ports relays open to the Medulla server (relay -> server rows of src/medulla/port_matrix.rs:
 # S000 and PROC 4.2 for classic relays, S000 for DMZ relays; 22 is sshd's already).
 MEDULLA_SERVER_PORTS="4369 $(seq -s ' ' 4370 4380) 5269 7080 8443 9999 22000 22067"
 

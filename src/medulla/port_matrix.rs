@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::inventory::RelayType;
+use super::RelayType;
 use Flow::{
     ExternalToRelay, RelayToInternet, RelayToServer, RelayToWorkstation, ServerToRelay,
     WorkstationToRelay,
