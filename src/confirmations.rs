@@ -92,7 +92,7 @@ if [ -n "$p" ]; then
   if o=$(runuser -u "$u" -- sudo -n true 2>&1); then f sudo ok; else f sudo "failed: $(printf '%s' "$o" | head -n 1)"; fi
 else f sudo "failed: no user $u"; fi
 "#,
-        user = crate::ssh::escalation::shell_quote(user)
+        user = crate::sh::quote(user)
     )
 }
 

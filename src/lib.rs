@@ -19,6 +19,8 @@ pub mod modules;
 pub mod open_files;
 pub mod preflight;
 pub mod report;
+pub mod secret;
 pub mod settings;
+pub mod sh;
 pub mod sizing;
 pub mod ssh;

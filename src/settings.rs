@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::cli::RunArgs;
 use crate::inventory::Host;
-use crate::ssh::{Become, Endpoint, HostKeyPolicy, Secret, Target, host_keys};
+use crate::secret::Secret;
+use crate::ssh::{Become, Endpoint, HostKeyPolicy, Target, host_keys};
 
 /// The env var that carries the sudo password when `--ask-become-pass` is not given.
 pub const BECOME_PASSWORD_ENV: &str = "RELAYCTL_BECOME_PASSWORD";

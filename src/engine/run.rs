@@ -32,7 +32,8 @@ use crate::modules::{
     Provides, Rendered, Step,
 };
 use crate::report::progress::HostProgress;
-use crate::ssh::{Become, Connector, Secret, Session};
+use crate::secret::Secret;
+use crate::ssh::{Become, Connector, Session};
 
 /// How the tasks of a run are carried out.
 #[derive(Clone, Debug)]

@@ -39,7 +39,7 @@ impl Templates {
             env.set_syntax(syntax);
         }
         // Ansible's `quote`: one shell word.
-        env.add_filter("quote", |s: String| crate::modules::shell::quote(&s));
+        env.add_filter("quote", |s: String| crate::sh::quote(&s));
         Templates { env }
     }
 

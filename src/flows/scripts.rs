@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{FlowOutcome, Listener};
-use crate::ssh::escalation::shell_quote;
+use crate::sh;
 
 /// The line the listener prints once every socket is open.
 pub const LISTENER_READY: &str = "ready";
@@ -46,7 +46,7 @@ while (1) {
     let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
     format!(
         "exec perl -e {} {} {}\n",
-        shell_quote(program),
+        sh::quote(program),
         lifetime.as_secs().max(1),
         ports.join(" ")
     )
@@ -118,14 +118,14 @@ print "$_->[0] ", int($timeout * 1000), " filtered\n" for values %pending;
 "#;
     let mut script = format!(
         "exec perl -e {} {}",
-        shell_quote(program),
+        sh::quote(program),
         timeout.as_secs().max(1)
     );
     for target in targets {
         script.push_str(&format!(
             " {} {} {}",
             target.id,
-            shell_quote(target.address),
+            sh::quote(target.address),
             target.port
         ));
     }

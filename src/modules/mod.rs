@@ -38,7 +38,7 @@ pub use args::{ArgError, ArgKind, ArgSpec, Rendered};
 pub use authorized_key::material as key_material;
 pub use password::write_controller_file;
 
-use crate::ssh::Secret;
+use crate::secret::Secret;
 
 /// What the engine knows about a module: its name, its arguments, how to build its action.
 pub struct ModuleDef {

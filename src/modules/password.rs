@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::{ArgError, ControllerFile};
-use crate::ssh::Secret;
+use crate::secret::Secret;
 
 /// Generated passwords: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
 /// about 138 bits, typed by hand without doubt when SIVEO needs it.

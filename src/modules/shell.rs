@@ -7,7 +7,7 @@
 
 use super::{Findings, ProbeError};
 
-pub use crate::ssh::escalation::shell_quote as quote;
+pub use crate::sh::quote;
 
 /// Defined at the top of every batch. `PATH` is fixed (a login user's lacks the sbin
 /// directories on Debian); `LC_ALL=C` keeps tools' output parseable.

@@ -8,7 +8,7 @@ use super::{
     Action, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind, Plan,
     ProbeError, Provides, Rendered, Resource, Step,
 };
-use crate::ssh::Secret;
+use crate::secret::Secret;
 
 const STATES: &[&str] = &["present", "absent"];
 

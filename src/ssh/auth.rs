@@ -14,7 +14,7 @@ use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
 
 use super::SshError;
-use super::secret::Secret;
+use crate::secret::Secret;
 
 /// Where the passphrase of an encrypted key comes from when it is needed.
 #[derive(Clone, Debug, Default)]

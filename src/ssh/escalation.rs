@@ -5,7 +5,8 @@
 //! credentials so the password line is always consumed by sudo and never reaches the script's stdin.
 
 use super::SshError;
-use super::secret::Secret;
+use crate::secret::Secret;
+use crate::sh;
 
 /// How commands that need root are run.
 #[derive(Clone, Debug, Default)]
@@ -40,7 +41,7 @@ pub struct Invocation {
 /// sudo's messages parseable. The script's `$1` is the login's `SSH_CONNECTION`, expanded before sudo,
 /// whose `env_reset` would drop it: it tells the host's view of the controller's address.
 pub fn wrap(script: &str, escalation: &Become) -> Invocation {
-    let sh = format!("sh -c {} relayctl \"$SSH_CONNECTION\"", shell_quote(script));
+    let sh = format!("sh -c {} relayctl \"$SSH_CONNECTION\"", sh::quote(script));
     match escalation {
         Become::No => Invocation {
             command: sh,
@@ -100,11 +101,6 @@ pub fn sudo_refusal(
         });
     }
     None
-}
-
-/// Quotes `text` as one POSIX shell word.
-pub fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]

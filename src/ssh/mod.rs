@@ -6,7 +6,6 @@ mod connector;
 mod error;
 pub mod escalation;
 pub mod host_keys;
-mod secret;
 mod session;
 
 pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};
@@ -14,5 +13,4 @@ pub use connector::Connector;
 pub use error::SshError;
 pub use escalation::Become;
 pub use host_keys::HostKeyPolicy;
-pub use secret::Secret;
 pub use session::{Endpoint, ExecOutput, HeldCommand, Session, Target};
