@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
-use crate::report::progress::{HostProgress, Progress};
+use crate::progress::{HostProgress, Progress};
 use crate::ssh::{Connector, Credentials, Session, SshError, Target};
 
 /// A host to work on, with what the command needs to know about it (`()` when nothing).
@@ -64,7 +64,7 @@ pub async fn run<P, T, F, Fut>(
     jobs: Vec<Job<P>>,
     forks: usize,
     credentials: Arc<Credentials>,
-    progress: &Progress,
+    progress: &dyn Progress,
     work: F,
 ) -> Vec<HostResult<P, T>>
 where

@@ -18,6 +18,7 @@ pub mod medulla;
 pub mod modules;
 pub mod open_files;
 pub mod preflight;
+pub mod progress;
 pub mod report;
 pub mod secret;
 pub mod settings;

@@ -4,7 +4,7 @@ use crate::cli::{FactsArgs, OutputFormat};
 use crate::error::Error;
 use crate::facts::Facts;
 use crate::fleet::HostFailure;
-use crate::report::progress::HostProgress;
+use crate::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport};
 use crate::settings::{Privilege, RunSettings};
 use crate::ssh::Session;

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod facts;
 pub mod flows;
 mod readiness;
+mod terminal;
 
 use std::time::Instant;
 
@@ -12,8 +13,8 @@ use crate::engine::Catalog;
 use crate::error::Error;
 use crate::fleet::{self, HostResult, Job};
 use crate::inventory::{self, Host, Inventory, LoadOptions};
+use crate::progress::HostProgress;
 use crate::report::HostFindings;
-use crate::report::progress::{HostProgress, Progress};
 use crate::settings::{Privilege, RunSettings};
 use crate::ssh::{Connector, Credentials, PassphraseSource, Session};
 
@@ -64,7 +65,7 @@ where
         .map_err(Error::Credentials)?;
     let credentials = std::sync::Arc::new(credentials);
     let forks = settings.forks_for(jobs.len());
-    let progress = Progress::new(show_progress, settings.verbosity);
+    let progress = terminal::TerminalProgress::new(show_progress, settings.verbosity);
     let results = fleet::run(jobs, forks, credentials, &progress, work).await;
     Ok((results, started))
 }

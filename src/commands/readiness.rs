@@ -14,7 +14,7 @@ use crate::flows::FlowResult;
 use crate::flows::plan::{self, Peers};
 use crate::flows::run::check_relay;
 use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, WORKSTATIONS_GROUP};
-use crate::report::progress::HostProgress;
+use crate::progress::HostProgress;
 use crate::settings::{Privilege, RunSettings};
 use crate::sizing::SizingReport;
 use crate::ssh::{Connector, Session, Target};

@@ -31,7 +31,7 @@ use crate::modules::{
     self, Action, ArgError, BuildContext, CommandResult, Findings, ModuleKind, ProbeError,
     Provides, Rendered, Step,
 };
-use crate::report::progress::HostProgress;
+use crate::progress::HostProgress;
 use crate::secret::Secret;
 use crate::ssh::{Become, Connector, Session};
 

@@ -17,7 +17,7 @@ use super::plan::{Check, Origin};
 use super::scripts::{self, LISTENER_READY};
 use super::{FlowOutcome, FlowResult};
 use crate::medulla::port_matrix::Flow;
-use crate::report::progress::HostProgress;
+use crate::progress::HostProgress;
 use crate::ssh::{Connector, Session, Target};
 
 /// How long a flow's TCP connection may take before it counts as filtered.

@@ -6,7 +6,6 @@ pub mod confirmations;
 pub mod human;
 pub mod json;
 pub mod junit;
-pub mod progress;
 
 use std::path::PathBuf;
 

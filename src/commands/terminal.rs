@@ -1,38 +1,42 @@
-//! What the operator sees on stderr while hosts are worked on: one indicatif line per host in flight
-//! (only on a terminal, so CI logs stay clean), and with `-v` / `-vv` a log line per step.
+//! The terminal's side of [`crate::progress`]: what the operator sees on stderr while hosts are
+//! worked on. One indicatif line per host in flight (only on a terminal, so CI logs stay clean),
+//! and with `-v` / `-vv` a log line per step.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::progress::{HostProgress, HostReporter, Progress};
+
 /// Owns stderr during a run: progress bars and verbose log lines never garble each other.
-pub struct Progress {
+pub struct TerminalProgress {
     bars: Option<MultiProgress>,
     verbosity: u8,
 }
 
-/// The progress line and log of one host; cheap to clone into a host's task.
-#[derive(Clone)]
-pub struct HostProgress {
+/// The progress line and log of one host.
+struct HostLine {
     name: String,
     bar: Option<ProgressBar>,
     bars: Option<MultiProgress>,
     verbosity: u8,
 }
 
-impl Progress {
+impl TerminalProgress {
     /// Bars are shown only when stderr is a terminal and `bars_wanted` (human output).
     pub fn new(bars_wanted: bool, verbosity: u8) -> Self {
         let visible = bars_wanted && std::io::stderr().is_terminal();
-        Progress {
+        TerminalProgress {
             bars: visible
                 .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10))),
             verbosity,
         }
     }
+}
 
-    pub fn host(&self, name: &str) -> HostProgress {
+impl Progress for TerminalProgress {
+    fn host(&self, name: &str) -> HostProgress {
         let bar = self.bars.as_ref().map(|bars| {
             let bar = bars.add(ProgressBar::new_spinner());
             bar.set_style(
@@ -43,18 +47,18 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        HostProgress {
+        HostProgress::new(HostLine {
             name: name.to_string(),
             bar,
             bars: self.bars.clone(),
             verbosity: self.verbosity,
-        }
+        })
     }
 }
 
-impl HostProgress {
-    /// A step of the host's work: shown on its bar, and logged with `-v`.
-    pub fn step(&self, message: &str) {
+impl HostReporter for HostLine {
+    /// Shown on the host's bar, and logged with `-v`.
+    fn step(&self, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(message.to_string());
         }
@@ -63,15 +67,15 @@ impl HostProgress {
         }
     }
 
-    /// A detail (SSH steps, timings of each command): logged with `-vv`.
-    pub fn detail(&self, message: &str) {
+    /// Logged with `-vv`.
+    fn detail(&self, message: &str) {
         if self.verbosity >= 2 {
             self.log(message);
         }
     }
 
-    /// From now on the host has `total` tasks to run: its line becomes a bar.
-    pub fn start_tasks(&self, total: usize) {
+    /// The host's line becomes a bar.
+    fn start_tasks(&self, total: usize) {
         if let Some(bar) = &self.bar {
             bar.set_style(
                 ProgressStyle::with_template(
@@ -85,19 +89,20 @@ impl HostProgress {
         }
     }
 
-    /// One more task done.
-    pub fn task_done(&self) {
+    fn task_done(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
     }
 
-    pub fn finish(&self) {
+    fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }
+}
 
+impl HostLine {
     fn log(&self, message: &str) {
         let line = format!("{}: {message}", self.name);
         match &self.bars {
