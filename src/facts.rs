@@ -7,6 +7,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::progress::HostProgress;
+use crate::ssh::{Session, SshError};
+
 /// The probe. Runs under `sh -c` (as root when the run escalates); `$1` is the login's SSH_CONNECTION.
 /// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call. The
 /// sbin directories are added because a login user's PATH lacks them on Debian, and nft lives there.
@@ -132,40 +135,74 @@ pub struct Facts {
     pub ssh_port: Option<u16>,
 }
 
-/// The probe's output could not be understood.
+/// Why a host's facts could not be gathered.
+#[derive(Debug, thiserror::Error)]
+pub enum FactsError {
+    /// The probe could not run (the connection, sudo, a timeout).
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    /// The probe ran and failed.
+    #[error("facts probe exited with {status}: {stderr}")]
+    Exited { status: u32, stderr: String },
+    /// The probe's output could not be understood.
+    #[error(transparent)]
+    Unreadable(#[from] UnreadableOutput),
+}
+
+/// The probe's output could not be understood: what is wrong with it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("facts probe: {0}")]
-pub struct FactsError(pub String);
+pub struct UnreadableOutput(pub String);
+
+/// Gathers the facts of the session's host in one round trip, escalated as its target says.
+pub async fn gather(session: &Session, log: &HostProgress) -> Result<Facts, FactsError> {
+    log.step("gathering facts");
+    let started = std::time::Instant::now();
+    let output = session.run_privileged(PROBE_SCRIPT, b"").await?;
+    log.detail(&format!(
+        "facts probe ({}) exited {} in {} ms",
+        session.target().escalation.describe(),
+        output.exit_status,
+        started.elapsed().as_millis()
+    ));
+    if output.exit_status != 0 {
+        return Err(FactsError::Exited {
+            status: output.exit_status,
+            stderr: output.stderr_text().trim().to_string(),
+        });
+    }
+    Ok(Facts::parse(&output.stdout_text())?)
+}
 
 impl Facts {
     /// Parses the probe's `key=value` lines.
-    pub fn parse(output: &str) -> Result<Facts, FactsError> {
+    pub fn parse(output: &str) -> Result<Facts, UnreadableOutput> {
         let values: HashMap<&str, &str> = output
             .lines()
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k, v.trim()))
             .collect();
-        let get = |key: &str| -> Result<&str, FactsError> {
+        let get = |key: &str| -> Result<&str, UnreadableOutput> {
             values
                 .get(key)
                 .copied()
-                .ok_or_else(|| FactsError(format!("missing `{key}` in the output")))
+                .ok_or_else(|| UnreadableOutput(format!("missing `{key}` in the output")))
         };
-        let optional = |key: &str| -> Result<Option<String>, FactsError> {
+        let optional = |key: &str| -> Result<Option<String>, UnreadableOutput> {
             Ok(Some(get(key)?)
                 .filter(|v| !v.is_empty())
                 .map(str::to_string))
         };
-        let number = |key: &str| -> Result<u64, FactsError> {
+        let number = |key: &str| -> Result<u64, UnreadableOutput> {
             let raw = get(key)?;
             raw.parse()
-                .map_err(|_| FactsError(format!("`{key}` is not a number: {raw:?}")))
+                .map_err(|_| UnreadableOutput(format!("`{key}` is not a number: {raw:?}")))
         };
-        let yes = |key: &str| -> Result<bool, FactsError> {
+        let yes = |key: &str| -> Result<bool, UnreadableOutput> {
             match get(key)? {
                 "yes" => Ok(true),
                 "no" => Ok(false),
-                other => Err(FactsError(format!(
+                other => Err(UnreadableOutput(format!(
                     "`{key}` is neither yes nor no: {other:?}"
                 ))),
             }
@@ -181,7 +218,7 @@ impl Facts {
             arch: get("arch")?.to_string(),
             kernel: get("kernel")?.to_string(),
             vcpus: u32::try_from(vcpus)
-                .map_err(|_| FactsError(format!("`vcpus` out of range: {vcpus}")))?,
+                .map_err(|_| UnreadableOutput(format!("`vcpus` out of range: {vcpus}")))?,
             memory_bytes: number("mem_total_kib")?.saturating_mul(1024),
             var_on_root: var.mount_point == root.mount_point,
             root,
@@ -199,7 +236,11 @@ impl Facts {
                 "passwordless" => SudoAccess::Passwordless,
                 "needs_password" => SudoAccess::NeedsPassword,
                 "absent" => SudoAccess::Absent,
-                other => return Err(FactsError(format!("`sudo` has an unknown value {other:?}"))),
+                other => {
+                    return Err(UnreadableOutput(format!(
+                        "`sudo` has an unknown value {other:?}"
+                    )));
+                }
             },
             controller_address: optional("ssh_connection")?
                 .and_then(|c| c.split_whitespace().next().map(str::to_string)),
@@ -223,10 +264,10 @@ impl Facts {
 }
 
 /// `df --output=source,fstype,size,target` line: `/dev/vda1 ext4 21003583488 /`.
-fn parse_filesystem(line: &str, key: &str) -> Result<Filesystem, FactsError> {
+fn parse_filesystem(line: &str, key: &str) -> Result<Filesystem, UnreadableOutput> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     let [source, fstype, size, mount_point] = fields.as_slice() else {
-        return Err(FactsError(format!(
+        return Err(UnreadableOutput(format!(
             "`{key}` is not `source fstype size target`: {line:?}"
         )));
     };
@@ -235,7 +276,7 @@ fn parse_filesystem(line: &str, key: &str) -> Result<Filesystem, FactsError> {
         fstype: fstype.to_string(),
         size_bytes: size
             .parse()
-            .map_err(|_| FactsError(format!("`{key}` has a bad size: {line:?}")))?,
+            .map_err(|_| UnreadableOutput(format!("`{key}` has a bad size: {line:?}")))?,
         mount_point: mount_point.to_string(),
     })
 }
@@ -294,7 +335,7 @@ ssh_connection=10.1.2.3 50022 10.1.2.50 22
         let output = SAMPLE.replace("vcpus=4\n", "");
         assert_eq!(
             Facts::parse(&output),
-            Err(FactsError("missing `vcpus` in the output".into()))
+            Err(UnreadableOutput("missing `vcpus` in the output".into()))
         );
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
+use crate::facts::FactsError;
 use crate::progress::{HostProgress, Progress};
 use crate::ssh::{Connector, Credentials, Session, SshError, Target};
 
@@ -47,6 +48,16 @@ impl From<SshError> for HostFailure {
                 HostFailure::Failed(e.to_string())
             }
             other => HostFailure::Unreachable(other),
+        }
+    }
+}
+
+impl From<FactsError> for HostFailure {
+    /// A probe that could not run is the connection's failure; one that ran, the host's.
+    fn from(e: FactsError) -> Self {
+        match e {
+            FactsError::Ssh(e) => HostFailure::from(e),
+            other => HostFailure::Failed(other.to_string()),
         }
     }
 }

@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use super::facts::gather_facts;
 use super::readiness::{self, RelayContext};
 use crate::cli::{ApplyArgs, OutputFormat, RunArgs};
 use crate::engine::{self, Catalog, HostRun, vars};
@@ -184,7 +183,7 @@ async fn converge(
     connector: &Connector,
 ) -> Result<HostFindings, HostFailure> {
     let relay = &job.relay;
-    let facts = gather_facts(session, log).await?;
+    let facts = crate::facts::gather(session, log).await?;
     log.step("checking sizing");
     let sizing = sizing::evaluate(&facts, relay.relay_type, relay.sizing_profile);
     let warnings = preflight::warnings(&facts, relay.relay_fqdn.as_deref());

@@ -2,7 +2,7 @@
 
 use crate::cli::{FactsArgs, OutputFormat};
 use crate::error::Error;
-use crate::facts::Facts;
+use crate::facts;
 use crate::fleet::HostFailure;
 use crate::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport};
@@ -40,31 +40,8 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
     ))
 }
 
-/// Gathers facts in one round trip, escalated as the session's target says.
-pub async fn gather_facts(session: &Session, log: &HostProgress) -> Result<Facts, HostFailure> {
-    log.step("gathering facts");
-    let started = std::time::Instant::now();
-    let output = session
-        .run_privileged(crate::facts::PROBE_SCRIPT, b"")
-        .await?;
-    log.detail(&format!(
-        "facts probe ({}) exited {} in {} ms",
-        session.target().escalation.describe(),
-        output.exit_status,
-        started.elapsed().as_millis()
-    ));
-    if output.exit_status != 0 {
-        return Err(HostFailure::Failed(format!(
-            "facts probe exited with {}: {}",
-            output.exit_status,
-            output.stderr_text().trim()
-        )));
-    }
-    Facts::parse(&output.stdout_text()).map_err(|e| HostFailure::Failed(e.to_string()))
-}
-
 async fn gather(session: &Session, log: &HostProgress) -> Result<HostFindings, HostFailure> {
-    let facts = gather_facts(session, log).await?;
+    let facts = facts::gather(session, log).await?;
     Ok(HostFindings {
         facts: Some(facts),
         ..Default::default()
