@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 
-use crate::facts::FactsError;
 use crate::progress::{HostProgress, Progress};
 use crate::ssh::{Connector, Credentials, Session, SshError, Target};
 
@@ -19,69 +18,28 @@ pub struct Job<P> {
     pub payload: P,
 }
 
-/// Why a host did not complete.
-#[derive(Debug, thiserror::Error)]
-pub enum HostFailure {
-    /// Could not connect, verify, authenticate or become root: nothing was done on the host.
-    #[error("{0}")]
-    Unreachable(SshError),
-    /// Connected, but the work failed.
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl HostFailure {
-    /// A stable machine-readable kind for JSON consumers.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            HostFailure::Unreachable(e) => e.kind(),
-            HostFailure::Failed(_) => "failed",
-        }
-    }
-}
-
-impl From<SshError> for HostFailure {
-    /// Connection-level and become errors mean the host could not be worked on at all.
-    fn from(e: SshError) -> Self {
-        match e {
-            SshError::CommandTimeout { .. } | SshError::NoExitStatus => {
-                HostFailure::Failed(e.to_string())
-            }
-            other => HostFailure::Unreachable(other),
-        }
-    }
-}
-
-impl From<FactsError> for HostFailure {
-    /// A probe that could not run is the connection's failure; one that ran, the host's.
-    fn from(e: FactsError) -> Self {
-        match e {
-            FactsError::Ssh(e) => HostFailure::from(e),
-            other => HostFailure::Failed(other.to_string()),
-        }
-    }
-}
-
-/// The result of one host.
-pub struct HostResult<P, T> {
+/// The result of one host: what its work came to, or why it could not be done (`F`, from the
+/// connection's error when the host could not be reached at all).
+pub struct HostResult<P, T, F> {
     pub job: Job<P>,
-    pub outcome: Result<T, HostFailure>,
+    pub outcome: Result<T, F>,
     pub elapsed: Duration,
 }
 
 /// Connects to every host (bounded by `forks`) and runs `work` on its session; `work` also gets
 /// the run's [`Connector`], for checks that need a connection of their own.
-pub async fn run<P, T, F, Fut>(
+pub async fn run<P, T, F, W, Fut>(
     jobs: Vec<Job<P>>,
     forks: usize,
     credentials: Arc<Credentials>,
     progress: &dyn Progress,
-    work: F,
-) -> Vec<HostResult<P, T>>
+    work: W,
+) -> Vec<HostResult<P, T, F>>
 where
     P: Clone,
-    F: Fn(Job<P>, Session, HostProgress, Connector) -> Fut,
-    Fut: Future<Output = (Session, Result<T, HostFailure>)>,
+    F: From<SshError>,
+    W: Fn(Job<P>, Session, HostProgress, Connector) -> Fut,
+    Fut: Future<Output = (Session, Result<T, F>)>,
 {
     let connector = Connector::new(credentials);
     let connector = &connector;
@@ -103,7 +61,7 @@ where
                             "unreachable after {} ms: {e}",
                             started.elapsed().as_millis()
                         ));
-                        Err(HostFailure::Unreachable(e))
+                        Err(F::from(e))
                     }
                     Ok(session) => {
                         log.detail(&format!(

@@ -12,6 +12,7 @@ pub mod facts;
 pub mod firewall;
 pub mod fleet;
 pub mod flows;
+pub mod host_outcome;
 pub mod input;
 pub mod inventory;
 pub mod medulla;

@@ -4,7 +4,8 @@ use clap::Parser;
 
 use relayctl::cli::{Cli, Command, OutputFormat};
 use relayctl::error::{Error, exit_code};
-use relayctl::report::{self, HostStatus, RunReport};
+use relayctl::host_outcome::HostStatus;
+use relayctl::report::{self, RunReport};
 
 fn main() {
     let cli = match Cli::try_parse() {

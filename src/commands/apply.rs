@@ -10,9 +10,9 @@ use super::readiness::{self, RelayContext};
 use crate::cli::{ApplyArgs, OutputFormat, RunArgs};
 use crate::engine::{self, Catalog, HostRun, vars};
 use crate::error::Error;
-use crate::fleet::HostFailure;
 use crate::flows::plan::Peers;
 use crate::flows::run::PeerSessions;
+use crate::host_outcome::{CheckFailure, HostFailure};
 use crate::input::InputErrors;
 use crate::inventory::{Host, HostRole, Inventory, RelaySettings};
 use crate::preflight;
@@ -189,19 +189,15 @@ async fn converge(
     let warnings = preflight::warnings(&facts, relay.relay_fqdn.as_deref());
     let mut failures = Vec::new();
     if !sizing.passed() {
-        let reasons: Vec<String> = sizing
-            .failures()
-            .map(|c| format!("{}: expected {}, found {}", c.name, c.expected, c.found))
-            .collect();
-        failures.push(format!("sizing failed: {}", reasons.join("; ")));
+        failures.push(CheckFailure::Sizing(sizing.failures().cloned().collect()));
     }
     if !sizing.roles_may_run() {
-        failures.push("roles not run: the host is not Debian 12".to_string());
+        failures.push(CheckFailure::NotDebian12);
         return Ok(HostFindings {
             facts: Some(facts),
             sizing: Some(sizing),
             warnings,
-            failure: Some(failures.join("; ")),
+            problems: failures,
             ..HostFindings::default()
         });
     }
@@ -227,12 +223,12 @@ async fn converge(
     let host_vars = match host_vars {
         Ok(host_vars) => host_vars,
         Err(e) => {
-            failures.push(format!("variables: {e}"));
+            failures.push(CheckFailure::Variables(e));
             return Ok(HostFindings {
                 facts: Some(facts),
                 sizing: Some(sizing),
                 warnings,
-                failure: Some(failures.join("; ")),
+                problems: failures,
                 ..HostFindings::default()
             });
         }
@@ -251,7 +247,7 @@ async fn converge(
         }
         .converge()
         .await;
-        failures.extend(convergence.failure);
+        failures.extend(convergence.failure.map(CheckFailure::Tasks));
         tasks = convergence.tasks;
     }
     let (mut flows, mut confirmations) = (Vec::new(), None);
@@ -267,7 +263,7 @@ async fn converge(
             .flows_and_confirmations(&facts, &sizing, &failures, &host_vars)
             .await;
         if !confirmed.ready && failures.is_empty() {
-            failures.push(format!("NOT READY: {}", confirmed.reasons.join("; ")));
+            failures.push(CheckFailure::NotReady(confirmed.reasons.clone()));
         }
         flows = checked;
         confirmations = Some(confirmed);
@@ -279,6 +275,6 @@ async fn converge(
         tasks,
         flows,
         confirmations,
-        failure: (!failures.is_empty()).then(|| failures.join("; ")),
+        problems: failures,
     })
 }

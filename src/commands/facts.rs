@@ -3,7 +3,7 @@
 use crate::cli::{FactsArgs, OutputFormat};
 use crate::error::Error;
 use crate::facts;
-use crate::fleet::HostFailure;
+use crate::host_outcome::HostFailure;
 use crate::progress::HostProgress;
 use crate::report::{self, HostFindings, RunReport};
 use crate::settings::{Privilege, RunSettings};

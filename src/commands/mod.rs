@@ -12,6 +12,7 @@ use crate::cli::RunArgs;
 use crate::engine::Catalog;
 use crate::error::Error;
 use crate::fleet::{self, HostResult, Job};
+use crate::host_outcome::HostFailure;
 use crate::inventory::{self, Host, Inventory, LoadOptions};
 use crate::progress::HostProgress;
 use crate::report::HostFindings;
@@ -39,11 +40,11 @@ pub async fn run_on_hosts<P, F, Fut>(
     privilege: Privilege,
     show_progress: bool,
     work: F,
-) -> Result<(Vec<HostResult<P, HostFindings>>, Instant), Error>
+) -> Result<(Vec<HostResult<P, HostFindings, HostFailure>>, Instant), Error>
 where
     P: Clone,
     F: Fn(Job<P>, Session, HostProgress, Connector) -> Fut,
-    Fut: std::future::Future<Output = (Session, Result<HostFindings, fleet::HostFailure>)>,
+    Fut: std::future::Future<Output = (Session, Result<HostFindings, HostFailure>)>,
 {
     let started = Instant::now();
     let jobs: Vec<Job<P>> = hosts

@@ -13,6 +13,7 @@ use crate::firewall::ruleset::relay_rows;
 use crate::flows::FlowResult;
 use crate::flows::plan::{self, Peers};
 use crate::flows::run::check_relay;
+use crate::host_outcome::{self, CheckFailure};
 use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, WORKSTATIONS_GROUP};
 use crate::progress::HostProgress;
 use crate::settings::{Privilege, RunSettings};
@@ -77,7 +78,7 @@ impl RelayContext<'_> {
         &self,
         facts: &Facts,
         sizing: &SizingReport,
-        failures: &[String],
+        failures: &[CheckFailure],
         host_vars: &vars::HostVars,
     ) -> (Vec<FlowResult>, Confirmations) {
         let RelayContext {
@@ -135,7 +136,7 @@ impl RelayContext<'_> {
             Ok(output) => Err(output.stderr_text().trim().to_string()),
             Err(e) => Err(e.to_string()),
         };
-        let failure = (!failures.is_empty()).then(|| failures.join("; "));
+        let failure = (!failures.is_empty()).then(|| host_outcome::join(failures));
         let confirmations = confirmations::confirm(&confirmations::Inputs {
             relay,
             user: &user,

@@ -14,20 +14,13 @@ use serde::Serialize;
 use crate::confirmations::Confirmations;
 use crate::engine::{TaskCounts, TaskReport, TaskStatus};
 use crate::facts::Facts;
-use crate::fleet::{HostFailure, HostResult};
+use crate::fleet::HostResult;
 use crate::flows::FlowResult;
+pub use crate::host_outcome::HostStatus;
+use crate::host_outcome::{CheckFailure, HostFailure};
 use crate::medulla::RelayType;
 use crate::preflight::Warning;
 use crate::sizing::SizingReport;
-
-/// How one host ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HostStatus {
-    Ok,
-    Failed,
-    Unreachable,
-}
 
 /// Why a host did not end `ok`.
 #[derive(Clone, Debug, Serialize)]
@@ -76,8 +69,9 @@ pub struct HostFindings {
     pub tasks: Vec<TaskReport>,
     pub flows: Vec<FlowResult>,
     pub confirmations: Option<Confirmations>,
-    /// A check that failed after the host answered (e.g. sizing): the host is `failed`.
-    pub failure: Option<String>,
+    /// Checks and tasks that failed after the host answered (e.g. sizing): the host is
+    /// `failed`.
+    pub problems: Vec<CheckFailure>,
 }
 
 /// Tallies for the recap.
@@ -151,9 +145,10 @@ impl RunReport {
     }
 }
 
-/// Builds a host's report from its fleet result.
+/// Builds a host's report from its fleet result: its status and error come from its
+/// [`HostFailure`], if any.
 pub fn host_report<P>(
-    result: HostResult<P, HostFindings>,
+    result: HostResult<P, HostFindings, HostFailure>,
     relay_type: Option<RelayType>,
 ) -> HostReport {
     let target = &result.job.target;
@@ -161,29 +156,19 @@ pub fn host_report<P>(
         Some(jump) => format!("{} via {}", target.endpoint, jump),
         None => target.endpoint.to_string(),
     };
-    let (status, error, findings) = match result.outcome {
-        Ok(findings) => match &findings.failure {
-            None => (HostStatus::Ok, None, findings),
-            Some(reason) => {
-                let error = HostError {
-                    kind: "failed",
-                    message: reason.clone(),
-                };
-                (HostStatus::Failed, Some(error), findings)
-            }
-        },
-        Err(failure) => {
-            let status = match failure {
-                HostFailure::Unreachable(_) => HostStatus::Unreachable,
-                HostFailure::Failed(_) => HostStatus::Failed,
-            };
-            let error = HostError {
-                kind: failure.kind(),
-                message: failure.to_string(),
-            };
-            (status, Some(error), HostFindings::default())
+    let (failure, findings) = match result.outcome {
+        Ok(mut findings) if !findings.problems.is_empty() => {
+            let problems = std::mem::take(&mut findings.problems);
+            (Some(HostFailure::Checks(problems)), findings)
         }
+        Ok(findings) => (None, findings),
+        Err(failure) => (Some(failure), HostFindings::default()),
     };
+    let status = failure.as_ref().map_or(HostStatus::Ok, HostFailure::status);
+    let error = failure.map(|failure| HostError {
+        kind: failure.kind(),
+        message: failure.to_string(),
+    });
     HostReport {
         name: result.job.name,
         connection,
