@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod medulla;
 pub mod modules;
 pub mod open_files;
+pub mod pipeline;
 pub mod preflight;
 pub mod progress;
 pub mod report;

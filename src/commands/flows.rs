@@ -1,12 +1,13 @@
 //! `relayctl flows`: the flow checks and the confirmations of every relay, on their own. The same
-//! run as `apply` up to its roles (facts, sizing, pre-flight, the relay's variables), which it
-//! leaves out: nothing changes on a relay but a listener on its inbound ports for the duration of
-//! the check.
+//! relay pipeline as `apply` up to its roles (facts, sizing, pre-flight, the relay's variables),
+//! which it leaves out: nothing changes on a relay but a listener on its inbound ports for the
+//! duration of the check.
 
-use super::apply::{Stage, run_relays};
-use crate::cli::FlowsArgs;
+use super::terminal::TerminalProgress;
+use crate::cli::{FlowsArgs, OutputFormat};
 use crate::engine;
 use crate::error::Error;
+use crate::pipeline::{self, Stage};
 use crate::report::RunReport;
 
 pub async fn run(args: &FlowsArgs) -> Result<RunReport, Error> {
@@ -22,5 +23,14 @@ pub async fn run(args: &FlowsArgs) -> Result<RunReport, Error> {
         force_handlers: false,
         command_timeout,
     };
-    run_relays("flows", &args.run, stage, options, args.report.as_deref()).await
+    let progress = TerminalProgress::new(args.run.format == OutputFormat::Human, args.run.verbose);
+    pipeline::run(
+        "flows",
+        &args.run,
+        stage,
+        options,
+        args.report.as_deref(),
+        &progress,
+    )
+    .await
 }

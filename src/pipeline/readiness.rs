@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::apply::{RelayJob, Shared};
+use super::job::RelayContext;
 use crate::confirmations::{self, Confirmations};
 use crate::engine::vars;
 use crate::facts::Facts;
@@ -15,10 +15,9 @@ use crate::flows::plan::{self, Peers};
 use crate::flows::run::check_relay;
 use crate::host_outcome::{self, CheckFailure};
 use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, WORKSTATIONS_GROUP};
-use crate::progress::HostProgress;
 use crate::settings::{Privilege, RunSettings};
 use crate::sizing::SizingReport;
-use crate::ssh::{Connector, Session, Target};
+use crate::ssh::Target;
 
 /// The peers of the flow checks, and how to reach each (they get one connection each, if used).
 pub(super) fn peers(
@@ -60,15 +59,6 @@ pub(super) fn peers(
             .map(endpoint),
     };
     (peers, peer_targets)
-}
-
-/// A relay's job as its flow checks see it.
-pub(super) struct RelayContext<'a> {
-    pub session: &'a Session,
-    pub job: &'a RelayJob<'a>,
-    pub shared: &'a Shared<'a>,
-    pub log: &'a HostProgress,
-    pub connector: &'a Connector,
 }
 
 impl RelayContext<'_> {

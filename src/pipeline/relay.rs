@@ -1,0 +1,101 @@
+//! One relay's run, over its one session: the facts (as root, which also proves become works),
+//! the sizing for its type, the pre-flight warnings, then its roles (`relay_roles`, else the
+//! type's default list), each task probed before it changes anything, then its flow checks and
+//! the confirmations of PROC step 5 (`readiness.rs`). `--check` stops at the probes.
+
+use super::job::RelayContext;
+use crate::engine::{HostRun, vars};
+use crate::facts::{self, Facts};
+use crate::host_outcome::{CheckFailure, HostFailure};
+use crate::preflight;
+use crate::report::HostFindings;
+use crate::sizing::{self, SizingReport};
+
+/// The relay's findings; `Err` when it could not be worked on at all (its facts).
+pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, HostFailure> {
+    let settings = &relay.job.relay;
+    let facts = facts::gather(relay.session, relay.log).await?;
+    relay.log.step("checking sizing");
+    let sizing = sizing::evaluate(&facts, settings.relay_type, settings.sizing_profile);
+    let mut findings = HostFindings {
+        warnings: preflight::warnings(&facts, settings.relay_fqdn.as_deref()),
+        ..HostFindings::default()
+    };
+    if !sizing.passed() {
+        findings
+            .problems
+            .push(CheckFailure::Sizing(sizing.failures().cloned().collect()));
+    }
+    if let Err(stopped) = roles_and_readiness(relay, &facts, &sizing, &mut findings).await {
+        findings.problems.push(stopped);
+    }
+    findings.facts = Some(facts);
+    findings.sizing = Some(sizing);
+    Ok(findings)
+}
+
+/// The relay's roles, then its flow checks and confirmations, as the run's stage says. `Err`:
+/// what kept them from running at all.
+async fn roles_and_readiness(
+    relay: &RelayContext<'_>,
+    facts: &Facts,
+    sizing: &SizingReport,
+    findings: &mut HostFindings,
+) -> Result<(), CheckFailure> {
+    if !sizing.roles_may_run() {
+        return Err(CheckFailure::NotDebian12);
+    }
+    let shared = relay.shared;
+    let roles: Vec<_> = relay
+        .job
+        .roles
+        .iter()
+        .filter_map(|name| shared.catalog.role(name))
+        .collect();
+    let defaults: Vec<_> = roles
+        .iter()
+        .flat_map(|role| role.defaults.iter())
+        .map(|(name, value, _)| (name.clone(), value.clone()))
+        .collect();
+    let host_vars = vars::relay_vars(
+        &defaults,
+        &shared.run_vars,
+        relay.job.host,
+        &relay.job.relay,
+        facts,
+        &shared.catalog.templates,
+        shared.stage.roles && roles.iter().any(|role| role.uses_module("nftables")),
+    )
+    .map_err(CheckFailure::Variables)?;
+    if shared.stage.roles {
+        let convergence = HostRun {
+            catalog: shared.catalog,
+            options: &shared.options,
+            session: relay.session,
+            connector: relay.connector,
+            log: relay.log,
+            inventory_path: &shared.inventory.path,
+            roles,
+            vars: host_vars.clone(),
+        }
+        .converge()
+        .await;
+        findings
+            .problems
+            .extend(convergence.failure.map(CheckFailure::Tasks));
+        findings.tasks = convergence.tasks;
+    }
+    if shared.stage.flows {
+        let (flows, confirmations) = relay
+            .flows_and_confirmations(facts, sizing, &findings.problems, &host_vars)
+            .await;
+        if !confirmations.ready && findings.problems.is_empty() {
+            findings
+                .problems
+                .push(CheckFailure::NotReady(confirmations.reasons.clone()));
+        }
+        findings.flows = flows;
+        findings.confirmations = Some(confirmations);
+    }
+    Ok(())
+}
