@@ -1,6 +1,6 @@
 //! Errors that stop a run before or outside any host, and the exit codes of every outcome.
 
-use crate::inventory::InputErrors;
+use crate::input::InputErrors;
 use crate::ssh::SshError;
 
 /// Exit codes, as ansible-playbook's so that pipelines written for Ansible gate the same way.

@@ -25,8 +25,7 @@ use crate::flows::run::PeerSessions;
 use crate::input::InputErrors;
 use crate::inventory::{self, HostRole, Inventory, LoadOptions};
 use crate::progress::Progress;
-use crate::report::confirmations as report_files;
-use crate::report::{self, RunReport, WrittenReport};
+use crate::report::{self, RunReport, report_dir};
 use crate::settings::{Privilege, RunSettings};
 use crate::ssh::Target;
 pub use job::Stage;
@@ -45,14 +44,14 @@ pub fn load_inputs(args: &RunArgs) -> Result<(Catalog, Inventory), Error> {
 }
 
 /// Runs `stage` on every selected relay of `run_args`'s inventory; writes the confirmations
-/// report under `report_dir`. `options` makes the engine's options from the run's command
+/// report under `written_under`. `options` makes the engine's options from the run's command
 /// timeout, known once the settings are resolved.
 pub async fn run(
     command: &'static str,
     run_args: &RunArgs,
     stage: Stage,
     options: impl FnOnce(Duration) -> engine::Options,
-    report_dir: Option<&Path>,
+    written_under: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<RunReport, Error> {
     let (catalog, inventory) = load_inputs(run_args)?;
@@ -142,21 +141,8 @@ pub async fn run(
         hosts,
         fleet.started.elapsed().as_millis() as u64,
     );
-    if let Some(dir) = report_dir {
-        report.written = Some(
-            match report_files::write(dir, &report, &catalog.templates) {
-                Ok(files) => WrittenReport {
-                    dir: dir.to_path_buf(),
-                    files,
-                    error: None,
-                },
-                Err(e) => WrittenReport {
-                    dir: dir.to_path_buf(),
-                    files: Vec::new(),
-                    error: Some(e),
-                },
-            },
-        );
+    if let Some(dir) = written_under {
+        report.written = Some(report_dir::write_recorded(dir, &report, &catalog.templates));
     }
     Ok(report)
 }

@@ -2,10 +2,10 @@
 //! pipelines, JUnit XML for CI test reports. The same [`RunReport`] feeds every format, so they
 //! cannot disagree.
 
-pub mod confirmations;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod report_dir;
 
 use std::path::PathBuf;
 

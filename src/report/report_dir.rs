@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use super::{HostReport, RunReport};
+use super::{HostReport, RunReport, WrittenReport};
 use crate::engine::template::Templates;
 use crate::medulla::RelayType;
 
@@ -75,6 +75,19 @@ pub fn write(
     templates: &Templates,
 ) -> Result<Vec<PathBuf>, String> {
     write_at(dir, report, templates, &rfc3339_utc(SystemTime::now()))
+}
+
+/// [`write`], as the run's report records it: the files written, or why none could be.
+pub fn write_recorded(dir: &Path, report: &RunReport, templates: &Templates) -> WrittenReport {
+    let (files, error) = match write(dir, report, templates) {
+        Ok(files) => (files, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    WrittenReport {
+        dir: dir.to_path_buf(),
+        files,
+        error,
+    }
 }
 
 fn write_at(
