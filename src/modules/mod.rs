@@ -38,6 +38,8 @@ pub use args::{ArgError, ArgKind, ArgSpec, Rendered};
 pub use authorized_key::material as key_material;
 pub use password::write_controller_file;
 
+use futures::future::BoxFuture;
+
 use crate::secret::Secret;
 
 /// What the engine knows about a module: its name, its arguments, how to build its action.
@@ -250,14 +252,14 @@ impl Plan {
             (None, step) | (step, None) => step,
             (Some(mut first), Some(second)) => {
                 debug_assert!(first.stdin.is_empty() || second.stdin.is_empty());
-                debug_assert!(first.password.is_none() || second.password.is_none());
-                debug_assert!(first.password.is_none() || second.stdin.is_empty());
-                debug_assert!(second.password.is_none() || first.stdin.is_empty());
+                debug_assert!(first.prepare.is_none() || second.prepare.is_none());
+                debug_assert!(first.prepare.is_none() || second.stdin.is_empty());
+                debug_assert!(second.prepare.is_none() || first.stdin.is_empty());
                 first.script = format!("{}{}", first.script, second.script);
                 first.stdin.extend(second.stdin);
                 first.before.extend(second.before);
                 first.after.extend(second.after);
-                first.password = first.password.or(second.password);
+                first.prepare = first.prepare.or(second.prepare);
                 first.long_running |= second.long_running;
                 // A confirmed step must come last: what follows it would run before the
                 // confirmation, over the connection it cannot vouch for.
@@ -296,23 +298,42 @@ pub struct Step {
     /// A change that could cut the controller off (a firewall ruleset): it must be confirmed over
     /// a new SSH connection, or the host undoes it.
     pub confirm: Option<Confirmation>,
-    /// A password the script sets (`chpasswd -e`), hashed by [`Step::finish`]: its `user:hash`
-    /// line ends the stdin.
-    pub password: Option<password::PasswordToSet>,
+    /// What the controller must make just before the script runs, and only then (see
+    /// [`Preparation`]); [`Step::finish`] adds it to the step.
+    pub prepare: Option<Box<dyn Preparation>>,
 }
 
 impl Step {
-    /// Makes the step ready to run: what only a run needs and costs to make (a password's
-    /// hash) is made here, never for a plan that `--check` only reports.
+    /// Makes the step ready to run: what only a run needs and costs to make is made here,
+    /// never for a plan that `--check` only reports.
     pub async fn finish(&mut self) -> Result<(), String> {
-        if let Some(password) = self.password.take() {
-            let hashed = password.hash().await?;
-            self.stdin.extend(hashed.stdin_line);
-            self.before.extend(hashed.before);
-            self.after.extend(hashed.after);
+        if let Some(preparation) = self.prepare.take() {
+            let prepared = preparation.prepare().await?;
+            self.stdin.extend(prepared.stdin);
+            self.before.extend(prepared.before);
+            self.after.extend(prepared.after);
         }
         Ok(())
     }
+}
+
+/// Work a step needs from the controller that is worth doing only when the step really runs:
+/// a password's yescrypt hash (16 MiB and tens of ms each) is never made for a plan that
+/// `--check` reports and drops.
+pub trait Preparation: std::fmt::Debug + Send + Sync {
+    /// Makes what the step lacks.
+    fn prepare(self: Box<Self>) -> BoxFuture<'static, Result<Prepared, String>>;
+}
+
+/// What a [`Preparation`] adds to its step.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Appended to the step's stdin (its script reads it last).
+    pub stdin: Vec<u8>,
+    /// Controller files written before the script runs.
+    pub before: Vec<ControllerFile>,
+    /// Controller files written once the script succeeded.
+    pub after: Vec<ControllerFile>,
 }
 
 /// How a step that could lock the controller out is confirmed (DESIGN.md, rule 4): the step

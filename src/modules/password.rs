@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{ArgError, ControllerFile};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use super::{ArgError, ControllerFile, Preparation, Prepared};
 use crate::secret::Secret;
 
 /// Generated passwords: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
@@ -160,7 +163,7 @@ pub struct PasswordToSet {
 /// A hash to make, and where its result goes.
 type HashJob = (
     PasswordToSet,
-    tokio::sync::oneshot::Sender<Result<HashedPassword, String>>,
+    tokio::sync::oneshot::Sender<Result<Prepared, String>>,
 );
 
 /// The controller's one hashing thread, started on first use. yescrypt at Debian's cost takes
@@ -196,7 +199,7 @@ fn hashing_thread() -> Result<&'static std::sync::mpsc::Sender<HashJob>, String>
 impl PasswordToSet {
     /// Hashes the secret (on the hashing thread, one at a time): the `user:hash` line for
     /// chpasswd's stdin, and the controller files to write before and after the step.
-    pub async fn hash(self) -> Result<HashedPassword, String> {
+    pub async fn hash(self) -> Result<Prepared, String> {
         let (reply, hashed) = tokio::sync::oneshot::channel();
         hashing_thread()?
             .send((self, reply))
@@ -206,14 +209,22 @@ impl PasswordToSet {
             .map_err(|_| "the hashing thread is gone".to_string())?
     }
 
-    fn hash_now(&self, cache: &mut HashCache) -> Result<HashedPassword, String> {
+    fn hash_now(&self, cache: &mut HashCache) -> Result<Prepared, String> {
         let hash = cache.hash(&self.password)?;
         let (before, after) = self.password.controller_files(&hash);
-        Ok(HashedPassword {
-            stdin_line: format!("{}:{hash}\n", self.user).into_bytes(),
+        Ok(Prepared {
+            stdin: format!("{}:{hash}\n", self.user).into_bytes(),
             before,
             after,
         })
+    }
+}
+
+/// The step that sets the password (`chpasswd -e`) gets its `user:hash` line at the end of its
+/// stdin only when it runs.
+impl Preparation for PasswordToSet {
+    fn prepare(self: Box<Self>) -> BoxFuture<'static, Result<Prepared, String>> {
+        self.hash().boxed()
     }
 }
 
@@ -256,13 +267,6 @@ impl HashCache {
         self.hashes.insert(id, hash.clone());
         Ok(hash)
     }
-}
-
-/// What [`PasswordToSet::hash`] gives the step.
-pub struct HashedPassword {
-    pub stdin_line: Vec<u8>,
-    pub before: Vec<ControllerFile>,
-    pub after: Vec<ControllerFile>,
 }
 
 /// Binds a hash to a secret without storing anything the secret could be recovered from more

@@ -222,7 +222,7 @@ impl Action for User {
                 // chpasswd -e reads `user:hash` from stdin: the hash never appears in argv. The
                 // hash itself is made when the step runs (Step::finish), not for a plan.
                 script.push_str("chpasswd -e\n");
-                step.password = Some(password.to_set(&self.name));
+                step.prepare = Some(Box::new(password.to_set(&self.name)));
             }
         }
         if changes.is_empty() {
