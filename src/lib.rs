@@ -27,3 +27,5 @@ pub mod settings;
 pub mod sh;
 pub mod sizing;
 pub mod ssh;
+#[cfg(test)]
+mod testing;

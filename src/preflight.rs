@@ -77,16 +77,14 @@ pub fn warnings(facts: &Facts, expected_fqdn: Option<&str>) -> Vec<Warning> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
     fn facts() -> Facts {
-        Facts::parse(
-            "os_id=debian\nos_version_id=12\nos_pretty_name=Debian\ndebian_version=12.12\narch=x86_64\nkernel=6\n\
-             vcpus=4\nmem_total_kib=8000000\nmount_root=/dev/vda1 ext4 21000000000 /\n\
-             mount_var=/dev/vdb xfs 429000000000 /var\nhostname=relay1\nfqdn=relay1.example.com\n\
-             fqdn_resolves=yes\nsystemd_running=yes\nsystemd_version=252\nnft_version=1.0.6\n\
-             uid_215_owner=\nuser=root\nsudo=root\nssh_connection=\n",
-        )
-        .expect("fixture parses")
+        Facts {
+            hostname: "relay1".into(),
+            fqdn: Some("relay1.example.com".into()),
+            ..testing::facts()
+        }
     }
 
     fn codes(found: &[Warning]) -> Vec<&str> {

@@ -241,49 +241,22 @@ fn describe(fstype: &str, size_bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::{Filesystem, SudoAccess};
+    use crate::testing;
 
     fn relay(var_fstype: &str, var_gib: u64, var_on_root: bool) -> Facts {
-        let root = Filesystem {
-            source: "/dev/vda1".into(),
-            fstype: "ext4".into(),
-            size_bytes: 20 * 1_000_000_000,
-            mount_point: "/".into(),
-        };
+        let root = testing::filesystem("/dev/vda1", "ext4", 20 * 1_000_000_000, "/");
         let var = if var_on_root {
             root.clone()
         } else {
-            Filesystem {
-                source: "/dev/vdb1".into(),
-                fstype: var_fstype.into(),
-                size_bytes: var_gib << 30,
-                mount_point: "/var".into(),
-            }
+            testing::filesystem("/dev/vdb1", var_fstype, var_gib << 30, "/var")
         };
         Facts {
-            os_id: "debian".into(),
-            os_version_id: "12".into(),
-            os_pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
-            debian_version: Some("12.12".into()),
-            arch: "x86_64".into(),
-            kernel: "6.1.0".into(),
-            vcpus: 4,
-            // What an "8 GB" VM shows: about 7.7 GiB.
-            memory_bytes: 8_038_492 * 1024,
             root,
             var,
             var_on_root,
             hostname: "relay".into(),
             fqdn: Some("relay.example.com".into()),
-            fqdn_resolves: true,
-            systemd_running: true,
-            systemd_version: Some(252),
-            nft_version: Some("1.0.6".into()),
-            uid_215_owner: None,
-            user: "root".into(),
-            sudo: SudoAccess::Root,
-            controller_address: None,
-            ssh_port: None,
+            ..testing::facts()
         }
     }
 

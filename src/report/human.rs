@@ -334,18 +334,12 @@ mod tests {
     use super::*;
     use crate::engine::TaskCounts;
     use crate::medulla::RelayType;
+    use crate::testing;
 
     fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
         TaskReport {
-            role: role.into(),
-            task: name.into(),
-            module: "copy",
-            handler: false,
-            status,
-            changes: Vec::new(),
-            message: None,
-            diff: None,
             elapsed_ms: 3,
+            ..testing::task(role, name, status)
         }
     }
 

@@ -389,25 +389,19 @@ mod tests {
     use super::*;
     use crate::confirmations::{Confirmation, ConfirmationStatus};
     use crate::engine::TaskCounts;
-    use crate::facts::{Facts, Filesystem, SudoAccess};
+    use crate::facts::Facts;
     use crate::flows::FlowOutcome;
     use crate::inventory::SizingProfile;
     use crate::medulla::RelayType;
     use crate::medulla::port_matrix::{Flow, Protocol};
     use crate::report::HostError;
     use crate::sizing::SizingReport;
+    use crate::testing;
 
     fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
         TaskReport {
-            role: role.into(),
-            task: name.into(),
-            module: "copy",
-            handler: false,
-            status,
-            changes: Vec::new(),
-            message: None,
-            diff: None,
             elapsed_ms: 7,
+            ..testing::task(role, name, status)
         }
     }
 
@@ -446,35 +440,10 @@ mod tests {
     }
 
     fn facts() -> Facts {
-        let fs = |source: &str, fstype: &str, gb: u64, mount_point: &str| Filesystem {
-            source: source.into(),
-            fstype: fstype.into(),
-            size_bytes: gb * 1_000_000_000,
-            mount_point: mount_point.into(),
-        };
         Facts {
-            os_id: "debian".into(),
-            os_version_id: "12".into(),
-            os_pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
-            debian_version: Some("12.12".into()),
-            arch: "x86_64".into(),
-            kernel: "6.1.0".into(),
-            vcpus: 4,
             memory_bytes: 8 << 30,
-            root: fs("/dev/vda1", "ext4", 20, "/"),
-            var: fs("/dev/vdb1", "xfs", 200, "/var"),
-            var_on_root: false,
-            hostname: "relay01".into(),
-            fqdn: Some("relay01.example.com".into()),
-            fqdn_resolves: true,
-            systemd_running: true,
-            systemd_version: Some(252),
-            nft_version: Some("1.0.6".into()),
-            uid_215_owner: None,
-            user: "root".into(),
-            sudo: SudoAccess::Root,
-            controller_address: None,
-            ssh_port: None,
+            var: testing::filesystem("/dev/vdb1", "xfs", 200 * 1_000_000_000, "/var"),
+            ..testing::facts()
         }
     }
 

@@ -298,13 +298,14 @@ mod tests {
     use crate::confirmations::{Confirmation, ConfirmationStatus, Confirmations};
     use crate::engine::catalog::Catalog;
     use crate::engine::{TaskCounts, TaskReport, TaskStatus};
-    use crate::facts::{Facts, Filesystem, SudoAccess};
+    use crate::facts::{Facts, SudoAccess};
     use crate::flows::{FlowOutcome, FlowResult, Listener};
     use crate::inventory::SizingProfile;
     use crate::medulla::port_matrix::{Flow, Protocol};
     use crate::preflight::Warning;
     use crate::report::HostStatus;
     use crate::sizing;
+    use crate::testing;
 
     const GENERATED_AT: &str = "2026-11-23T18:42:04Z";
     const INVENTORY: &str = "inventories/site.yaml";
@@ -318,38 +319,17 @@ mod tests {
 
     fn facts(hostname: &str, fqdn: &str, var_gb: u64) -> Facts {
         Facts {
-            os_id: "debian".into(),
-            os_version_id: "12".into(),
-            os_pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
-            debian_version: Some("12.12".into()),
-            arch: "x86_64".into(),
             kernel: "6.1.0-40-amd64".into(),
-            vcpus: 4,
             memory_bytes: 8_148_000_000,
-            root: Filesystem {
-                source: "/dev/vda1".into(),
-                fstype: "ext4".into(),
-                size_bytes: 21_003_583_488,
-                mount_point: "/".into(),
-            },
-            var: Filesystem {
-                source: "/dev/vdb1".into(),
-                fstype: "xfs".into(),
-                size_bytes: var_gb * 1_000_000_000,
-                mount_point: "/var".into(),
-            },
-            var_on_root: false,
+            root: testing::filesystem("/dev/vda1", "ext4", 21_003_583_488, "/"),
+            var: testing::filesystem("/dev/vdb1", "xfs", var_gb * 1_000_000_000, "/var"),
             hostname: hostname.into(),
             fqdn: Some(fqdn.into()),
-            fqdn_resolves: true,
-            systemd_running: true,
-            systemd_version: Some(252),
-            nft_version: Some("1.0.6".into()),
-            uid_215_owner: None,
             user: "admin".into(),
             sudo: SudoAccess::Passwordless,
             controller_address: Some("10.1.0.5".into()),
             ssh_port: Some(22),
+            ..testing::facts()
         }
     }
 
@@ -402,15 +382,10 @@ mod tests {
 
     fn task(role: &str, name: &str, status: TaskStatus, message: Option<&str>) -> TaskReport {
         TaskReport {
-            role: role.into(),
-            task: name.into(),
             module: "command",
-            handler: false,
-            status,
-            changes: Vec::new(),
             message: message.map(str::to_string),
-            diff: None,
             elapsed_ms: 12,
+            ..testing::task(role, name, status)
         }
     }
 

@@ -1,0 +1,60 @@
+//! Builders the unit tests share: a relay's facts and a task's report, each filled with what a
+//! well-sized, healthy relay shows, for a test to change only what it is about.
+
+use crate::engine::{TaskReport, TaskStatus};
+use crate::facts::{Facts, Filesystem, SudoAccess};
+
+/// A filesystem as `df` reports it.
+pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str) -> Filesystem {
+    Filesystem {
+        source: source.into(),
+        fstype: fstype.into(),
+        size_bytes,
+        mount_point: mount_point.into(),
+    }
+}
+
+/// A classic relay as the documentation sizes it: Debian 12.12 on x86_64, 4 vCPUs, an "8 GB"
+/// VM (about 7.7 GiB seen by the kernel), / ext4 of 20 GB and a separate /var XFS of 400 GB,
+/// an FQDN that resolves, systemd and nft, probed as root.
+pub fn facts() -> Facts {
+    Facts {
+        os_id: "debian".into(),
+        os_version_id: "12".into(),
+        os_pretty_name: "Debian GNU/Linux 12 (bookworm)".into(),
+        debian_version: Some("12.12".into()),
+        arch: "x86_64".into(),
+        kernel: "6.1.0".into(),
+        vcpus: 4,
+        memory_bytes: 8_038_492 * 1024,
+        root: filesystem("/dev/vda1", "ext4", 20 * 1_000_000_000, "/"),
+        var: filesystem("/dev/vdb1", "xfs", 400 * 1_000_000_000, "/var"),
+        var_on_root: false,
+        hostname: "relay01".into(),
+        fqdn: Some("relay01.example.com".into()),
+        fqdn_resolves: true,
+        systemd_running: true,
+        systemd_version: Some(252),
+        nft_version: Some("1.0.6".into()),
+        uid_215_owner: None,
+        user: "root".into(),
+        sudo: SudoAccess::Root,
+        controller_address: None,
+        ssh_port: None,
+    }
+}
+
+/// A task of `role` that ended as `status`, with nothing else to say.
+pub fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
+    TaskReport {
+        role: role.into(),
+        task: name.into(),
+        module: "copy",
+        handler: false,
+        status,
+        changes: Vec::new(),
+        message: None,
+        diff: None,
+        elapsed_ms: 0,
+    }
+}
