@@ -2,7 +2,10 @@
 //! (`--roles-dir` still overrides roles from a directory).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+#[path = "src/input/walk.rs"]
+mod walk;
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -11,9 +14,13 @@ fn main() {
         let base = root.join(dir);
         // A directory is scanned as a whole: any file added, changed or removed rebuilds.
         println!("cargo:rerun-if-changed={}", base.display());
-        let mut files = Vec::new();
-        collect(&base, &mut files);
-        files.sort();
+        // Editors' swap and backup files (hidden) are not part of a role; a directory that
+        // cannot be read embeds nothing, and the role then fails its own checks.
+        let files: Vec<PathBuf> = walk::files_below(&base, &|_| false)
+            .files
+            .into_iter()
+            .filter(|path| path.is_file())
+            .collect();
         writeln!(
             code,
             "/// Every file under `{dir}/`: its path relative to it, and its bytes."
@@ -34,22 +41,4 @@ fn main() {
     }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("embedded.rs");
     std::fs::write(out, code).expect("OUT_DIR is writable");
-}
-
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        // Editors' swap and backup files are not part of a role.
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            collect(&path, files);
-        } else if path.is_file() {
-            files.push(path);
-        }
-    }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::role::{self, Role, RoleFiles};
 use super::template::Templates;
 use crate::input::Pos;
+use crate::input::walk;
 use crate::input::yaml::{self, NodeKind};
 use crate::input::{InputError, InputErrors, suggest};
 use crate::inventory::Var;
@@ -189,7 +190,19 @@ fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputErr
             }
         } else if path.is_dir() {
             let mut files = BTreeMap::new();
-            read_tree(&path, &path, &mut files, errors);
+            // A directory below the role that cannot be read leaves its files out; the role's
+            // checks then say what is missing.
+            for file in walk::files_below(&path, &|_| false).files {
+                match std::fs::read(&file) {
+                    Ok(bytes) => {
+                        let relative = file.strip_prefix(&path).unwrap_or(&file);
+                        files.insert(relative.to_string_lossy().into_owned(), bytes);
+                    }
+                    Err(e) => {
+                        errors.push(InputError::at(&file, Pos::START, "(file)", e.to_string()))
+                    }
+                }
+            }
             sources.roles.insert(
                 name.clone(),
                 RoleFiles {
@@ -198,34 +211,6 @@ fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputErr
                     files,
                 },
             );
-        }
-    }
-}
-
-fn read_tree(
-    base: &Path,
-    dir: &Path,
-    files: &mut BTreeMap<String, Vec<u8>>,
-    errors: &mut Vec<InputError>,
-) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            read_tree(base, &path, files, errors);
-        } else {
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    let relative = path.strip_prefix(base).unwrap_or(&path);
-                    files.insert(relative.to_string_lossy().into_owned(), bytes);
-                }
-                Err(e) => errors.push(InputError::at(&path, Pos::START, "(file)", e.to_string())),
-            }
         }
     }
 }

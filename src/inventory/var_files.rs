@@ -17,6 +17,7 @@ use super::structure::Layout;
 use super::vars::{Origin, VarDef};
 use crate::input::Pos;
 use crate::input::error::InputError;
+use crate::input::walk;
 use crate::input::yaml::{self, NodeKind};
 
 const EXTENSIONS: [&str; 3] = ["yml", "yaml", "json"];
@@ -80,8 +81,23 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarD
     }
     let mut paths = Vec::new();
     if chosen.is_dir() {
-        collect_dir(chosen, &mut paths, errors);
-        paths.sort();
+        let walk = walk::files_below(chosen, &|name| name.ends_with('~'));
+        for (dir, e) in walk.unreadable {
+            errors.push(InputError::at(
+                &dir,
+                Pos::START,
+                FILE_KEY,
+                format!("cannot read this directory: {e}"),
+            ));
+        }
+        paths.extend(
+            walk.files
+                .into_iter()
+                .filter(|path| match path.extension() {
+                    None => true,
+                    Some(ext) => EXTENSIONS.iter().any(|e| ext == *e),
+                }),
+        );
     } else {
         paths.push(chosen.clone());
     }
@@ -89,39 +105,6 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarD
         .iter()
         .flat_map(|path| read_file(path, errors))
         .collect()
-}
-
-fn collect_dir(dir: &Path, paths: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(InputError::at(
-                dir,
-                Pos::START,
-                FILE_KEY,
-                format!("cannot read this directory: {e}"),
-            ));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if file_name.starts_with('.') || file_name.ends_with('~') {
-            continue;
-        }
-        if path.is_dir() {
-            collect_dir(&path, paths, errors);
-            continue;
-        }
-        let wanted = match path.extension() {
-            None => true,
-            Some(ext) => EXTENSIONS.iter().any(|e| ext == *e),
-        };
-        if wanted {
-            paths.push(path);
-        }
-    }
 }
 
 /// One vars file: a map of `name: value` (or nothing at all).
