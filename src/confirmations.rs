@@ -51,6 +51,26 @@ pub struct Confirmation {
     pub details: Vec<String>,
 }
 
+impl Confirmation {
+    pub fn new(
+        item: u8,
+        key: &'static str,
+        title: &'static str,
+        status: ConfirmationStatus,
+        summary: impl Into<String>,
+        details: Vec<String>,
+    ) -> Self {
+        Confirmation {
+            item,
+            key,
+            title,
+            status,
+            summary: summary.into(),
+            details,
+        }
+    }
+}
+
 /// A relay's confirmations and verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Confirmations {
@@ -173,30 +193,12 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
     }
 }
 
-fn item(
-    item: u8,
-    key: &'static str,
-    title: &'static str,
-    status: ConfirmationStatus,
-    summary: String,
-    details: Vec<String>,
-) -> Confirmation {
-    Confirmation {
-        item,
-        key,
-        title,
-        status,
-        summary,
-        details,
-    }
-}
-
 fn itsm_entity(relay: &RelaySettings) -> Confirmation {
     let summary = match &relay.itsm_entity {
         Some(entity) => format!("{entity}: attach the relay to this entity in ITSM"),
         None => "the parent entity (itsm_entity is not set): nothing to send".to_string(),
     };
-    item(
+    Confirmation::new(
         1,
         "itsm_entity",
         "ITSM entity",
@@ -234,7 +236,7 @@ fn ports(flows: &[FlowResult]) -> Confirmation {
         .iter()
         .map(|f| format!("{}: {}", f.describe(), f.result_text()))
         .collect();
-    item(2, "ports", "Ports opened", status, summary, details)
+    Confirmation::new(2, "ports", "Ports opened", status, summary, details)
 }
 
 fn ssh_key(inputs: &Inputs) -> Confirmation {
@@ -246,7 +248,7 @@ fn ssh_key(inputs: &Inputs) -> Confirmation {
     };
     let access = match &inputs.access {
         Err(e) => {
-            return item(
+            return Confirmation::new(
                 3,
                 "ssh_key",
                 title,
@@ -268,12 +270,12 @@ fn ssh_key(inputs: &Inputs) -> Confirmation {
         .as_ref()
         .and_then(|k| key_fingerprint(&k.public_key))
     else {
-        return item(
+        return Confirmation::new(
             3,
             "ssh_key",
             title,
             ConfirmationStatus::NotConfirmed,
-            "no medulla_support_public_key in the inventory to compare with".into(),
+            "no medulla_support_public_key in the inventory to compare with",
             details,
         );
     };
@@ -294,7 +296,7 @@ fn ssh_key(inputs: &Inputs) -> Confirmation {
             format!("{expected} is not in {}'s authorized_keys", inputs.user),
         )
     };
-    item(3, "ssh_key", title, status, summary, details)
+    Confirmation::new(3, "ssh_key", title, status, summary, details)
 }
 
 /// `SHA256:…` of an authorized_keys or public key line.
@@ -335,7 +337,7 @@ fn medulla_access(inputs: &Inputs) -> Confirmation {
             ),
         },
     };
-    item(4, "medulla_access", title, status, summary, details)
+    Confirmation::new(4, "medulla_access", title, status, summary, details)
 }
 
 fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
@@ -366,5 +368,5 @@ fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
             format!("{found} (resolves on the relay)"),
         ),
     };
-    item(5, "fqdn", title, status, summary, Vec::new())
+    Confirmation::new(5, "fqdn", title, status, summary, Vec::new())
 }

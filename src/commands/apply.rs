@@ -2,11 +2,10 @@
 //! relay pipeline, [`crate::pipeline`]). `--check` stops at the tasks' probes: it changes
 //! nothing on any host, and checks no flow.
 
-use super::terminal::TerminalProgress;
-use crate::cli::{ApplyArgs, OutputFormat};
+use crate::cli::ApplyArgs;
 use crate::engine;
 use crate::error::Error;
-use crate::pipeline::{self, Stage};
+use crate::pipeline::Stage;
 use crate::report::RunReport;
 
 pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
@@ -23,14 +22,5 @@ pub async fn run(args: &ApplyArgs) -> Result<RunReport, Error> {
         force_handlers: args.force_handlers,
         command_timeout,
     };
-    let progress = TerminalProgress::new(args.run.format == OutputFormat::Human, args.run.verbose);
-    pipeline::run(
-        "apply",
-        &args.run,
-        stage,
-        options,
-        args.report.as_deref(),
-        &progress,
-    )
-    .await
+    super::relay_pipeline("apply", &args.run, stage, options, args.report.as_deref()).await
 }

@@ -1,7 +1,7 @@
 //! `relayctl facts`: gather and show the facts of every host of any Ansible inventory.
 
 use super::terminal::TerminalProgress;
-use crate::cli::{FactsArgs, OutputFormat};
+use crate::cli::FactsArgs;
 use crate::error::Error;
 use crate::facts;
 use crate::fleet;
@@ -16,7 +16,7 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
     let hosts = inventory.select(args.run.limit.as_deref())?;
     let settings = RunSettings::resolve(&args.run)?;
     let hosts = hosts.into_iter().map(|host| (host, ())).collect();
-    let progress = TerminalProgress::new(args.run.format == OutputFormat::Human, args.run.verbose);
+    let progress = TerminalProgress::for_run(&args.run);
     let fleet = fleet::connect_and_run(
         hosts,
         &[],

@@ -3,11 +3,10 @@
 //! which it leaves out: nothing changes on a relay but a listener on its inbound ports for the
 //! duration of the check.
 
-use super::terminal::TerminalProgress;
-use crate::cli::{FlowsArgs, OutputFormat};
+use crate::cli::FlowsArgs;
 use crate::engine;
 use crate::error::Error;
-use crate::pipeline::{self, Stage};
+use crate::pipeline::Stage;
 use crate::report::RunReport;
 
 pub async fn run(args: &FlowsArgs) -> Result<RunReport, Error> {
@@ -23,14 +22,5 @@ pub async fn run(args: &FlowsArgs) -> Result<RunReport, Error> {
         force_handlers: false,
         command_timeout,
     };
-    let progress = TerminalProgress::new(args.run.format == OutputFormat::Human, args.run.verbose);
-    pipeline::run(
-        "flows",
-        &args.run,
-        stage,
-        options,
-        args.report.as_deref(),
-        &progress,
-    )
-    .await
+    super::relay_pipeline("flows", &args.run, stage, options, args.report.as_deref()).await
 }

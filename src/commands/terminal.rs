@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::cli::{OutputFormat, RunArgs};
 use crate::progress::{HostProgress, HostReporter, Progress};
 
 /// Owns stderr during a run: progress bars and verbose log lines never garble each other.
@@ -24,13 +25,13 @@ struct HostLine {
 }
 
 impl TerminalProgress {
-    /// Bars are shown only when stderr is a terminal and `bars_wanted` (human output).
-    pub fn new(bars_wanted: bool, verbosity: u8) -> Self {
-        let visible = bars_wanted && std::io::stderr().is_terminal();
+    /// Bars only for human output, and only when stderr is a terminal; log lines as `-v` says.
+    pub fn for_run(run: &RunArgs) -> Self {
+        let visible = run.format == OutputFormat::Human && std::io::stderr().is_terminal();
         TerminalProgress {
             bars: visible
                 .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10))),
-            verbosity,
+            verbosity: run.verbose,
         }
     }
 }

@@ -341,14 +341,8 @@ mod tests {
         summary: &str,
         details: &[&str],
     ) -> Confirmation {
-        Confirmation {
-            item,
-            key,
-            title,
-            status,
-            summary: summary.into(),
-            details: details.iter().map(|d| d.to_string()).collect(),
-        }
+        let details = details.iter().map(ToString::to_string).collect();
+        Confirmation::new(item, key, title, status, summary, details)
     }
 
     #[allow(clippy::too_many_arguments)]
