@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{
-    LabHost, docker, docker_exec, host, host_entry, lab_inventory, relayctl, stderr, stdout,
+    LabHost, docker, docker_exec, host, host_entry, lab_inventory, relayctl_report,
 };
 use crate::lab::{exclusive, listen, open_ports, reset, snapshot, task, tasks_with};
 
@@ -20,27 +20,9 @@ const NOT_IN_MATRIX: u16 = 7777;
 fn apply(args: &[&str]) -> (Option<i32>, Value, String) {
     let inventory = lab_inventory();
     // The firewall alone does not make a relay ready: no flow checks and verdict here.
-    let mut all = vec![
-        "apply",
-        inventory.to_str().expect("utf-8"),
-        "--format",
-        "json",
-        "--no-flows",
-    ];
+    let mut all = vec!["apply", inventory.to_str().expect("utf-8"), "--no-flows"];
     all.extend(args);
-    let output = relayctl(&all, &[]);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "relayctl {all:?}: no JSON ({e}): {} {}",
-            stdout(&output),
-            stderr(&output)
-        )
-    });
-    (
-        output.status.code(),
-        report,
-        format!("{}{}", stdout(&output), stderr(&output)),
-    )
+    relayctl_report(&all, &[])
 }
 
 fn table(relay: &LabHost) -> String {
@@ -247,19 +229,24 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
     }
 }
 
-/// Applies the real firewall on relay01, then a test-only ruleset role: (exit code, the failing
-/// task, all output, relay01's table before).
-fn apply_bad_ruleset(role: &str) -> (Option<i32>, Value, String, String) {
+/// relay01 fresh, with the real firewall applied.
+fn relay01_with_the_real_firewall() -> &'static LabHost {
     let relay = host("relay01");
     reset(&[relay]);
-    let good = [
+    let (code, _, text) = apply(&[
         "--limit",
         "relay01",
         "-e",
         "{relay_roles: [relay_firewall]}",
-    ];
-    let (code, _, text) = apply(&good);
+    ]);
     assert_eq!(code, Some(0), "{text}");
+    relay
+}
+
+/// Applies the real firewall on relay01, then a test-only ruleset role: (exit code, the failing
+/// task, all output, relay01's table before).
+fn apply_bad_ruleset(role: &str) -> (Option<i32>, Value, String, String) {
+    let relay = relay01_with_the_real_firewall();
     let before = table(relay);
     let bad_roles = format!("{{relay_roles: [{role}]}}");
     let (code, report, text) = apply(&[
@@ -348,16 +335,7 @@ fn a_ruleset_that_cuts_the_controller_off_is_rolled_back_by_the_host_itself() {
 #[test]
 fn a_ruleset_nft_refuses_changes_nothing() {
     let _lab = exclusive();
-    let relay = host("relay01");
-    reset(&[relay]);
-    let good = [
-        "--limit",
-        "relay01",
-        "-e",
-        "{relay_roles: [relay_firewall]}",
-    ];
-    let (code, _, text) = apply(&good);
-    assert_eq!(code, Some(0), "{text}");
+    let relay = relay01_with_the_real_firewall();
     let before = snapshot(relay);
     let (code, report, text) = apply(&[
         "--limit",

@@ -9,7 +9,8 @@ use std::os::unix::fs::PermissionsExt;
 use serde_json::Value;
 
 use crate::harness::{
-    LabHost, docker_exec, host, host_entry, lab, lab_inventory, relayctl, state_dir, stderr, stdout,
+    LabHost, docker_exec, host, host_entry, lab, lab_inventory, relayctl, relayctl_report,
+    state_dir, stderr, stdout,
 };
 use crate::lab::{exclusive, password_is, reset, snapshot, task, tasks_with};
 
@@ -28,22 +29,11 @@ fn run(args: &[&str], secrets: &std::path::Path) -> (Option<i32>, Value, String)
     let mut all = vec![
         "apply",
         inventory.to_str().expect("utf-8"),
-        "--format",
-        "json",
         "-e",
         &password_file,
     ];
     all.extend(args);
-    let output = relayctl(&all, &[]);
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "relayctl {all:?}: no JSON ({e}): {} {}",
-            stdout(&output),
-            stderr(&output)
-        )
-    });
-    let text = format!("{}{}", stdout(&output), stderr(&output));
-    (output.status.code(), report, text)
+    relayctl_report(&all, &[])
 }
 
 /// Per relay, the tasks with this status.

@@ -9,8 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, relayctl, repo,
-    stderr, stdout,
+    TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, relayctl_report, repo,
 };
 use crate::lab::{exclusive, password_is, reset, snapshot, task};
 
@@ -40,21 +39,12 @@ fn apply_with_env(
         inventory.path_str(),
         "--roles-dir",
         "tests/fixtures/roles",
-        "--format",
-        "json",
         // Test roles do not make a relay ready: no flow checks and verdict here.
         "--no-flows",
     ];
     all.extend(args);
-    let output = relayctl(&all, env);
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {} {}", stdout(&output), stderr(&output)));
-    let entry = host_entry(&report, "scratch").clone();
-    (
-        output.status.code(),
-        entry,
-        format!("{}{}", stdout(&output), stderr(&output)),
-    )
+    let (code, report, text) = relayctl_report(&all, env);
+    (code, host_entry(&report, "scratch").clone(), text)
 }
 
 fn on_scratch(script: &str) -> String {

@@ -102,6 +102,13 @@ pub fn stderr(output: &Output) -> String {
 
 /// Runs relayctl with `--format json` and parses stdout.
 pub fn relayctl_json(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Value) {
+    let (code, json, _) = relayctl_report(args, env);
+    (code, json)
+}
+
+/// Runs relayctl with `--format json`: its exit code, the report, and all it printed (stdout,
+/// then stderr).
+pub fn relayctl_report(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Value, String) {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--format", "json"]);
     let output = relayctl(&all, env);
@@ -112,7 +119,8 @@ pub fn relayctl_json(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Value
             stderr(&output)
         )
     });
-    (output.status.code(), json)
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    (output.status.code(), json, text)
 }
 
 /// The report entry of one host.

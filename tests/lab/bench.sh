@@ -51,17 +51,8 @@ die() {
   exit 1
 }
 
-now_ms() {
-  local ns
-  ns=$(date +%s%N)
-  echo $((ns / 1000000))
-}
-
-# Milliseconds since $1, as seconds with one decimal.
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
-}
+# shellcheck source-path=SCRIPTDIR source=clock.sh
+source "$LAB_DIR/clock.sh"
 
 usage() {
   sed -n '5,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'

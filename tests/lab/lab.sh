@@ -46,17 +46,8 @@ die() {
   exit 1
 }
 
-now_ms() {
-  local ns
-  ns=$(date +%s%N)
-  echo $((ns / 1000000))
-}
-
-# Milliseconds since $1, as seconds with one decimal.
-elapsed() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100))
-}
+# shellcheck source-path=SCRIPTDIR source=clock.sh
+source "$LAB_DIR/clock.sh"
 
 # ---------------------------------------------------------------------------------------------------
 # Host preparation
