@@ -25,6 +25,7 @@ use super::batch::{self, Section};
 use super::catalog::Catalog;
 use super::outcome::{TaskReport, TaskStatus};
 use super::role::{Condition, Role, Task};
+use super::tags::selected;
 use super::vars::HostVars;
 use crate::input::paths::PathContext;
 use crate::modules::{
@@ -877,20 +878,6 @@ impl ItemOutcome {
     }
 }
 
-/// Ansible's rules for a task with `tags` (the role's name counts as one of them): `--tags` keeps
-/// tasks with one of the tags (or `always`); `--skip-tags` drops tasks with one of them, `always`
-/// included; a task tagged `never` runs only when one of its other tags is asked for.
-fn selected(tags: &[&str], wanted: &[String], skipped: &[String]) -> bool {
-    let has = |list: &[String]| list.iter().any(|w| tags.contains(&w.as_str()));
-    if has(skipped) {
-        return false;
-    }
-    if wanted.is_empty() {
-        return !tags.contains(&"never");
-    }
-    has(wanted) || tags.contains(&"always")
-}
-
 /// A unified diff of a file's change.
 fn unified_diff(diff: &modules::FileDiff) -> String {
     let before = diff.before.as_deref().unwrap_or("");
@@ -920,20 +907,6 @@ fn mask(text: &str, secrets: &[Secret]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tags_select_as_in_ansible() {
-        let list = |s: &[&str]| s.iter().map(|t| t.to_string()).collect::<Vec<_>>();
-        let none = list(&[]);
-        assert!(selected(&["medulla_user"], &none, &none));
-        assert!(!selected(&["never", "medulla_user"], &none, &none));
-        assert!(selected(&["never", "debug"], &list(&["debug"]), &none));
-        assert!(selected(&["medulla_user"], &list(&["medulla_user"]), &none));
-        assert!(!selected(&["files", "tour"], &list(&["accounts"]), &none));
-        assert!(selected(&["always", "tour"], &list(&["accounts"]), &none));
-        assert!(!selected(&["always", "tour"], &none, &list(&["always"])));
-        assert!(!selected(&["files", "tour"], &none, &list(&["tour"])));
-    }
 
     #[test]
     fn secrets_are_masked() {
