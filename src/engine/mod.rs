@@ -5,12 +5,14 @@
 //! Files: `catalog.rs` (which roles exist: embedded, `--roles-dir`, `relay_roles.yaml`),
 //! `role.rs` (reading and checking a role's files), `template.rs` (minijinja), `vars.rs` (a
 //! host's variables and their precedence), `batch.rs` (many snippets in one round trip),
-//! `run.rs` (a host's tasks, handlers and check mode), `tags.rs` (which tasks `--tags` and
-//! `--skip-tags` select), `outcome.rs` (what each task did).
+//! `run.rs` (a host's tasks, handlers and check mode), `render.rs` (a host's items rendered
+//! before anything runs), `tags.rs` (which tasks `--tags` and `--skip-tags` select),
+//! `outcome.rs` (what each task did).
 
 pub mod batch;
 pub mod catalog;
 pub mod outcome;
+mod render;
 pub mod role;
 pub mod run;
 mod tags;
