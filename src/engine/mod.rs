@@ -7,12 +7,14 @@
 //! host's variables and their precedence), `batch.rs` (many snippets in one round trip),
 //! `run.rs` (a host's tasks, handlers and check mode), `render.rs` (a host's items rendered
 //! before anything runs), `tags.rs` (which tasks `--tags` and `--skip-tags` select),
-//! `outcome.rs` (what each task did).
+//! `outcome.rs` (what each task did), `reporting.rs` (a task's report as shown: secrets masked,
+//! diffs unified).
 
 pub mod batch;
 pub mod catalog;
 pub mod outcome;
 mod render;
+mod reporting;
 pub mod role;
 pub mod run;
 mod tags;

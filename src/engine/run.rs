@@ -29,7 +29,7 @@ use super::vars::HostVars;
 use crate::modules::{self, Action, CommandResult, Findings, ProbeError, Provides, Step};
 use crate::progress::HostProgress;
 use crate::secret::Secret;
-use crate::ssh::{Become, Connector, Session};
+use crate::ssh::{Connector, Session};
 
 /// How the tasks of a run are carried out.
 #[derive(Clone, Debug)]
@@ -232,22 +232,6 @@ impl HostRun<'_> {
             self.log.task_done();
         }
         failure
-    }
-
-    /// Every secret this host's output must not show.
-    fn secrets(&self, items: &[Item]) -> Vec<Secret> {
-        let mut secrets: Vec<Secret> = items
-            .iter()
-            .filter_map(|item| match &item.work {
-                Work::Remote(action) => Some(action.secrets()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if let Become::SudoWithPassword(password) = &self.session.target().escalation {
-            secrets.push(password.clone());
-        }
-        secrets
     }
 
     /// The probe sections of the remote items from `from` on. A read-only check (see
@@ -679,39 +663,15 @@ impl HostRun<'_> {
             .check_login(self.session.target(), user, key, command)
             .await
     }
-
-    fn report(
-        &self,
-        item: &Item,
-        outcome: ItemOutcome,
-        started: Instant,
-        secrets: &[Secret],
-    ) -> TaskReport {
-        let diff = outcome
-            .diff
-            .filter(|_| self.options.diff)
-            .map(|diff| mask(&unified_diff(&diff), secrets));
-        TaskReport {
-            role: item.role.name.clone(),
-            task: item.task.name.clone(),
-            module: item.task.module.name,
-            handler: item.handler,
-            status: outcome.status,
-            changes: outcome.changes.iter().map(|c| mask(c, secrets)).collect(),
-            message: outcome.message.map(|m| mask(&m, secrets)),
-            diff,
-            elapsed_ms: started.elapsed().as_millis() as u64,
-        }
-    }
 }
 
 /// What running an item came to, before it is reported.
-struct ItemOutcome {
-    status: TaskStatus,
-    changes: Vec<String>,
-    message: Option<String>,
-    provides: Vec<Provides>,
-    diff: Option<modules::FileDiff>,
+pub(super) struct ItemOutcome {
+    pub(super) status: TaskStatus,
+    pub(super) changes: Vec<String>,
+    pub(super) message: Option<String>,
+    pub(super) provides: Vec<Provides>,
+    pub(super) diff: Option<modules::FileDiff>,
 }
 
 impl ItemOutcome {
@@ -723,61 +683,5 @@ impl ItemOutcome {
             provides: Vec::new(),
             diff: None,
         }
-    }
-}
-
-/// A unified diff of a file's change.
-fn unified_diff(diff: &modules::FileDiff) -> String {
-    let before = diff.before.as_deref().unwrap_or("");
-    let after = diff.after.as_deref().unwrap_or("");
-    let old = if diff.before.is_some() {
-        format!("{} (before)", diff.path)
-    } else {
-        "/dev/null".to_string()
-    };
-    similar::TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&old, &format!("{} (after)", diff.path))
-        .to_string()
-}
-
-/// Replaces every secret in `text` with `********`.
-fn mask(text: &str, secrets: &[Secret]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.expose().is_empty())
-        .fold(text.to_string(), |text, secret| {
-            text.replace(secret.expose(), "********")
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_are_masked() {
-        assert_eq!(
-            mask(
-                "pw is hunter2, again hunter2",
-                &[Secret::new("hunter2".into())]
-            ),
-            "pw is ********, again ********"
-        );
-    }
-
-    #[test]
-    fn a_new_file_diffs_against_dev_null() {
-        let text = unified_diff(&modules::FileDiff {
-            path: "/etc/x".into(),
-            before: None,
-            after: Some("a\n".into()),
-        });
-        assert!(
-            text.starts_with("--- /dev/null\n+++ /etc/x (after)\n"),
-            "{text}"
-        );
-        assert!(text.contains("+a\n"), "{text}");
     }
 }
