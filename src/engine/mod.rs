@@ -2,17 +2,23 @@
 //! (DESIGN.md, rule 1) — each task's module probes the host read-only and plans; `apply` carries
 //! out exactly that plan; `--check` stops at the plan.
 //!
-//! Files: `catalog.rs` (which roles exist: embedded, `--roles-dir`, `relay_roles.yaml`),
-//! `role.rs` (reading and checking a role's files), `template.rs` (minijinja), `vars.rs` (a
-//! host's variables and their precedence), `batch.rs` (many snippets in one round trip),
-//! `run.rs` (a host's tasks, handlers and check mode), `render.rs` (a host's items rendered
-//! before anything runs), `tags.rs` (which tasks `--tags` and `--skip-tags` select),
-//! `outcome.rs` (what each task did), `reporting.rs` (a task's report as shown: secrets masked,
-//! diffs unified).
+//! Files:
+//! - `catalog.rs`: which roles exist (embedded, `--roles-dir`, `relay_roles.yaml`);
+//! - `role.rs`: reading and checking a role's files;
+//! - `template.rs`: minijinja; `vars.rs`: a host's variables and their precedence;
+//! - `batch.rs`: many snippets in one round trip;
+//! - `run.rs`: a host's tasks, handlers and check mode, walked in order (the whole sequence is
+//!   told there); the steps of the walk have a file each:
+//!   - `render.rs`: the host's items rendered before anything runs, `tags.rs`: which tasks
+//!     `--tags` and `--skip-tags` select;
+//!   - `probes.rs`: which probes run in which round trip;
+//!   - `reporting.rs`: a task's report as shown (secrets masked, diffs unified);
+//! - `outcome.rs`: what each task did, for every output format.
 
 pub mod batch;
 pub mod catalog;
 pub mod outcome;
+mod probes;
 mod render;
 mod reporting;
 pub mod role;

@@ -23,6 +23,7 @@ use minijinja::Value as Context;
 use super::batch::{self, Section};
 use super::catalog::Catalog;
 use super::outcome::{TaskReport, TaskStatus};
+use super::probes::{LONG_STEP_GRACE, probe_sections};
 use super::render::{Item, Work};
 use super::role::{Condition, Role};
 use super::vars::HostVars;
@@ -42,9 +43,6 @@ pub struct Options {
     pub command_timeout: Duration,
 }
 
-/// Margin for a batch whose step runs a command under the host's own `timeout`.
-const LONG_STEP_GRACE: Duration = Duration::from_secs(30);
-
 /// One host's side of a run.
 pub struct HostRun<'a> {
     pub catalog: &'a Catalog,
@@ -61,26 +59,6 @@ pub struct HostRun<'a> {
 pub struct Convergence {
     pub tasks: Vec<TaskReport>,
     pub failure: Option<String>,
-}
-
-impl Item<'_> {
-    /// A command that only looks (`check_mode: false`, `changed_when: false`, no creates or
-    /// removes to probe first): its step, which then runs in the probes' round trip, and again
-    /// after an earlier change that nothing else stands between (see
-    /// [`HostRun::probe_sections`]), so it sees the host as it is when its turn comes. A no-op
-    /// run saves a round trip (and a sudo) per such task.
-    fn read_only_check(&self) -> Option<Step> {
-        let Work::Remote(action) = &self.work else {
-            return None;
-        };
-        if !self.task.runs_in_check_mode
-            || self.task.changed_when != Some(Condition::Always(false))
-            || action.probe().is_some()
-        {
-            return None;
-        }
-        action.plan(&Findings::default()).ok()?.step
-    }
 }
 
 /// A host's items as the runner walks them, with what the latest probes found.
@@ -232,66 +210,6 @@ impl HostRun<'_> {
             self.log.task_done();
         }
         failure
-    }
-
-    /// The probe sections of the remote items from `from` on. A read-only check (see
-    /// [`Item::read_only_check`]) runs among them in the first round trip; after a change, only
-    /// when no item between the change and the check may change the host. Otherwise what it sees
-    /// now is not what it will see when its turn comes: it runs then, on its own (a sudo check
-    /// after the user, sudoers and key tasks of a fresh relay runs twice, not after each).
-    fn probe_sections(&self, items: &[Item], from: usize) -> Vec<Section> {
-        let mut settled = true;
-        let mut sections = Vec::new();
-        for (index, item) in items.iter().enumerate().skip(from) {
-            match (&item.work, item.read_only_check()) {
-                // It only looks, but a command is not a probe: it runs every time.
-                (_, Some(step)) if from == 0 || settled => {
-                    sections.push(Section::step(
-                        index,
-                        step.script,
-                        Vec::new(),
-                        step.raw_output,
-                    ));
-                }
-                (_, Some(_)) => {}
-                (Work::Remote(action), None) => {
-                    settled = false;
-                    if let Some(script) = action.probe() {
-                        sections.push(Section::probe(index, script));
-                    }
-                }
-                _ => {}
-            }
-        }
-        sections
-    }
-
-    /// How long a batch of probes may take: a read-only check among them runs under the
-    /// host's `timeout`, like any command.
-    fn probe_timeout(&self, sections: &[Section]) -> Duration {
-        if sections.iter().any(|s| s.raw) {
-            self.options.command_timeout + LONG_STEP_GRACE
-        } else {
-            self.options.command_timeout
-        }
-    }
-
-    async fn probe(
-        &self,
-        items: &[Item<'_>],
-        from: usize,
-    ) -> Result<HashMap<usize, Findings>, String> {
-        let sections = self.probe_sections(items, from);
-        let started = Instant::now();
-        let result = batch::run(self.session, &sections, self.probe_timeout(&sections))
-            .await
-            .map_err(|e| e.to_string());
-        self.log.detail(&format!(
-            "probed {} tasks in one round trip: {} ms",
-            sections.len(),
-            started.elapsed().as_millis()
-        ));
-        result
     }
 
     /// Runs one item; its status, changes, message and diff.
@@ -519,7 +437,7 @@ impl HostRun<'_> {
         let read_only = items[index].read_only_check().is_some();
         // A step to be confirmed is re-probed after its confirmation, which changes the host too.
         if step.confirm.is_none() && !read_only {
-            sections.extend(self.probe_sections(items, index + 1));
+            sections.extend(probe_sections(items, index + 1));
         }
         let timeout = if step.long_running {
             self.options.command_timeout + LONG_STEP_GRACE
@@ -583,7 +501,7 @@ impl HostRun<'_> {
             confirmation.step.stdin,
             false,
         )];
-        sections.extend(self.probe_sections(items, index + 1));
+        sections.extend(probe_sections(items, index + 1));
         let result = batch::run(&fresh, &sections, timeout).await;
         fresh.close().await;
         self.log.detail(&format!(
