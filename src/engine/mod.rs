@@ -12,11 +12,14 @@
 //!   - `render.rs`: the host's items rendered before anything runs, `tags.rs`: which tasks
 //!     `--tags` and `--skip-tags` select;
 //!   - `probes.rs`: which probes run in which round trip;
+//!   - `commit.rs`: a step carried out, later items re-probed with it, and the commit-confirmed
+//!     protocol of a step that could lock the controller out;
 //!   - `reporting.rs`: a task's report as shown (secrets masked, diffs unified);
 //! - `outcome.rs`: what each task did, for every output format.
 
 pub mod batch;
 pub mod catalog;
+mod commit;
 pub mod outcome;
 mod probes;
 mod render;
