@@ -12,6 +12,7 @@
 //!   - `render.rs`: the host's items rendered before anything runs, `tags.rs`: which tasks
 //!     `--tags` and `--skip-tags` select;
 //!   - `probes.rs`: which probes run in which round trip;
+//!   - `decide.rs`: the rules that decide how a task ends (`ok`, `changed`, `pending`...);
 //!   - `commit.rs`: a step carried out, later items re-probed with it, and the commit-confirmed
 //!     protocol of a step that could lock the controller out;
 //!   - `reporting.rs`: a task's report as shown (secrets masked, diffs unified);
@@ -20,6 +21,7 @@
 pub mod batch;
 pub mod catalog;
 mod commit;
+mod decide;
 pub mod outcome;
 mod probes;
 mod render;

@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use super::decide::ItemOutcome;
 use super::outcome::TaskReport;
 use super::render::{Item, Work};
-use super::run::{HostRun, ItemOutcome};
+use super::run::HostRun;
 use crate::modules;
 use crate::secret::Secret;
 use crate::ssh::Become;
