@@ -24,7 +24,6 @@ impl HostRun<'_> {
         state: &RunState,
     ) -> ItemOutcome {
         let item = &items[index];
-        let check = self.options.check;
         match &item.work {
             Work::Skipped(reason) => ItemOutcome::status(TaskStatus::Skipped, Some(reason.clone())),
             Work::Assert {
@@ -55,28 +54,8 @@ impl HostRun<'_> {
                 }
                 ItemOutcome::status(TaskStatus::Ok, success_msg.clone())
             }
-            // In --check after would-be changes, the login is not even tried: it would fail, and
-            // a failed SSH authentication counts toward fail2ban's ban of the controller.
-            Work::LoginCheck { user, .. } if check && !state.pending_changes.is_empty() => {
-                ItemOutcome::status(
-                    TaskStatus::Pending,
-                    Some(format!(
-                        "the login as {user} is tried once the {} earlier change(s) are made",
-                        state.pending_changes.len()
-                    )),
-                )
-            }
             Work::LoginCheck { user, key, command } => {
-                match self.login_check(user, key, command).await {
-                    Ok(()) => ItemOutcome::status(
-                        TaskStatus::Ok,
-                        Some(format!(
-                            "{user} logged in with {} and ran {command}",
-                            key.display()
-                        )),
-                    ),
-                    Err(e) => self.failed_check(state, e),
-                }
+                self.login_check(user, key, command, state).await
             }
             Work::Remote(action) => {
                 self.run_remote(items, index, action.as_ref(), findings, state)
@@ -201,7 +180,7 @@ impl HostRun<'_> {
 
     /// A read-only check failed: in `--check`, after would-be changes, it may only be failing
     /// because they were not made.
-    fn failed_check(&self, state: &RunState, message: String) -> ItemOutcome {
+    pub(super) fn failed_check(&self, state: &RunState, message: String) -> ItemOutcome {
         let earlier = state.pending_changes.len();
         if self.options.check && earlier > 0 {
             return ItemOutcome::status(

@@ -13,6 +13,7 @@
 //!     `--tags` and `--skip-tags` select;
 //!   - `probes.rs`: which probes run in which round trip;
 //!   - `decide.rs`: the rules that decide how a task ends (`ok`, `changed`, `pending`...);
+//!   - `login_check.rs`: the `login_check` module, a new SSH login as another user;
 //!   - `commit.rs`: a step carried out, later items re-probed with it, and the commit-confirmed
 //!     protocol of a step that could lock the controller out;
 //!   - `reporting.rs`: a task's report as shown (secrets masked, diffs unified);
@@ -22,6 +23,7 @@ pub mod batch;
 pub mod catalog;
 mod commit;
 mod decide;
+mod login_check;
 pub mod outcome;
 mod probes;
 mod render;

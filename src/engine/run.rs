@@ -209,16 +209,4 @@ impl HostRun<'_> {
         }
         failure
     }
-
-    /// A new SSH connection to the host as `user` with `key`, running `command`.
-    pub(super) async fn login_check(
-        &self,
-        user: &str,
-        key: &std::path::Path,
-        command: &str,
-    ) -> Result<(), String> {
-        self.connector
-            .check_login(self.session.target(), user, key, command)
-            .await
-    }
 }
