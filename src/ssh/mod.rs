@@ -7,10 +7,12 @@ mod error;
 pub mod escalation;
 pub mod host_keys;
 mod session;
+mod target;
 
 pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};
 pub use connector::Connector;
 pub use error::SshError;
 pub use escalation::Become;
 pub use host_keys::HostKeyPolicy;
-pub use session::{Endpoint, ExecOutput, HeldCommand, Session, Target};
+pub use session::{ExecOutput, HeldCommand, Session};
+pub use target::{Endpoint, Target};

@@ -17,6 +17,7 @@ use super::SshError;
 use super::auth::Credentials;
 use super::escalation::{self, Become};
 use super::host_keys::{self, HostKeyPolicy, Verdict};
+use super::target::{Endpoint, Target};
 
 /// OpenSSH allows 10 sessions per connection; keep a margin for a concurrent check connection.
 const CHANNELS_PER_CONNECTION: usize = 8;
@@ -24,37 +25,6 @@ const CHANNELS_PER_CONNECTION: usize = 8;
 const CHANNEL_OPEN_PATIENCE: Duration = Duration::from_secs(5);
 /// Keepalives every 15 s; three unanswered ones close a dead connection.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
-
-/// Where and as whom to connect.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Endpoint {
-    pub address: String,
-    pub port: u16,
-    pub user: String,
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.port == 22 {
-            write!(f, "{}@{}", self.user, self.address)
-        } else {
-            write!(f, "{}@{}:{}", self.user, self.address, self.port)
-        }
-    }
-}
-
-/// Everything needed to open a session to one host.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub endpoint: Endpoint,
-    pub key_file: Option<PathBuf>,
-    pub jump: Option<Endpoint>,
-    pub known_hosts: PathBuf,
-    pub host_key_policy: HostKeyPolicy,
-    pub connect_timeout: Duration,
-    pub command_timeout: Duration,
-    pub escalation: Become,
-}
 
 /// What a command printed and how it ended.
 #[derive(Debug, Clone)]
