@@ -5,6 +5,7 @@ mod auth;
 mod connector;
 mod error;
 pub mod escalation;
+mod host_key_check;
 pub mod host_keys;
 mod session;
 mod target;

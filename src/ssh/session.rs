@@ -4,19 +4,17 @@
 //! bounded so that OpenSSH's per-connection session limit (MaxSessions, 10 by default) is never hit.
 //! A DMZ relay behind a bastion is reached through a `direct-tcpip` channel of the bastion's session.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::PublicKeyOrCertificate;
 use russh::{ChannelMsg, Sig};
 use tokio::sync::Semaphore;
 
 use super::SshError;
 use super::auth::Credentials;
 use super::escalation::{self, Become};
-use super::host_keys::{self, HostKeyPolicy, Verdict};
+use super::host_key_check::{HostKeyCheck, RefusalSlot};
 use super::target::{Endpoint, Target};
 
 /// OpenSSH allows 10 sessions per connection; keep a margin for a concurrent check connection.
@@ -611,67 +609,6 @@ fn unreachable(endpoint: &Endpoint, reason: impl std::fmt::Display) -> SshError 
     SshError::Unreachable {
         address: format!("{}:{}", endpoint.address, endpoint.port),
         reason: reason.to_string(),
-    }
-}
-
-/// The russh handler: verifies the server key against known_hosts and keeps the reason of a refusal so
-/// that the connect error says why (a bare "unknown key" would not tell a changed key from a new one).
-pub(super) struct HostKeyCheck {
-    host: String,
-    port: u16,
-    known_hosts: PathBuf,
-    policy: HostKeyPolicy,
-    refusal: RefusalSlot,
-}
-
-/// Where the handler leaves the reason it refused a host key.
-#[derive(Clone, Default)]
-struct RefusalSlot(Arc<Mutex<Option<SshError>>>);
-
-impl RefusalSlot {
-    fn put(&self, e: SshError) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-    }
-
-    fn take(&self) -> Option<SshError> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-impl HostKeyCheck {
-    fn new(endpoint: &Endpoint, known_hosts: &Path, policy: HostKeyPolicy) -> (Self, RefusalSlot) {
-        let refusal = RefusalSlot::default();
-        let handler = HostKeyCheck {
-            host: endpoint.address.clone(),
-            port: endpoint.port,
-            known_hosts: known_hosts.to_path_buf(),
-            policy,
-            refusal: refusal.clone(),
-        };
-        (handler, refusal)
-    }
-}
-
-impl client::Handler for HostKeyCheck {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        offered: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let PublicKeyOrCertificate::PublicKey { key, .. } = offered else {
-            self.refusal.put(SshError::Protocol(
-                "host certificates are not supported".into(),
-            ));
-            return Ok(false);
-        };
-        match host_keys::verify(&self.host, self.port, key, &self.known_hosts, self.policy) {
-            Verdict::Known | Verdict::Learned => Ok(true),
-            Verdict::Refused(e) => {
-                self.refusal.put(e);
-                Ok(false)
-            }
-        }
     }
 }
 
