@@ -7,6 +7,7 @@ mod error;
 pub mod escalation;
 mod host_key_check;
 pub mod host_keys;
+mod privileged_shell;
 mod session;
 mod target;
 
