@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use super::SshError;
 use super::auth::Credentials;
 use super::escalation::{self, Become};
+use super::held_command::HeldCommand;
 use super::host_key_check::{HostKeyCheck, RefusalSlot};
 use super::privileged_shell::{PrivilegedShell, SHELL_LOOP};
 use super::target::{Endpoint, Target};
@@ -290,59 +291,14 @@ impl Session {
             .acquire()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let mut channel = self.open_session_channel().await?;
+        let channel = self.open_session_channel().await?;
         channel.exec(true, invocation.command.as_str()).await?;
         if let Some(prefix) = &invocation.stdin_prefix {
             channel
                 .data_bytes(prefix.expose().as_bytes().to_vec())
                 .await?;
         }
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
-        let waited = tokio::time::timeout(ready_within, async {
-            while let Some(message) = channel.wait().await {
-                match message {
-                    ChannelMsg::Data { data } => {
-                        stdout.extend_from_slice(&data);
-                        let text = String::from_utf8_lossy(&stdout);
-                        if text.lines().any(|line| line == ready) {
-                            return true;
-                        }
-                    }
-                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                    _ => {}
-                }
-            }
-            false
-        })
-        .await;
-        let stdout = String::from_utf8_lossy(&stdout).into_owned();
-        match waited {
-            Ok(true) => Ok((
-                HeldCommand {
-                    channel,
-                    _permit: permit,
-                },
-                stdout,
-            )),
-            outcome => {
-                let _ = channel.signal(Sig::KILL).await;
-                let _ = channel.close().await;
-                let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
-                if let Some(refusal) = escalation::sudo_refusal(
-                    &self.target.escalation,
-                    1,
-                    &stderr,
-                    &self.target.endpoint.user,
-                ) {
-                    return Err(refusal);
-                }
-                Err(SshError::Protocol(match outcome {
-                    Err(_) => format!("no `{ready}` within {} s: {stderr}", ready_within.as_secs()),
-                    _ => format!("ended before `{ready}`: {stdout}{stderr}"),
-                }))
-            }
-        }
+        HeldCommand::wait_ready(channel, permit, ready, ready_within, &self.target).await
     }
 
     /// Opens a session channel. sshd frees a session slot only once it has reaped the command's
@@ -370,46 +326,6 @@ impl Session {
             .handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
-    }
-}
-
-/// A command started by [`Session::hold_privileged`], still running on the host.
-pub struct HeldCommand<'a> {
-    channel: russh::Channel<client::Msg>,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-impl HeldCommand<'_> {
-    /// Closes the command's stdin, which ends it, and waits for it to exit (within `within`,
-    /// else it is killed): its exit status and what it printed since it was ready.
-    pub async fn release(mut self, within: Duration) -> Result<ExecOutput, SshError> {
-        self.channel.eof().await?;
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
-        let mut exit_status = None;
-        let drained = tokio::time::timeout(within, async {
-            while let Some(message) = self.channel.wait().await {
-                match message {
-                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                    ChannelMsg::ExitStatus {
-                        exit_status: status,
-                    } => exit_status = Some(status),
-                    _ => {}
-                }
-            }
-        })
-        .await;
-        if drained.is_err() {
-            let _ = self.channel.signal(Sig::KILL).await;
-            let _ = self.channel.close().await;
-            return Err(SshError::CommandTimeout { timeout: within });
-        }
-        Ok(ExecOutput {
-            exit_status: exit_status.ok_or(SshError::NoExitStatus)?,
-            stdout,
-            stderr,
-        })
     }
 }
 

@@ -1,0 +1,108 @@
+//! A root command kept running on a host while the controller does other work (the temporary
+//! listener of the flow checks), and its release.
+
+use std::time::Duration;
+
+use russh::client;
+use russh::{ChannelMsg, Sig};
+
+use super::SshError;
+use super::escalation;
+use super::session::ExecOutput;
+use super::target::Target;
+
+/// A command started by [`Session::hold_privileged`], still running on the host.
+///
+/// [`Session::hold_privileged`]: super::Session::hold_privileged
+pub struct HeldCommand<'a> {
+    channel: russh::Channel<client::Msg>,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl<'a> HeldCommand<'a> {
+    /// Waits for the command started on `channel` to print the line `ready` (see
+    /// [`Session::hold_privileged`]); kills it if it does not.
+    pub(super) async fn wait_ready(
+        mut channel: russh::Channel<client::Msg>,
+        permit: tokio::sync::SemaphorePermit<'a>,
+        ready: &str,
+        ready_within: Duration,
+        target: &Target,
+    ) -> Result<(HeldCommand<'a>, String), SshError> {
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let waited = tokio::time::timeout(ready_within, async {
+            while let Some(message) = channel.wait().await {
+                match message {
+                    ChannelMsg::Data { data } => {
+                        stdout.extend_from_slice(&data);
+                        let text = String::from_utf8_lossy(&stdout);
+                        if text.lines().any(|line| line == ready) {
+                            return true;
+                        }
+                    }
+                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                    _ => {}
+                }
+            }
+            false
+        })
+        .await;
+        let stdout = String::from_utf8_lossy(&stdout).into_owned();
+        match waited {
+            Ok(true) => Ok((
+                HeldCommand {
+                    channel,
+                    _permit: permit,
+                },
+                stdout,
+            )),
+            outcome => {
+                let _ = channel.signal(Sig::KILL).await;
+                let _ = channel.close().await;
+                let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
+                if let Some(refusal) =
+                    escalation::sudo_refusal(&target.escalation, 1, &stderr, &target.endpoint.user)
+                {
+                    return Err(refusal);
+                }
+                Err(SshError::Protocol(match outcome {
+                    Err(_) => format!("no `{ready}` within {} s: {stderr}", ready_within.as_secs()),
+                    _ => format!("ended before `{ready}`: {stdout}{stderr}"),
+                }))
+            }
+        }
+    }
+
+    /// Closes the command's stdin, which ends it, and waits for it to exit (within `within`,
+    /// else it is killed): its exit status and what it printed since it was ready.
+    pub async fn release(mut self, within: Duration) -> Result<ExecOutput, SshError> {
+        self.channel.eof().await?;
+        let mut stdout = Vec::new();
+        let mut stderr = Vec::new();
+        let mut exit_status = None;
+        let drained = tokio::time::timeout(within, async {
+            while let Some(message) = self.channel.wait().await {
+                match message {
+                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+                    ChannelMsg::ExitStatus {
+                        exit_status: status,
+                    } => exit_status = Some(status),
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            let _ = self.channel.signal(Sig::KILL).await;
+            let _ = self.channel.close().await;
+            return Err(SshError::CommandTimeout { timeout: within });
+        }
+        Ok(ExecOutput {
+            exit_status: exit_status.ok_or(SshError::NoExitStatus)?,
+            stdout,
+            stderr,
+        })
+    }
+}
