@@ -7,8 +7,8 @@ use russh::client;
 use russh::{ChannelMsg, Sig};
 
 use super::SshError;
+use super::channel::{self, ExecOutput, OnSignal};
 use super::escalation;
-use super::session::ExecOutput;
 use super::target::Target;
 
 /// A command started by [`Session::hold_privileged`], still running on the host.
@@ -78,31 +78,6 @@ impl<'a> HeldCommand<'a> {
     /// else it is killed): its exit status and what it printed since it was ready.
     pub async fn release(mut self, within: Duration) -> Result<ExecOutput, SshError> {
         self.channel.eof().await?;
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
-        let mut exit_status = None;
-        let drained = tokio::time::timeout(within, async {
-            while let Some(message) = self.channel.wait().await {
-                match message {
-                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                    ChannelMsg::ExitStatus {
-                        exit_status: status,
-                    } => exit_status = Some(status),
-                    _ => {}
-                }
-            }
-        })
-        .await;
-        if drained.is_err() {
-            let _ = self.channel.signal(Sig::KILL).await;
-            let _ = self.channel.close().await;
-            return Err(SshError::CommandTimeout { timeout: within });
-        }
-        Ok(ExecOutput {
-            exit_status: exit_status.ok_or(SshError::NoExitStatus)?,
-            stdout,
-            stderr,
-        })
+        channel::read_to_end(&mut self.channel, within, OnSignal::NoStatus).await
     }
 }

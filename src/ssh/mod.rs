@@ -2,6 +2,7 @@
 //! channels of one connection per host, escalate with sudo, reach DMZ relays through a jump host.
 
 mod auth;
+mod channel;
 mod connector;
 mod error;
 pub mod escalation;
@@ -13,10 +14,11 @@ mod session;
 mod target;
 
 pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};
+pub use channel::ExecOutput;
 pub use connector::Connector;
 pub use error::SshError;
 pub use escalation::Become;
 pub use held_command::HeldCommand;
 pub use host_keys::HostKeyPolicy;
-pub use session::{ExecOutput, Session};
+pub use session::Session;
 pub use target::{Endpoint, Target};

@@ -7,8 +7,8 @@ use russh::client;
 use russh::{ChannelMsg, Sig};
 
 use super::SshError;
+use super::channel::ExecOutput;
 use super::escalation;
-use super::session::ExecOutput;
 use super::target::Target;
 
 /// The loop of the privileged shell, run by `sh -c` (under sudo, unless the login is root's).

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::{ChannelMsg, Sig};
 use tokio::sync::Semaphore;
 
 use super::SshError;
 use super::auth::Credentials;
+use super::channel::{self, ExecOutput, OnSignal};
 use super::escalation::{self, Become};
 use super::held_command::HeldCommand;
 use super::host_key_check::{HostKeyCheck, RefusalSlot};
@@ -25,24 +25,6 @@ const CHANNELS_PER_CONNECTION: usize = 8;
 const CHANNEL_OPEN_PATIENCE: Duration = Duration::from_secs(5);
 /// Keepalives every 15 s; three unanswered ones close a dead connection.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
-
-/// What a command printed and how it ended.
-#[derive(Debug, Clone)]
-pub struct ExecOutput {
-    pub exit_status: u32,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-}
-
-impl ExecOutput {
-    pub fn stdout_text(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-
-    pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).into_owned()
-    }
-}
 
 /// An authenticated connection to one host.
 pub struct Session {
@@ -237,41 +219,7 @@ impl Session {
         }
         channel.eof().await?;
 
-        let mut stdout = Vec::new();
-        let mut stderr = Vec::new();
-        let mut exit_status = None;
-        // Drain until the channel ends: the exit status may arrive before the last output.
-        let drained = tokio::time::timeout(timeout, async {
-            while let Some(message) = channel.wait().await {
-                match message {
-                    ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                    ChannelMsg::ExitStatus {
-                        exit_status: status,
-                    } => exit_status = Some(status),
-                    ChannelMsg::ExitSignal { signal_name, .. } => {
-                        stderr.extend_from_slice(
-                            format!("killed by signal {signal_name:?}\n").as_bytes(),
-                        );
-                        exit_status = Some(128 + 9);
-                    }
-                    _ => {}
-                }
-            }
-        })
-        .await;
-        if drained.is_err() {
-            // Closing alone leaves the remote command running: kill it first.
-            let _ = channel.signal(Sig::KILL).await;
-            let _ = channel.close().await;
-            return Err(SshError::CommandTimeout { timeout });
-        }
-        let exit_status = exit_status.ok_or(SshError::NoExitStatus)?;
-        Ok(ExecOutput {
-            exit_status,
-            stdout,
-            stderr,
-        })
+        channel::read_to_end(&mut channel, timeout, OnSignal::Status137).await
     }
 
     /// Starts `script` as root and keeps it running: returns once it printed the line `ready`
