@@ -72,9 +72,7 @@ pub(super) async fn read_to_end(
     })
     .await;
     if drained.is_err() {
-        // Closing alone leaves the remote command running: kill it first.
-        let _ = channel.signal(Sig::KILL).await;
-        let _ = channel.close().await;
+        kill(channel).await;
         return Err(SshError::CommandTimeout { timeout });
     }
     let exit_status = exit_status.ok_or(SshError::NoExitStatus)?;
@@ -83,4 +81,11 @@ pub(super) async fn read_to_end(
         stdout,
         stderr,
     })
+}
+
+/// Ends the command running on `channel`, and the channel. Closing alone leaves the remote command
+/// running: it is killed first.
+pub(super) async fn kill(channel: &Channel<Msg>) {
+    let _ = channel.signal(Sig::KILL).await;
+    let _ = channel.close().await;
 }

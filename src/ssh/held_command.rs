@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use russh::ChannelMsg;
 use russh::client;
-use russh::{ChannelMsg, Sig};
 
 use super::SshError;
 use super::channel::{self, ExecOutput, OnSignal};
@@ -31,6 +31,8 @@ impl<'a> HeldCommand<'a> {
     ) -> Result<(HeldCommand<'a>, String), SshError> {
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
+        // Not `channel::read_to_end`: the command must go on running, so the reading stops at
+        // `ready`; the channel's end before it is a failure, whatever the exit status.
         let waited = tokio::time::timeout(ready_within, async {
             while let Some(message) = channel.wait().await {
                 match message {
@@ -58,8 +60,7 @@ impl<'a> HeldCommand<'a> {
                 stdout,
             )),
             outcome => {
-                let _ = channel.signal(Sig::KILL).await;
-                let _ = channel.close().await;
+                channel::kill(&channel).await;
                 let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
                 if let Some(refusal) =
                     escalation::sudo_refusal(&target.escalation, 1, &stderr, &target.endpoint.user)

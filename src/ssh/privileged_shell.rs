@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use russh::ChannelMsg;
 use russh::client;
-use russh::{ChannelMsg, Sig};
 
 use super::SshError;
-use super::channel::ExecOutput;
+use super::channel::{self, ExecOutput};
 use super::escalation;
 use super::target::Target;
 
@@ -108,6 +108,8 @@ impl PrivilegedShell {
         let mut status: Option<u32> = None;
         let mut stderr_done = false;
         let mut ended: Option<u32> = None;
+        // Not `channel::read_to_end`: the channel is the shell's and stays open for the next job,
+        // so a job ends at its two markers, and the channel's end means the shell itself ended.
         let read = tokio::time::timeout(timeout, async {
             while status.is_none() || !stderr_done {
                 match self.channel.wait().await {
@@ -164,8 +166,7 @@ impl PrivilegedShell {
             }
             Err(_) => {
                 // Closing alone leaves the job running: kill it, and the shell with it.
-                let _ = self.channel.signal(Sig::KILL).await;
-                let _ = self.channel.close().await;
+                channel::kill(&self.channel).await;
                 (None, Err(SshError::CommandTimeout { timeout }))
             }
         }
