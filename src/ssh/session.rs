@@ -148,20 +148,13 @@ impl Session {
 
     /// Starts the privileged shell: sudo once (when escalating), then the loop of [`SHELL_LOOP`].
     async fn start_shell(&self) -> Result<PrivilegedShell, SshError> {
-        let invocation = escalation::wrap(SHELL_LOOP, &self.target.escalation);
         let permit = self
             .channels
             .clone()
             .acquire_owned()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let channel = self.open_session_channel().await?;
-        channel.exec(true, invocation.command.as_str()).await?;
-        if let Some(prefix) = &invocation.stdin_prefix {
-            channel
-                .data_bytes(prefix.expose().as_bytes().to_vec())
-                .await?;
-        }
+        let channel = self.start_privileged(SHELL_LOOP).await?;
         Ok(PrivilegedShell::new(channel, permit))
     }
 
@@ -233,12 +226,23 @@ impl Session {
         ready: &str,
         ready_within: Duration,
     ) -> Result<(HeldCommand<'_>, String), SshError> {
-        let invocation = escalation::wrap(script, &self.target.escalation);
         let permit = self
             .channels
             .acquire()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
+        let channel = self.start_privileged(script).await?;
+        HeldCommand::wait_ready(channel, permit, ready, ready_within, &self.target).await
+    }
+
+    /// Opens a channel and starts `script` on it through the target's become method, its password
+    /// (if any) first on the stdin. The stdin stays open: the privileged shell reads its jobs from
+    /// it, and a held command lives until it closes.
+    async fn start_privileged(
+        &self,
+        script: &str,
+    ) -> Result<russh::Channel<client::Msg>, SshError> {
+        let invocation = escalation::wrap(script, &self.target.escalation);
         let channel = self.open_session_channel().await?;
         channel.exec(true, invocation.command.as_str()).await?;
         if let Some(prefix) = &invocation.stdin_prefix {
@@ -246,7 +250,7 @@ impl Session {
                 .data_bytes(prefix.expose().as_bytes().to_vec())
                 .await?;
         }
-        HeldCommand::wait_ready(channel, permit, ready, ready_within, &self.target).await
+        Ok(channel)
     }
 
     /// Opens a session channel. sshd frees a session slot only once it has reaped the command's
