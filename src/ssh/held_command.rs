@@ -22,6 +22,8 @@ pub struct HeldCommand<'a> {
 impl<'a> HeldCommand<'a> {
     /// Waits for the command started on `channel` to print the line `ready` (see
     /// [`Session::hold_privileged`]); kills it if it does not.
+    ///
+    /// [`Session::hold_privileged`]: super::Session::hold_privileged
     pub(super) async fn wait_ready(
         mut channel: russh::Channel<client::Msg>,
         permit: tokio::sync::SemaphorePermit<'a>,

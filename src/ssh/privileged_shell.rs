@@ -1,5 +1,5 @@
-//! The one root shell of a session: every privileged command of a host runs as a job of it,
-//! one after the other, so that a host costs one sudo per run, not one per command.
+//! The one root shell of a session: the host's privileged commands run as its jobs, one after the
+//! other, so that a host costs one sudo per run, not one per command.
 
 use std::time::Duration;
 
@@ -69,7 +69,7 @@ pub(super) struct PrivilegedShell {
 }
 
 impl PrivilegedShell {
-    /// The shell running [`SHELL_LOOP`] on `channel`, holding `permit`, its channel slot, for its life.
+    /// The shell running [`SHELL_LOOP`] on `channel`, which keeps `permit` (its channel slot).
     pub(super) fn new(
         channel: russh::Channel<client::Msg>,
         permit: tokio::sync::OwnedSemaphorePermit,
