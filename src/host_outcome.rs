@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::engine::TasksFailure;
 use crate::facts::FactsError;
 use crate::sizing::SizingCheck;
 use crate::ssh::SshError;
@@ -47,8 +48,8 @@ pub enum CheckFailure {
     #[error("variables: {0}")]
     Variables(String),
     /// A task (or the probing of the tasks) failed: the host's remaining tasks did not run.
-    #[error("{0}")]
-    Tasks(String),
+    #[error(transparent)]
+    Tasks(TasksFailure),
     /// The flow checks and the confirmations of PROC step 5 found the relay not ready.
     #[error("NOT READY: {}", .0.join("; "))]
     NotReady(Vec<String>),

@@ -35,5 +35,5 @@ pub mod template;
 pub mod vars;
 
 pub use catalog::Catalog;
-pub use outcome::{TaskCounts, TaskReport, TaskStatus};
+pub use outcome::{TaskCounts, TaskReport, TaskStatus, TasksFailure};
 pub use run::{Convergence, HostRun, Options};

@@ -47,6 +47,29 @@ pub struct TaskReport {
     pub elapsed_ms: u64,
 }
 
+/// Why a host's tasks stopped: the host failed, and its later tasks did not run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TasksFailure {
+    /// A task could not be rendered for the host (an undefined variable, a bad argument):
+    /// nothing ran.
+    #[error("{role} : {task}: {message}")]
+    NotRendered {
+        role: String,
+        task: String,
+        message: String,
+    },
+    /// The probes of the tasks did not come back: nothing ran.
+    #[error("probing the tasks: {0}")]
+    Probes(String),
+    /// A task failed.
+    #[error("{role} : {task} failed: {reason}")]
+    Failed {
+        role: String,
+        task: String,
+        reason: String,
+    },
+}
+
 /// Tallies of a host's tasks, Ansible's recap columns (`unreachable` is 1 for a host that could
 /// not be worked on at all, as in Ansible's recap).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

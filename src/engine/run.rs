@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use minijinja::Value as Context;
 
 use super::catalog::Catalog;
-use super::outcome::{TaskReport, TaskStatus};
+use super::outcome::{TaskReport, TaskStatus, TasksFailure};
 use super::render::Item;
 use super::role::Role;
 use super::vars::HostVars;
@@ -56,7 +56,7 @@ pub struct HostRun<'a> {
 /// The tasks' outcomes; the host failed if one of them did.
 pub struct Convergence {
     pub tasks: Vec<TaskReport>,
-    pub failure: Option<String>,
+    pub failure: Option<TasksFailure>,
 }
 
 /// A host's items as the runner walks them, with what the latest probes found.
@@ -97,12 +97,11 @@ impl HostRun<'_> {
         let items = match self.prepare(&context) {
             Ok(items) => items,
             Err(report) => {
-                let failure = format!(
-                    "{} : {}: {}",
-                    report.role,
-                    report.task,
-                    report.message.clone().unwrap_or_default()
-                );
+                let failure = TasksFailure::NotRendered {
+                    role: report.role.clone(),
+                    task: report.task.clone(),
+                    message: report.message.clone().unwrap_or_default(),
+                };
                 return Convergence {
                     tasks: vec![*report],
                     failure: Some(failure),
@@ -115,7 +114,7 @@ impl HostRun<'_> {
             Err(message) => {
                 return Convergence {
                     tasks: Vec::new(),
-                    failure: Some(format!("probing the tasks: {message}")),
+                    failure: Some(TasksFailure::Probes(message)),
                 };
             }
         };
@@ -158,9 +157,9 @@ impl HostRun<'_> {
         }
     }
 
-    /// Runs one item and records its report; handlers it notifies are marked. The failure
-    /// message, when it failed.
-    async fn run_and_record(&self, walk: &mut Walk<'_>, index: usize) -> Option<String> {
+    /// Runs one item and records its report; handlers it notifies are marked. Why it failed,
+    /// when it did.
+    async fn run_and_record(&self, walk: &mut Walk<'_>, index: usize) -> Option<TasksFailure> {
         let item = &walk.items[index];
         let started = Instant::now();
         self.log.step(&format!(
@@ -195,13 +194,13 @@ impl HostRun<'_> {
                     .insert((item.role.name.clone(), handler.clone()));
             }
         }
-        let failure = (report.status == TaskStatus::Failed).then(|| {
-            format!(
-                "{} : {} failed: {}",
-                item.role.name,
-                item.task.name,
-                report.message.as_deref().unwrap_or("no reason given")
-            )
+        let failure = (report.status == TaskStatus::Failed).then(|| TasksFailure::Failed {
+            role: item.role.name.clone(),
+            task: item.task.name.clone(),
+            reason: report
+                .message
+                .clone()
+                .unwrap_or_else(|| "no reason given".to_string()),
         });
         walk.state.reports.push(report);
         if !item.handler {
