@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::batch::{self, Section};
+use super::item::Item;
 use super::probes::{LONG_STEP_GRACE, probe_sections};
-use super::render::Item;
 use super::run::HostRun;
 use crate::modules::{self, Action, Findings, Step};
 

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use minijinja::Value as Context;
 
+use super::item::{Item, Work};
 use super::outcome::TaskStatus;
-use super::render::{Item, Work};
 use super::role::Condition;
 use super::run::{HostRun, RunState};
 use crate::modules::{self, Action, CommandResult, Findings, ProbeError, Provides};

@@ -9,6 +9,7 @@
 //! - `batch.rs`: many snippets in one round trip;
 //! - `run.rs`: a host's tasks, handlers and check mode, walked in order (the whole sequence is
 //!   told there); the steps of the walk have a file each:
+//!   - `item.rs`: a task or handler of the host's sequence and what it will do;
 //!   - `render.rs`: the host's items rendered before anything runs, `tags.rs`: which tasks
 //!     `--tags` and `--skip-tags` select;
 //!   - `probes.rs`: which probes run in which round trip;
@@ -23,6 +24,7 @@ pub mod batch;
 pub mod catalog;
 mod commit;
 mod decide;
+mod item;
 mod login_check;
 pub mod outcome;
 mod probes;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::batch::{self, Section};
-use super::render::{Item, Work};
+use super::item::{Item, Work};
 use super::role::Condition;
 use super::run::HostRun;
 use crate::modules::{Findings, Step};

@@ -2,40 +2,15 @@
 //! argument rendered into an action, so that an undefined variable in a late task fails the host
 //! with nothing changed.
 
-use std::path::PathBuf;
-
 use minijinja::Value as Context;
 
+use super::item::{Item, Work};
 use super::outcome::{TaskReport, TaskStatus};
 use super::role::{Role, Task};
 use super::run::HostRun;
 use super::tags::selected;
 use crate::input::paths::PathContext;
-use crate::modules::{self, Action, ArgError, BuildContext, ModuleKind, Rendered};
-
-/// A task or handler of the host's sequence.
-pub(super) struct Item<'a> {
-    pub(super) role: &'a Role,
-    pub(super) task: &'a Task,
-    pub(super) handler: bool,
-    pub(super) work: Work,
-}
-
-/// What an item will do, once rendered for the host.
-pub(super) enum Work {
-    Skipped(String),
-    Remote(Box<dyn Action>),
-    Assert {
-        that: Vec<String>,
-        fail_msg: Option<String>,
-        success_msg: Option<String>,
-    },
-    LoginCheck {
-        user: String,
-        key: PathBuf,
-        command: String,
-    },
-}
+use crate::modules::{self, ArgError, BuildContext, ModuleKind, Rendered};
 
 impl HostRun<'_> {
     /// Renders every task and handler of the host's roles, in order, tags applied.

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use super::decide::ItemOutcome;
+use super::item::{Item, Work};
 use super::outcome::TaskReport;
-use super::render::{Item, Work};
 use super::run::HostRun;
 use crate::modules;
 use crate::secret::Secret;

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use minijinja::Value as Context;
 
 use super::catalog::Catalog;
+use super::item::Item;
 use super::outcome::{TaskReport, TaskStatus, TasksFailure};
-use super::render::Item;
 use super::role::Role;
 use super::vars::HostVars;
 use crate::modules::{Findings, Provides};
