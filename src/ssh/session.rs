@@ -26,7 +26,8 @@ const CHANNEL_OPEN_PATIENCE: Duration = Duration::from_secs(5);
 /// Keepalives every 15 s; three unanswered ones close a dead connection.
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
-/// An authenticated connection to one host.
+/// An authenticated connection to one host, opened by the run's [`super::Connector`] (which shares
+/// jump hosts).
 pub struct Session {
     handle: Handle<HostKeyCheck>,
     target: Target,
@@ -40,18 +41,6 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connects to `target` (through its own connection to its jump host, if any), verifies the
-    /// host key and authenticates, all within the connect timeout. A run uses a [`Connector`], which
-    /// shares jump hosts.
-    ///
-    /// [`Connector`]: super::Connector
-    pub async fn connect(
-        target: &Target,
-        credentials: Arc<Credentials>,
-    ) -> Result<Session, SshError> {
-        super::Connector::new(credentials).connect(target).await
-    }
-
     /// Key exchange and authentication to `target`, over a TCP connection of our own or, when
     /// `jump` is given, over a `direct-tcpip` channel of the jump host's session.
     pub(super) async fn establish(

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relayctl::ssh::{
-    Become, Connector, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, Session, SshError,
-    Target,
+    Become, Connector, Credentials, Endpoint, HostKeyPolicy, PassphraseSource, SshError, Target,
 };
 
 use crate::harness::{docker_exec, relay_with_var, state_dir};
@@ -37,7 +36,8 @@ fn target(command_timeout: Duration) -> (Target, Arc<Credentials>) {
 #[tokio::test]
 async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
     let (target, credentials) = target(Duration::from_secs(60));
-    let session = Session::connect(&target, credentials)
+    let session = Connector::new(credentials)
+        .connect(&target)
         .await
         .expect("connects");
     // OpenSSH's MaxSessions is 10: 30 concurrent commands must queue, not fail. Each reports the
@@ -73,7 +73,8 @@ async fn more_commands_than_sshd_allows_sessions_share_one_connection() {
 #[tokio::test]
 async fn stdin_reaches_the_command_and_exit_codes_come_back() {
     let (target, credentials) = target(Duration::from_secs(60));
-    let session = Session::connect(&target, credentials)
+    let session = Connector::new(credentials)
+        .connect(&target)
         .await
         .expect("connects");
     let output = session
@@ -90,7 +91,8 @@ async fn stdin_reaches_the_command_and_exit_codes_come_back() {
 async fn a_command_that_overruns_its_timeout_is_killed_on_the_host() {
     let relay = relay_with_var("xfs400");
     let (target, credentials) = target(Duration::from_secs(2));
-    let session = Session::connect(&target, credentials)
+    let session = Connector::new(credentials)
+        .connect(&target)
         .await
         .expect("connects");
     let result = session.run("exec sleep 317", b"").await;
