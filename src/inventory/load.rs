@@ -8,17 +8,26 @@ use std::path::Path;
 
 use super::connection;
 use super::extra_vars;
+use super::hosts::{Host, Inventory};
 use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
 use super::relay;
 use super::structure;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
-use super::{Host, Inventory, LoadOptions};
 use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
 use crate::input::paths::PathContext;
 use crate::input::yaml;
+
+/// What loading an inventory needs to know besides the file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The variables the roles declare (their `defaults/`): an inventory may set them.
+    pub role_vars: BTreeSet<String>,
+    /// `-e` arguments, applied over every host's variables.
+    pub extra_vars: Vec<String>,
+}
 
 /// Where a definition was written, which decides whether `ansible_group_priority` may be set.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! `--limit` (`pattern.rs`). What Ansible would silently ignore is an error here: unknown keys
 //! and misspelt variables (with a "did you mean"), ssh options relayctl cannot honour,
 //! passwords in the inventory, disabled host-key checking. Every error names the file, line,
-//! column and key, and all of them are reported at once (`error.rs`).
+//! column and key, and all of them are reported at once.
 //!
 //! Which hosts are relays: a host in the group `medulla_servers` is a Medulla server, one in
 //! `workstations` a workstation (both are peers for the flow checks); every other host is a
@@ -15,20 +15,22 @@
 //! `relayctl facts` works on any plain Ansible inventory, but a relay variable that is present
 //! must always be valid.
 //!
-//! Files: `yaml.rs` (parsing with positions), `structure.rs` (groups and hosts),
-//! `host_pattern.rs` (`relay[01:03]:2222` keys), `var_files.rs` (group_vars/host_vars),
-//! `names.rs` (which variable names exist), `values.rs` / `paths.rs` (typed values, paths),
-//! `merge.rs`, `connection.rs` + `ssh_args.rs`, `relay.rs` + `support_key.rs` + `firewall.rs`,
-//! `pattern.rs`, `load.rs` (the pipeline), `suggest.rs` (did you mean).
+//! Files: `hosts.rs` (the loaded inventory and its hosts), `load.rs` (the pipeline that makes
+//! it), `structure.rs` (groups and hosts as written), `host_pattern.rs` (`relay[01:03]:2222`
+//! keys), `var_files.rs` (group_vars/host_vars), `extra_vars.rs` (`-e`), `names.rs` (which
+//! variable names exist), `values.rs` (typed values), `vars.rs` (variables with their origin),
+//! `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` (how to reach a host), `relay.rs` +
+//! `support_key.rs` + `firewall.rs` (a relay's settings), `pattern.rs` (`--limit`). Parsing
+//! with positions, errors and suggestions are `crate::input`'s.
 
 mod connection;
 mod extra_vars;
 mod firewall;
 mod host_pattern;
+mod hosts;
 mod load;
 mod merge;
 mod names;
-
 mod pattern;
 mod relay;
 mod ssh_args;
@@ -41,14 +43,13 @@ mod vars;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-use serde::Serialize;
+use std::path::Path;
 
 pub use crate::input::{InputError, InputErrors};
 pub use connection::Connection;
 pub use firewall::{EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, FirewallState, RemovedPort};
+pub use hosts::{Host, Inventory};
+pub use load::LoadOptions;
 pub use relay::{
     HostRole, MEDULLA_SERVERS_GROUP, RelaySettings, SizingProfile, WORKSTATIONS_GROUP,
 };
@@ -67,38 +68,6 @@ pub use vars::{Origin, Var, Vars};
 /// refused secrets and ssh options), each with its file, line, column and key.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Inventory, InputErrors> {
     load::load(path, options)
-}
-
-/// What loading an inventory needs to know besides the file.
-#[derive(Debug, Clone, Default)]
-pub struct LoadOptions {
-    /// The variables the roles declare (their `defaults/`): an inventory may set them.
-    pub role_vars: BTreeSet<String>,
-    /// `-e` arguments, applied over every host's variables.
-    pub extra_vars: Vec<String>,
-}
-
-/// A loaded inventory.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Inventory {
-    /// The inventory file, as given.
-    pub path: PathBuf,
-    /// Every host once, in order of first appearance in the file.
-    pub hosts: Vec<Host>,
-}
-
-/// One host with its merged variables and connection.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Host {
-    /// The inventory host name (`inventory_hostname`).
-    pub name: String,
-    /// Every group containing the host, ancestors included: `all` first, then in precedence
-    /// order (shallow to deep, then priority, then name); `ungrouped` if it is in no other.
-    pub groups: Vec<String>,
-    pub vars: Vars,
-    pub connection: Connection,
-    /// Where the host is first written in the inventory file (for errors about the host).
-    pub origin: Origin,
 }
 
 impl Inventory {

@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{Host, Inventory};
+use super::hosts::{Host, Inventory};
 use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
 use crate::input::suggest;

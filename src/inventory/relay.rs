@@ -33,8 +33,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::Host;
 use super::firewall::{self, FirewallSetting, FirewallSettings};
+use super::hosts::Host;
 use super::support_key::{self, SupportKey};
 use super::values::{self, Problem};
 use crate::input::error::InputError;
