@@ -1,7 +1,29 @@
 //! relayctl: prepares Debian 12 machines as Medulla relay servers over SSH, and proves they are ready.
 //!
-//! Data flows one way: [`cli`] -> [`inventory`] -> [`settings`] -> [`ssh`] sessions ([`fleet`]) ->
-//! [`facts`] -> [`sizing`] / [`preflight`] -> [`report`]. [`commands`] holds one module per subcommand.
+//! Data flows one way: the command line and the inventory ([`cli`], [`inventory`]) become one SSH
+//! target per host ([`settings`]); the hosts are worked on all at once, one [`ssh`] session each
+//! ([`fleet`]); each relay's [`facts`] are checked ([`sizing`], [`preflight`]), its roles run
+//! ([`engine`], [`modules`], the [`firewall`] ruleset), its [`flows`] checked, its
+//! [`confirmations`] made, and how it ended ([`host_outcome`]) goes into the [`report`]. The
+//! [`pipeline`] is that run, on every relay; [`commands`] turns each subcommand's options into a
+//! run.
+//!
+//! Imports go the other way, down a stack of floors (bottom first; rooms on one floor know
+//! nothing of each other; `tests/integration/architecture.rs` holds the list and checks it):
+//!
+//! 1. vocabulary: [`medulla`] (Medulla's domain as data), [`secret`], [`sh`] (shell words),
+//!    [`input`] (positions and input errors), [`progress`] (what the core reports),
+//!    [`open_files`];
+//! 2. the SSH transport, [`ssh`], which depends on nothing else;
+//! 3. what the operator gives: [`cli`], [`inventory`];
+//! 4. a run's [`settings`] and [`error`]s;
+//! 5. hosts: [`fleet`], [`facts`];
+//! 6. checks and changes: [`sizing`], [`preflight`], [`modules`], [`firewall`], [`flows`];
+//! 7. the task [`engine`];
+//! 8. verdicts: [`confirmations`], [`host_outcome`];
+//! 9. the [`report`] (human, JSON, JUnit, `--report DIR`);
+//! 10. the relay [`pipeline`];
+//! 11. the edge: [`commands`] (and the terminal's progress bars).
 
 pub mod cli;
 pub mod commands;

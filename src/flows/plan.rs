@@ -10,7 +10,7 @@
 //! - relay → internet (DNS, NTP, apt) is the relay's own business: not checked.
 //!
 //! UDP rows are listed as not testable: a UDP "connect" proves nothing. A port range is checked
-//! port by port, up to [`RANGE_CHECKED_WHOLE`] ports, else at its ends.
+//! port by port, up to `RANGE_CHECKED_WHOLE` ports, else at its ends.
 
 use crate::medulla::port_matrix::{Flow, PortRule, Protocol};
 

@@ -77,7 +77,7 @@ pub fn write(
     write_at(dir, report, templates, &rfc3339_utc(SystemTime::now()))
 }
 
-/// [`write`], as the run's report records it: the files written, or why none could be.
+/// [`write()`], as the run's report records it: the files written, or why none could be.
 pub fn write_recorded(dir: &Path, report: &RunReport, templates: &Templates) -> WrittenReport {
     let (files, error) = match write(dir, report, templates) {
         Ok(files) => (files, None),

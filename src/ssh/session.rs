@@ -118,7 +118,7 @@ impl Session {
     /// Every such command of the session goes to one privileged shell, started by the first: one
     /// sudo per host per run instead of one per command (sudo's PAM session and logging are the
     /// costliest part of a small command on the host), and for every step the guarantee that it
-    /// runs only once its script and stdin arrived whole ([`SHELL_LOOP`]).
+    /// runs only once its script and stdin arrived whole (`SHELL_LOOP`, in privileged_shell.rs).
     pub async fn run_privileged_within(
         &self,
         script: &str,
