@@ -9,8 +9,8 @@ use minijinja::Value as Context;
 
 use super::item::{Item, Work};
 use super::outcome::TaskStatus;
-use super::role::Condition;
 use super::run::{HostRun, RunState};
+use super::task::Condition;
 use crate::modules::{self, Action, CommandResult, Findings, ProbeError, Provides};
 
 impl HostRun<'_> {

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::role::{Role, Task};
+use super::role::Role;
+use super::task::Task;
 use crate::modules::Action;
 
 /// A task or handler of the host's sequence.

@@ -4,7 +4,7 @@
 //!
 //! Files:
 //! - `catalog.rs`: which roles exist (embedded, `--roles-dir`, `relay_roles.yaml`);
-//! - `role.rs`: reading and checking a role's files;
+//! - `role.rs`: reading and checking a role's files, `task.rs`: each of its tasks;
 //! - `template.rs`: minijinja; `vars.rs`: a host's variables and their precedence;
 //! - `batch.rs`: many snippets in one round trip;
 //! - `run.rs`: a host's tasks, handlers and check mode, walked in order (the whole sequence is
@@ -33,6 +33,7 @@ mod reporting;
 pub mod role;
 pub mod run;
 mod tags;
+pub mod task;
 pub mod template;
 pub mod vars;
 

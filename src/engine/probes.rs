@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::batch::{self, Section};
 use super::item::{Item, Work};
-use super::role::Condition;
 use super::run::HostRun;
+use super::task::Condition;
 use crate::modules::{Findings, Step};
 
 /// Margin for a batch whose step runs a command under the host's own `timeout`.

@@ -6,9 +6,10 @@ use minijinja::Value as Context;
 
 use super::item::{Item, Work};
 use super::outcome::{TaskReport, TaskStatus};
-use super::role::{Role, Task};
+use super::role::Role;
 use super::run::HostRun;
 use super::tags::selected;
+use super::task::Task;
 use crate::input::paths::PathContext;
 use crate::modules::{self, ArgError, BuildContext, ModuleKind, Rendered};
 
