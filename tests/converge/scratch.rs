@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::harness::{
-    TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml, relayctl_report, repo,
+    OPERATOR_PASSWORD, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml,
+    relayctl_report, repo,
 };
 use crate::lab::{exclusive, password_is, reset, snapshot, task};
 
@@ -307,7 +308,7 @@ fn diffs_show_the_change_with_secrets_masked() {
     reset(&[scratch]);
     let inventory = scratch_inventory(&["diff_note"]);
     // The become password as the operator user's sudo needs it; a note that happens to hold it.
-    let secret = "lab-become-password";
+    let secret = OPERATOR_PASSWORD;
     let (_, entry, text) = apply_with_env(
         &inventory,
         &[

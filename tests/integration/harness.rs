@@ -11,6 +11,10 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The lab's `operator` password (tests/lab/lab.sh), which its sudo asks for: words that appear in
+/// no output of relayctl's own, so that a test can look for each of them.
+pub const OPERATOR_PASSWORD: &str = "quokka zeppelin marmalade";
+
 pub fn state_dir() -> PathBuf {
     repo().join("tests/lab/.state")
 }

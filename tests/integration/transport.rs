@@ -4,8 +4,8 @@
 use std::process::Command;
 
 use crate::harness::{
-    TempInventory, docker, docker_exec, host, host_entry, host_key_fingerprint, host_line,
-    inventory_yaml, relay_with_var, relayctl, relayctl_json, state_dir, stderr,
+    OPERATOR_PASSWORD, TempInventory, docker, docker_exec, host, host_entry, host_key_fingerprint,
+    host_line, inventory_yaml, relay_with_var, relayctl, relayctl_json, state_dir, stderr,
 };
 
 /// An inventory with one relay, logging in with `key` as `user`.
@@ -242,7 +242,7 @@ fn sudo_asking_for_a_password_is_a_clear_become_error_and_the_password_goes_over
         "become failed: sudo refused the become password for operator"
     );
 
-    let password = "lab-become-password";
+    let password = OPERATOR_PASSWORD;
     let output = relayctl(
         &[
             "apply",
@@ -273,7 +273,7 @@ fn sudo_asking_for_a_password_is_a_clear_become_error_and_the_password_goes_over
     let container = &relay_with_var("xfs400").container;
     let auth_log = docker_exec(
         container,
-        "journalctl --no-pager -o cat | grep -c 'lab-become-password' || true",
+        &format!("journalctl --no-pager -o cat | grep -c '{password}' || true"),
     );
     assert_eq!(auth_log, "0");
 }

@@ -190,9 +190,10 @@ UNIT
   chroot "$root" usermod -p '*' admin
   printf 'admin ALL=(ALL) NOPASSWD:ALL\n' >"$root/etc/sudoers.d/admin"
   # operator: sudo asks for a password, for the become-password (sudo -S) tests. Debian already has
-  # an 'operator' group (base-passwd), so reuse it as the primary group.
+  # an 'operator' group (base-passwd), so reuse it as the primary group. A passphrase of words that
+  # appear nowhere else, so that a test can look for each of them in every output.
   chroot "$root" useradd --create-home --shell /bin/bash --gid operator operator
-  echo 'operator:lab-become-password' | chroot "$root" chpasswd
+  echo 'operator:quokka zeppelin marmalade' | chroot "$root" chpasswd
   printf 'operator ALL=(ALL) ALL\n' >"$root/etc/sudoers.d/operator"
   chmod 0440 "$root/etc/sudoers.d/admin" "$root/etc/sudoers.d/operator"
   chroot "$root" visudo -cq
