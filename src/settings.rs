@@ -60,6 +60,11 @@ impl RunSettings {
         })
     }
 
+    /// The run's own secrets, masked in every output.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.become_password.iter().cloned().collect()
+    }
+
     /// How many hosts to work on at once: as asked (else every host up to the default bound),
     /// and never more than the open-file limit lets have a socket each.
     pub fn forks_for(&self, hosts: usize) -> usize {

@@ -40,11 +40,13 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
         .into_iter()
         .map(|result| report::host_report(result, None))
         .collect();
-    Ok(RunReport::new(
+    let mut report = RunReport::new(
         "facts",
         false,
         inventory.path.clone(),
         hosts,
         fleet.started.elapsed().as_millis() as u64,
-    ))
+    );
+    report.mask(&settings.secrets());
+    Ok(report)
 }

@@ -20,6 +20,7 @@ pub use crate::host_outcome::HostStatus;
 use crate::host_outcome::{CheckFailure, HostFailure};
 use crate::medulla::RelayType;
 use crate::preflight::Warning;
+use crate::secret::{self, Secret};
 use crate::sizing::SizingReport;
 
 /// Why a host did not end `ok`.
@@ -107,6 +108,39 @@ pub struct WrittenReport {
 }
 
 impl RunReport {
+    /// Masks `secrets` in every message of the report, whatever made it: the last net under
+    /// the masking each layer does, before any output is made of the report.
+    pub fn mask(&mut self, secrets: &[Secret]) {
+        if secrets.iter().all(|s| s.expose().is_empty()) {
+            return;
+        }
+        let mask = |text: &mut String| *text = secret::mask(text, secrets);
+        for host in &mut self.hosts {
+            if let Some(error) = &mut host.error {
+                mask(&mut error.message);
+            }
+            host.warnings.iter_mut().for_each(|w| mask(&mut w.message));
+            for task in &mut host.tasks {
+                task.changes.iter_mut().for_each(mask);
+                task.message.iter_mut().for_each(mask);
+                task.diff.iter_mut().for_each(mask);
+            }
+            host.flows
+                .iter_mut()
+                .for_each(|f| f.detail.iter_mut().for_each(mask));
+            if let Some(confirmations) = &mut host.confirmations {
+                confirmations.reasons.iter_mut().for_each(mask);
+                for item in &mut confirmations.items {
+                    mask(&mut item.summary);
+                    item.details.iter_mut().for_each(mask);
+                }
+            }
+        }
+        if let Some(written) = &mut self.written {
+            written.error.iter_mut().for_each(mask);
+        }
+    }
+
     /// In `--check`: some task would change something (and every host answered).
     pub fn changes_pending(&self) -> bool {
         self.check_mode

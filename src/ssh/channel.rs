@@ -83,6 +83,14 @@ pub(super) async fn read_to_end(
     })
 }
 
+/// A random marker for what a command prints (16 hex digits): no output of a host can forge it.
+pub(super) fn nonce() -> Result<String, SshError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| SshError::Protocol(format!("no randomness for a marker: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// Ends the command running on `channel`, and the channel. Closing alone leaves the remote command
 /// running: it is killed first.
 pub(super) async fn kill(channel: &Channel<Msg>) {

@@ -1,11 +1,15 @@
 //! Privilege escalation with sudo: how a script is wrapped, and how sudo's own refusals are told
 //! apart from the script's failures.
 //!
-//! The become password travels on stdin (`sudo -S`), never in argv; `-k` makes sudo ignore cached
-//! credentials so the password line is always consumed by sudo and never reaches the script's stdin.
+//! The become password travels on stdin (`sudo -S`), never in argv, and only when sudo asks for
+//! it: `sudo -S` reads it from the stdin the command reads next, so a password sent where sudo
+//! does not ask (a NOPASSWD rule, credentials sudo still holds) would become the command's input,
+//! and the privileged shell would read it as a job (and say so, quoting it, in an error). sudo is
+//! given a prompt of our own and the script announces itself first; the password goes after the
+//! prompt, never after the announcement ([`PasswordExchange`], `sudo_password.rs`).
 
 use super::SshError;
-use crate::secret::Secret;
+use crate::secret::{self, Secret};
 use crate::sh;
 
 /// How commands that need root are run.
@@ -21,6 +25,17 @@ pub enum Become {
 }
 
 impl Become {
+    /// `text` with the become password (and each word of it) masked, for a message that quotes
+    /// what the host printed.
+    pub fn mask(&self, text: &str) -> String {
+        match self {
+            Become::SudoWithPassword(password) => {
+                secret::mask(text, std::slice::from_ref(password))
+            }
+            Become::No | Become::Sudo => text.to_string(),
+        }
+    }
+
     /// For logs: how commands are escalated, never the password.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -31,30 +46,54 @@ impl Become {
     }
 }
 
-/// A ready command line and the bytes to send on stdin before the caller's own input.
+/// A ready command line, and for `sudo -S` how its password is handed over.
 pub struct Invocation {
     pub command: String,
-    pub stdin_prefix: Option<Secret>,
+    pub password: Option<PasswordExchange>,
 }
 
-/// Wraps `script` (POSIX sh) for the login shell, escalating as `escalation` says. `LC_ALL=C` keeps
-/// sudo's messages parseable. The script's `$1` is the login's `SSH_CONNECTION`, expanded before sudo,
-/// whose `env_reset` would drop it: it tells the host's view of the controller's address.
-pub fn wrap(script: &str, escalation: &Become) -> Invocation {
-    let sh = format!("sh -c {} relayctl \"$SSH_CONNECTION\"", sh::quote(script));
+/// How `sudo -S` gets its password: only after it printed [`PasswordExchange::prompt`] on
+/// stderr, and never once the script printed [`PasswordExchange::started`] on stdout (sudo then
+/// let it run without one). Both are unique to the invocation: no host output can pass for them.
+pub struct PasswordExchange {
+    pub prompt: String,
+    pub started: String,
+    pub password: Secret,
+}
+
+/// Wraps `script` (POSIX sh) for the login shell, escalating as `escalation` says; `nonce` makes
+/// the markers of a password exchange unique. `LC_ALL=C` keeps sudo's messages parseable. The
+/// script's `$1` is the login's `SSH_CONNECTION`, expanded before sudo, whose `env_reset` would
+/// drop it: it tells the host's view of the controller's address. `-k`: sudo asks for the
+/// password even when it still holds credentials of an earlier sudo, so that a password that is
+/// wrong is always found wrong.
+pub fn wrap(script: &str, escalation: &Become, nonce: &str) -> Invocation {
+    let sh = |script: &str| format!("sh -c {} relayctl \"$SSH_CONNECTION\"", sh::quote(script));
     match escalation {
         Become::No => Invocation {
-            command: sh,
-            stdin_prefix: None,
+            command: sh(script),
+            password: None,
         },
         Become::Sudo => Invocation {
-            command: format!("LC_ALL=C sudo -n -- {sh}"),
-            stdin_prefix: None,
+            command: format!("LC_ALL=C sudo -n -- {}", sh(script)),
+            password: None,
         },
-        Become::SudoWithPassword(password) => Invocation {
-            command: format!("LC_ALL=C sudo -k -S -p '' -- {sh}"),
-            stdin_prefix: Some(Secret::new(format!("{}\n", password.expose()))),
-        },
+        Become::SudoWithPassword(password) => {
+            let exchange = PasswordExchange {
+                prompt: format!("[relayctl {nonce}] sudo password: "),
+                started: format!("relayctl {nonce} started"),
+                password: password.clone(),
+            };
+            let announced = format!("printf '%s\\n' {}\n{script}", sh::quote(&exchange.started));
+            Invocation {
+                command: format!(
+                    "LC_ALL=C sudo -k -S -p {} -- {}",
+                    sh::quote(&exchange.prompt),
+                    sh(&announced)
+                ),
+                password: Some(exchange),
+            }
+        }
     }
 }
 
@@ -108,30 +147,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_become_password_is_never_in_the_command_line() {
+    fn the_become_password_is_never_in_the_command_line_and_waits_for_sudos_own_prompt() {
         let invocation = wrap(
             "id -u",
             &Become::SudoWithPassword(Secret::new("hunter2".into())),
-        );
-        assert!(
-            !invocation.command.contains("hunter2"),
-            "{}",
-            invocation.command
+            "ab12",
         );
         assert_eq!(
             invocation.command,
-            r#"LC_ALL=C sudo -k -S -p '' -- sh -c 'id -u' relayctl "$SSH_CONNECTION""#
+            r#"LC_ALL=C sudo -k -S -p '[relayctl ab12] sudo password: ' -- sh -c 'printf '\''%s\n'\'' '\''relayctl ab12 started'\''
+id -u' relayctl "$SSH_CONNECTION""#
         );
-        assert_eq!(
-            invocation.stdin_prefix.expect("password on stdin").expose(),
-            "hunter2\n"
-        );
+        let exchange = invocation.password.expect("a password exchange");
+        assert_eq!(exchange.prompt, "[relayctl ab12] sudo password: ");
+        assert_eq!(exchange.started, "relayctl ab12 started");
+        assert_eq!(exchange.password.expose(), "hunter2");
+        assert!(wrap("id -u", &Become::Sudo, "ab12").password.is_none());
     }
 
     #[test]
     fn single_quotes_in_scripts_survive_quoting() {
         assert_eq!(
-            wrap("echo 'a b'", &Become::No).command,
+            wrap("echo 'a b'", &Become::No, "n").command,
             r#"sh -c 'echo '\''a b'\''' relayctl "$SSH_CONNECTION""#
         );
     }

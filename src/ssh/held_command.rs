@@ -27,21 +27,26 @@ impl<'a> HeldCommand<'a> {
     pub(super) async fn wait_ready(
         mut channel: russh::Channel<client::Msg>,
         permit: tokio::sync::SemaphorePermit<'a>,
+        printed: Vec<u8>,
         ready: &str,
         ready_within: Duration,
         target: &Target,
     ) -> Result<(HeldCommand<'a>, String), SshError> {
-        let mut stdout = Vec::new();
+        let is_ready = |stdout: &[u8]| String::from_utf8_lossy(stdout).lines().any(|l| l == ready);
+        // What it printed while sudo started it may hold the line already.
+        let mut stdout = printed;
         let mut stderr = Vec::new();
         // Not `channel::read_to_end`: the command must go on running, so the reading stops at
         // `ready`; the channel's end before it is a failure, whatever the exit status.
         let waited = tokio::time::timeout(ready_within, async {
+            if is_ready(&stdout) {
+                return true;
+            }
             while let Some(message) = channel.wait().await {
                 match message {
                     ChannelMsg::Data { data } => {
                         stdout.extend_from_slice(&data);
-                        let text = String::from_utf8_lossy(&stdout);
-                        if text.lines().any(|line| line == ready) {
+                        if is_ready(&stdout) {
                             return true;
                         }
                     }
@@ -63,7 +68,10 @@ impl<'a> HeldCommand<'a> {
             )),
             outcome => {
                 channel::kill(&channel).await;
-                let stderr = String::from_utf8_lossy(&stderr).trim().to_string();
+                let stderr = target
+                    .escalation
+                    .mask(String::from_utf8_lossy(&stderr).trim());
+                let stdout = target.escalation.mask(&stdout);
                 if let Some(refusal) =
                     escalation::sudo_refusal(&target.escalation, 1, &stderr, &target.endpoint.user)
                 {

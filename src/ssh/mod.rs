@@ -11,6 +11,7 @@ mod host_key_check;
 pub mod host_keys;
 mod privileged_shell;
 mod session;
+mod sudo_password;
 mod target;
 
 pub use auth::{Credentials, KEY_PASSPHRASE_ENV, PassphraseSource};

@@ -89,14 +89,10 @@ impl PrivilegedShell {
         timeout: Duration,
         target: &Target,
     ) -> (Option<PrivilegedShell>, Result<ExecOutput, SshError>) {
-        let mut nonce_bytes = [0u8; 8];
-        if getrandom::fill(&mut nonce_bytes).is_err() {
-            return (
-                None,
-                Err(SshError::Protocol("no randomness for a job marker".into())),
-            );
-        }
-        let nonce: String = nonce_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let nonce = match channel::nonce() {
+            Ok(nonce) => nonce,
+            Err(e) => return (None, Err(e)),
+        };
         let job = frame_job(&nonce, script, stdin);
         if let Err(e) = self.channel.data_bytes(job).await {
             return (None, Err(e.into()));
@@ -149,7 +145,9 @@ impl PrivilegedShell {
             ),
             Ok(false) => {
                 // The shell ended before the job did: sudo refused, or the shell was killed.
-                let text = String::from_utf8_lossy(&stderr).trim().to_string();
+                let text = target
+                    .escalation
+                    .mask(String::from_utf8_lossy(&stderr).trim());
                 let code = ended.unwrap_or(1);
                 let error = escalation::sudo_refusal(
                     &target.escalation,

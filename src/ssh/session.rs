@@ -17,6 +17,7 @@ use super::escalation::{self, Become};
 use super::held_command::HeldCommand;
 use super::host_key_check::{HostKeyCheck, RefusalSlot};
 use super::privileged_shell::{PrivilegedShell, SHELL_LOOP};
+use super::sudo_password;
 use super::target::{Endpoint, Target};
 
 /// OpenSSH allows 10 sessions per connection; keep a margin for a concurrent check connection.
@@ -101,7 +102,8 @@ impl Session {
 
     /// Runs a POSIX sh script as the login user.
     pub async fn run(&self, script: &str, stdin: &[u8]) -> Result<ExecOutput, SshError> {
-        self.run_with(script, stdin, &Become::No, self.target.command_timeout)
+        let command = escalation::wrap(script, &Become::No, "").command;
+        self.exec_within(&command, stdin, self.target.command_timeout)
             .await
     }
 
@@ -143,37 +145,9 @@ impl Session {
             .acquire_owned()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let channel = self.start_privileged(SHELL_LOOP).await?;
+        // The loop prints nothing before its first job: nothing of what it printed is lost.
+        let (channel, _) = self.start_privileged(SHELL_LOOP).await?;
         Ok(PrivilegedShell::new(channel, permit))
-    }
-
-    async fn run_with(
-        &self,
-        script: &str,
-        stdin: &[u8],
-        escalation: &Become,
-        timeout: Duration,
-    ) -> Result<ExecOutput, SshError> {
-        let invocation = escalation::wrap(script, escalation);
-        let mut input = Vec::new();
-        if let Some(prefix) = &invocation.stdin_prefix {
-            input.extend_from_slice(prefix.expose().as_bytes());
-        }
-        input.extend_from_slice(stdin);
-        let output = self
-            .exec_within(&invocation.command, &input, timeout)
-            .await?;
-        if output.exit_status != 0
-            && let Some(refusal) = escalation::sudo_refusal(
-                escalation,
-                output.exit_status,
-                &output.stderr_text(),
-                &self.target.endpoint.user,
-            )
-        {
-            return Err(refusal);
-        }
-        Ok(output)
     }
 
     /// Runs one command line on a new channel, feeding `stdin`, within the command timeout. A command
@@ -220,26 +194,26 @@ impl Session {
             .acquire()
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
-        let channel = self.start_privileged(script).await?;
-        HeldCommand::wait_ready(channel, permit, ready, ready_within, &self.target).await
+        let (channel, printed) = self.start_privileged(script).await?;
+        HeldCommand::wait_ready(channel, permit, printed, ready, ready_within, &self.target).await
     }
 
-    /// Opens a channel and starts `script` on it through the target's become method, its password
-    /// (if any) first on the stdin. The stdin stays open: the privileged shell reads its jobs from
-    /// it, and a held command lives until it closes.
+    /// Opens a channel and starts `script` on it through the target's become method, the
+    /// password (if any) given to sudo when it asks for it. The stdin stays open: the privileged
+    /// shell reads its jobs from it, and a held command lives until it closes. Returns the
+    /// channel and what the command already printed on stdout.
     async fn start_privileged(
         &self,
         script: &str,
-    ) -> Result<russh::Channel<client::Msg>, SshError> {
-        let invocation = escalation::wrap(script, &self.target.escalation);
-        let channel = self.open_session_channel().await?;
+    ) -> Result<(russh::Channel<client::Msg>, Vec<u8>), SshError> {
+        let invocation = escalation::wrap(script, &self.target.escalation, &channel::nonce()?);
+        let mut channel = self.open_session_channel().await?;
         channel.exec(true, invocation.command.as_str()).await?;
-        if let Some(prefix) = &invocation.stdin_prefix {
-            channel
-                .data_bytes(prefix.expose().as_bytes().to_vec())
-                .await?;
-        }
-        Ok(channel)
+        let printed = match &invocation.password {
+            Some(exchange) => sudo_password::exchange(&mut channel, exchange, &self.target).await?,
+            None => Vec::new(),
+        };
+        Ok((channel, printed))
     }
 
     /// Opens a session channel. sshd frees a session slot only once it has reaped the command's

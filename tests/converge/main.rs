@@ -7,6 +7,7 @@
 #[path = "../integration/harness.rs"]
 mod harness;
 
+mod become_password;
 mod firewall;
 mod flows;
 mod lab;
