@@ -109,6 +109,11 @@ fn resolve_address(address: &str) -> Result<Vec<IpAddr>, String> {
 /// Builds a relay's variables from the defaults of the roles it runs, its inventory entry and
 /// what was gathered on it. `firewall_needed`: one of its roles renders the firewall, so a
 /// ruleset that cannot be computed fails the host (otherwise `relay_firewall` is left out).
+///
+/// Only what operators and role authors wrote (role defaults, inventory, `-e`) may be a template
+/// of other variables. What relayctl computes and what the relay says about itself (its facts,
+/// `relay_fqdn` from `hostname -f`) are data: a relay whose PRETTY_NAME reads `{{ 7 * 7 }}` is
+/// shown as it reads, never evaluated on the controller.
 pub fn relay_vars(
     defaults: &[(String, Value)],
     run: &RunVars,
@@ -125,7 +130,27 @@ pub fn relay_vars(
     for (name, var) in host.vars.iter() {
         vars.insert(name.clone(), var.value.clone());
     }
-    let relay_values = json!({
+    let computed = computed_vars(run, host, relay, facts, firewall_needed)?;
+    let written: Vec<String> = vars
+        .keys()
+        .filter(|name| !computed.contains_key(*name))
+        .cloned()
+        .collect();
+    vars.extend(computed);
+    resolve(&mut vars, &written, templates)?;
+    Ok(vars)
+}
+
+/// What relayctl computes for a relay: its settings as resolved, the run's and the host's magic
+/// variables, its facts, and its firewall's ruleset context.
+fn computed_vars(
+    run: &RunVars,
+    host: &Host,
+    relay: &RelaySettings,
+    facts: &Facts,
+    firewall_needed: bool,
+) -> Result<HostVars, String> {
+    let mut vars = match json!({
         "relay_type": relay.relay_type,
         "medulla_server_addresses": relay.server_addresses,
         "medulla_offer": relay.offer,
@@ -137,10 +162,10 @@ pub fn relay_vars(
         "relay_ssh_port": relay.firewall.ssh_port,
         "relay_firewall_state": relay.firewall.state,
         "relay_firewall_rollback_timeout": relay.firewall.rollback_timeout.as_secs(),
-    });
-    if let Value::Object(relay_values) = relay_values {
-        vars.extend(relay_values);
-    }
+    }) {
+        Value::Object(values) => values,
+        _ => Map::new(),
+    };
     vars.extend(run.shared.clone());
     let group_names: Vec<&String> = host
         .groups
@@ -175,16 +200,16 @@ pub fn relay_vars(
         }
         Err(_) => {}
     }
-    resolve(&mut vars, templates)?;
     Ok(vars)
 }
 
-/// Renders variables whose values are templates, until none is left.
-fn resolve(vars: &mut HostVars, templates: &Templates) -> Result<(), String> {
-    let mut pending: Vec<String> = vars
+/// Renders the variables `written` names whose values are templates, until none is left; the
+/// others are their context, as they are.
+fn resolve(vars: &mut HostVars, written: &[String], templates: &Templates) -> Result<(), String> {
+    let mut pending: Vec<String> = written
         .iter()
-        .filter(|(_, v)| has_template(v))
-        .map(|(k, _)| k.clone())
+        .filter(|name| vars.get(*name).is_some_and(has_template))
+        .cloned()
         .collect();
     pending.sort();
     while !pending.is_empty() {
@@ -231,6 +256,10 @@ fn has_template(value: &Value) -> bool {
 mod tests {
     use super::*;
 
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(ToString::to_string).collect()
+    }
+
     fn vars(pairs: Value) -> HostVars {
         match pairs {
             Value::Object(map) => map,
@@ -246,19 +275,54 @@ mod tests {
             "a": "/base",
             "n": 3,
         }));
-        resolve(&mut v, &Templates::new()).expect("resolves");
+        resolve(&mut v, &names(&["a", "b", "c", "n"]), &Templates::new()).expect("resolves");
         assert_eq!(v["c"], json!("/base/b/c"));
         assert_eq!(v["n"], json!(3));
+    }
+
+    #[test]
+    fn what_a_relay_says_about_itself_is_data_never_a_template() {
+        use crate::inventory::{self, HostRole, LoadOptions};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("inventory.yaml");
+        std::fs::write(
+            &path,
+            "all:\n  hosts:\n    relay01:\n      relay_type: classic\n      \
+             medulla_server_addresses: [192.0.2.10]\n      \
+             shown: \"{{ ansible_facts.os_pretty_name }}\"\n      fqdn_seen: \"{{ relay_fqdn }}\"\n",
+        )
+        .expect("write");
+        let inventory = inventory::load(&path, &LoadOptions::default()).expect("loads");
+        let selected = inventory.select(None).expect("selects");
+        let planned = inventory.plan_apply(&selected).expect("plans");
+        let (host, HostRole::Relay(relay)) = &planned[0] else {
+            panic!("a relay");
+        };
+        let facts = Facts {
+            os_pretty_name: "{{ 7 * 7 }}".into(),
+            fqdn: Some("{# relay01 {% for x in y %}".into()),
+            ..crate::testing::facts()
+        };
+        let run = RunVars::new(&inventory, false, [relay.as_ref()]);
+        let vars = relay_vars(&[], &run, host, relay, &facts, &Templates::new(), false)
+            .expect("the relay's own text renders nothing and fails nothing");
+        assert_eq!(vars["shown"], json!("{{ 7 * 7 }}"));
+        assert_eq!(vars["fqdn_seen"], json!("{# relay01 {% for x in y %}"));
+        assert_eq!(vars["relay_fqdn"], json!("{# relay01 {% for x in y %}"));
+        assert_eq!(
+            vars["ansible_facts"]["os_pretty_name"],
+            json!("{{ 7 * 7 }}")
+        );
     }
 
     #[test]
     fn an_undefined_or_circular_variable_is_named() {
         let mut v = vars(json!({"a": "{{ nope }}"}));
         assert_eq!(
-            resolve(&mut v, &Templates::new()),
+            resolve(&mut v, &names(&["a"]), &Templates::new()),
             Err("variable a: undefined variable nope".into())
         );
         let mut v = vars(json!({"a": "{{ b }}", "b": "{{ a }}"}));
-        assert!(resolve(&mut v, &Templates::new()).is_err());
+        assert!(resolve(&mut v, &names(&["a", "b"]), &Templates::new()).is_err());
     }
 }
