@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::accounts;
+use crate::input::text;
+
 /// One argument of a module.
 #[derive(Clone, Copy, Debug)]
 pub struct ArgSpec {
@@ -36,10 +39,20 @@ impl ArgSpec {
 /// The type of an argument's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
-    /// Text; numbers and booleans are taken as their text (`value: 31541`).
+    /// One line of text; numbers and booleans are taken as their text (`value: 31541`). No
+    /// control character: a carriage return or U+0085 ends a line for systemd and others, and
+    /// forges a line that was never written.
     Str,
-    /// Text without white space (user names, unit names).
+    /// Text of several lines (a file's content): newlines and tabs, no other control character.
+    Text,
+    /// Text without white space or control characters (unit names, file names).
     Word,
+    /// A user or group name by Debian's rule ([`accounts::check_name`]): a file's owner or group,
+    /// a group to create.
+    Account,
+    /// An account relayctl creates, gives a password and grants sudo to: not `ALL`, `root` or a
+    /// system account ([`accounts::check_managed_user`]).
+    ManagedUser,
     /// Ansible's booleans: true/false, yes/no, on/off, 1/0.
     Bool,
     Int,
@@ -51,6 +64,8 @@ pub enum ArgKind {
     Choice(&'static [&'static str]),
     /// A list of words, or one word.
     WordList,
+    /// A list of user or group names, or one.
+    AccountList,
     /// A list of lines of text, or one.
     TextList,
     /// One expression or a list of them, evaluated by the engine (`assert`'s `that`).
@@ -61,14 +76,18 @@ impl ArgKind {
     /// Checks a value (literal, or rendered for a host); the error is a message about the value.
     pub fn check(self, value: &Value) -> Result<(), String> {
         match self {
-            ArgKind::Str => text(value).map(drop),
+            ArgKind::Str => line(value).map(drop),
+            ArgKind::Text => text(value).map(drop),
             ArgKind::Word => word(value).map(drop),
+            ArgKind::Account => account(value).map(drop),
+            ArgKind::ManagedUser => managed_user(value).map(drop),
             ArgKind::Bool => boolean(value).map(drop),
             ArgKind::Int => integer(value).map(drop),
             ArgKind::Mode => mode(value).map(drop),
             ArgKind::AbsPath => abs_path(value).map(drop),
             ArgKind::Choice(choices) => choice(value, choices).map(drop),
             ArgKind::WordList => word_list(value).map(drop),
+            ArgKind::AccountList => account_list(value).map(drop),
             ArgKind::TextList => text_list(value).map(drop),
             ArgKind::Expressions => expressions(value).map(drop),
         }
@@ -199,20 +218,50 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// Text of several lines.
 fn text(value: &Value) -> Result<String, String> {
-    match value {
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        other => Err(format!("expected text, found {}", describe(other))),
+    let s = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => return Err(format!("expected text, found {}", describe(other))),
+    };
+    match text::forbidden_in_text(&s) {
+        Some(c) => Err(format!("{s:?} holds {}: {CONTROL}", text::describe(c))),
+        None => Ok(s),
     }
 }
 
-fn word(value: &Value) -> Result<String, String> {
+/// One line of text.
+fn line(value: &Value) -> Result<String, String> {
     let s = text(value)?;
+    match text::forbidden_in_line(&s) {
+        Some(c) => Err(format!("{s:?} holds {}: {CONTROL}", text::describe(c))),
+        None => Ok(s),
+    }
+}
+
+/// Why a control character is refused, in every message that refuses one.
+const CONTROL: &str =
+    "a value may hold no control character (it could end a line and forge the next)";
+
+fn word(value: &Value) -> Result<String, String> {
+    let s = line(value)?;
     if s.is_empty() || s.chars().any(char::is_whitespace) {
         return Err(format!("expected a single word, found {s:?}"));
     }
+    Ok(s)
+}
+
+fn account(value: &Value) -> Result<String, String> {
+    let s = line(value)?;
+    accounts::check_name(&s)?;
+    Ok(s)
+}
+
+fn managed_user(value: &Value) -> Result<String, String> {
+    let s = line(value)?;
+    accounts::check_managed_user(&s)?;
     Ok(s)
 }
 
@@ -302,14 +351,25 @@ fn word_list(value: &Value) -> Result<Vec<String>, String> {
     }
 }
 
+fn account_list(value: &Value) -> Result<Vec<String>, String> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| account(item).map_err(|m| format!("[{i}]: {m}")))
+            .collect(),
+        single => Ok(vec![account(single)?]),
+    }
+}
+
 fn text_list(value: &Value) -> Result<Vec<String>, String> {
     match value {
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| text(item).map_err(|m| format!("[{i}]: {m}")))
+            .map(|(i, item)| line(item).map_err(|m| format!("[{i}]: {m}")))
             .collect(),
-        single => Ok(vec![text(single)?]),
+        single => Ok(vec![line(single)?]),
     }
 }
 

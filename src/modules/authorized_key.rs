@@ -17,7 +17,7 @@ pub static AUTHORIZED_KEY: ModuleDef = ModuleDef {
     name: "authorized_key",
     aliases: &[],
     args: &[
-        ArgSpec::required("user", ArgKind::Word),
+        ArgSpec::required("user", ArgKind::ManagedUser),
         ArgSpec::required("key", ArgKind::Str),
         ArgSpec::optional("state", ArgKind::Choice(STATES)),
         ArgSpec::optional("exclusive", ArgKind::Bool),

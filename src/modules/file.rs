@@ -16,8 +16,8 @@ pub static FILE: ModuleDef = ModuleDef {
     args: &[
         ArgSpec::required("path", ArgKind::AbsPath),
         ArgSpec::optional("state", ArgKind::Choice(STATES)),
-        ArgSpec::optional("owner", ArgKind::Word),
-        ArgSpec::optional("group", ArgKind::Word),
+        ArgSpec::optional("owner", ArgKind::Account),
+        ArgSpec::optional("group", ArgKind::Account),
         ArgSpec::optional("mode", ArgKind::Mode),
     ],
     free_form: None,

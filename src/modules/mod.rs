@@ -18,6 +18,7 @@
 //! `remote_file.rs` (stat/content probe and the validated, atomic write shared by every module
 //! that writes a file), then one file per module; this file lists them ([`MODULES`]).
 
+mod accounts;
 mod action;
 pub mod args;
 mod authorized_key;
@@ -97,7 +98,7 @@ pub static LOGIN_CHECK: ModuleDef = ModuleDef {
     name: "login_check",
     aliases: &[],
     args: &[
-        ArgSpec::required("user", ArgKind::Word),
+        ArgSpec::required("user", ArgKind::ManagedUser),
         ArgSpec::required("private_key_file", ArgKind::Str),
         ArgSpec::optional("command", ArgKind::Str),
     ],

@@ -18,8 +18,8 @@ pub static SUDOERS: ModuleDef = ModuleDef {
     aliases: &[],
     args: &[
         ArgSpec::required("name", ArgKind::Word),
-        ArgSpec::optional("user", ArgKind::Word),
-        ArgSpec::optional("group", ArgKind::Word),
+        ArgSpec::optional("user", ArgKind::ManagedUser),
+        ArgSpec::optional("group", ArgKind::Account),
         ArgSpec::optional("commands", ArgKind::TextList),
         ArgSpec::optional("runas", ArgKind::Word),
         ArgSpec::optional("nopassword", ArgKind::Bool),

@@ -16,11 +16,11 @@ pub static USER: ModuleDef = ModuleDef {
     name: "user",
     aliases: &[],
     args: &[
-        ArgSpec::required("name", ArgKind::Word),
+        ArgSpec::required("name", ArgKind::ManagedUser),
         ArgSpec::optional("state", ArgKind::Choice(STATES)),
         ArgSpec::optional("uid", ArgKind::Int),
-        ArgSpec::optional("group", ArgKind::Word),
-        ArgSpec::optional("groups", ArgKind::WordList),
+        ArgSpec::optional("group", ArgKind::Account),
+        ArgSpec::optional("groups", ArgKind::AccountList),
         ArgSpec::optional("append", ArgKind::Bool),
         ArgSpec::optional("home", ArgKind::AbsPath),
         ArgSpec::optional("shell", ArgKind::AbsPath),
@@ -39,7 +39,7 @@ pub static GROUP: ModuleDef = ModuleDef {
     name: "group",
     aliases: &[],
     args: &[
-        ArgSpec::required("name", ArgKind::Word),
+        ArgSpec::required("name", ArgKind::Account),
         ArgSpec::optional("state", ArgKind::Choice(STATES)),
         ArgSpec::optional("gid", ArgKind::Int),
         ArgSpec::optional("system", ArgKind::Bool),
@@ -135,9 +135,9 @@ impl Action for User {
             }
             for group in self.needed_groups() {
                 script.push_str(&format!(
-                    "if getent group {g} >/dev/null; then f g.{key} yes; else f g.{key} no; fi\n",
+                    "if getent group {g} >/dev/null; then f {key} yes; else f {key} no; fi\n",
                     g = quote(group),
-                    key = group,
+                    key = quote(&format!("g.{group}")),
                 ));
             }
         }
