@@ -93,6 +93,11 @@ impl Catalog {
         self.roles.get(name)
     }
 
+    /// Every role, by name.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
+    }
+
     /// The roles a relay of this type runs unless its inventory says otherwise.
     pub fn default_roles(&self, relay_type: RelayType) -> &[String] {
         self.defaults.get(&relay_type).map_or(&[], Vec::as_slice)

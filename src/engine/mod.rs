@@ -4,7 +4,8 @@
 //!
 //! Files:
 //! - `catalog.rs`: which roles exist (embedded, `--roles-dir`, `relay_roles.yaml`);
-//! - `role.rs`: reading and checking a role's files, `task.rs`: each of its tasks;
+//! - `role.rs`: reading and checking a role's files, `task.rs`: each of its tasks,
+//!   `role_vars.rs`: the values an inventory gives the roles' variables;
 //! - `template.rs`: minijinja; `vars.rs`: a host's variables and their precedence;
 //! - `batch.rs`: many snippets in one round trip;
 //! - `run.rs`: a host's tasks, handlers and check mode, walked in order (the whole sequence is
@@ -31,6 +32,7 @@ mod probes;
 mod render;
 mod reporting;
 pub mod role;
+pub mod role_vars;
 pub mod run;
 mod tags;
 pub mod task;

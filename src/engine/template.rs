@@ -28,6 +28,14 @@ pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
+/// The variable a string names when it is exactly `{{ name }}`: the argument it fills takes the
+/// variable's value as it is.
+pub fn sole_variable(text: &str) -> Option<&str> {
+    sole_expression(text).filter(|expr| {
+        !expr.is_empty() && expr.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// The expression of a string that is one `{{ … }}` and nothing else.
 fn sole_expression(text: &str) -> Option<&str> {
     let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::RunArgs;
-use crate::engine::{self, Catalog, vars};
+use crate::engine::{self, Catalog, role_vars, vars};
 use crate::error::Error;
 use crate::fleet;
 use crate::flows::run::PeerSessions;
@@ -58,7 +58,7 @@ pub async fn run(
     let selected = inventory.select(run_args.limit.as_deref())?;
     // Every selected relay's variables and role list are validated before any host is contacted.
     let plan = inventory.plan_apply(&selected)?;
-    let mut errors = Vec::new();
+    let mut errors = role_vars::check(&catalog, &selected);
     let mut relays = Vec::new();
     for (host, role) in plan {
         // Peers (Medulla server, workstations) are not converged: the flow checks use them.
