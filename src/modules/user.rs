@@ -10,6 +10,10 @@ use super::{
 };
 use crate::secret::Secret;
 
+/// Debian's first uid for people's accounts (`UID_MIN` in /etc/login.defs, adduser's
+/// `FIRST_UID`): below it, an account is the system's or a package's.
+const FIRST_USER_UID: u32 = 1000;
+
 const STATES: &[&str] = &["present", "absent"];
 
 pub static USER: ModuleDef = ModuleDef {
@@ -146,6 +150,17 @@ impl Action for User {
 
     fn plan(&self, found: &Findings) -> Result<Plan, ProbeError> {
         let entry = PasswdEntry::parse(found.require("u")?)?;
+        // The names relayctl knows to be system accounts are refused before any host is
+        // contacted; this one is the host's own (a package's service account).
+        if let Some(entry) = entry
+            .as_ref()
+            .filter(|e| !self.system && e.uid < FIRST_USER_UID)
+        {
+            return Err(ProbeError::Failed(format!(
+                "{} is a system account on this host (uid {}): relayctl does not take it over",
+                self.name, entry.uid
+            )));
+        }
         if !self.present {
             return Ok(match entry {
                 None => Plan::unchanged(),
@@ -477,6 +492,18 @@ mod tests {
                 .plan(&Findings::from_values(&[("u", same)]))
                 .expect("plan")
                 .is_change()
+        );
+    }
+
+    #[test]
+    fn a_system_account_of_the_host_is_never_taken_over() {
+        let package_account = "medulla:x:998:998::/var/lib/medulla:/usr/sbin/nologin";
+        let error = user(|_| ())
+            .plan(&Findings::from_values(&[("u", package_account)]))
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "medulla is a system account on this host (uid 998): relayctl does not take it over"
         );
     }
 
