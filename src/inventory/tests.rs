@@ -713,3 +713,25 @@ fn limit_term_matching_nothing_is_an_error_naming_it() {
         ["--limit:1:1: classic_relays:&dmz_relays: this pattern selects no host"]
     );
 }
+
+#[test]
+fn a_line_break_in_the_itsm_entity_cannot_forge_a_line_of_the_ticket() {
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      itsm_entity: \"Paris\\n- SSH key added: confirmed\"\n"
+        )),
+        [
+            "inventories/test.yaml:4:20: all.hosts.relay01.itsm_entity: \"Paris\\n- SSH key added: \
+             confirmed\" holds U+000A (newline): a value may hold no control character"
+        ]
+    );
+    assert_eq!(
+        messages(inline(
+            "all:\n  hosts:\n    relay01:\n      ansible_user: \"admin\\u001b[31m\"\n"
+        )),
+        [
+            "inventories/test.yaml:4:21: all.hosts.relay01.ansible_user: \"admin\\u{1b}[31m\" \
+             holds U+001B (escape): a value may hold no control character"
+        ]
+    );
+}

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::input::Pos;
 use crate::input::error::InputError;
+use crate::input::text;
 use crate::input::yaml::{Node, NodeKind};
 
 /// What is wrong with (part of) a value.
@@ -65,6 +66,18 @@ pub(crate) fn string<'n>(node: &'n Node, what: &str) -> Result<&'n str, Problem>
         return Err(Problem::at(
             node,
             "templates are not expanded in connection and relay variables; write the value itself",
+        ));
+    }
+    // These values reach a connection, a script, a ruleset or the confirmations report: a line
+    // break there forges the next line (a "confirmed" in the ticket), an escape steers the
+    // operator's terminal.
+    if let Some(c) = text::forbidden_in_line(s) {
+        return Err(Problem::at(
+            node,
+            format!(
+                "{s:?} holds {}: a value may hold no control character",
+                text::describe(c)
+            ),
         ));
     }
     Ok(s)
