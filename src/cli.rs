@@ -147,11 +147,11 @@ pub struct RunArgs {
 
     /// Seconds to wait for a host to answer SSH (connect, key exchange, authentication).
     /// Default: the inventory's ConnectTimeout / ansible_ssh_timeout, else 10.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: Option<u64>,
 
     /// Seconds a single remote command may run before it is killed.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub command_timeout: u64,
 
     /// Ask for the sudo password once (it is sent over stdin, never in argv or logs). Without it,

@@ -40,7 +40,7 @@ impl HostRun<'_> {
             sections.extend(probe_sections(items, index + 1));
         }
         let timeout = if step.long_running {
-            self.options.command_timeout + LONG_STEP_GRACE
+            self.options.command_timeout.saturating_add(LONG_STEP_GRACE)
         } else {
             self.probe_timeout(&sections)
         };

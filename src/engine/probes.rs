@@ -71,7 +71,7 @@ impl HostRun<'_> {
     /// host's `timeout`, like any command.
     pub(super) fn probe_timeout(&self, sections: &[Section]) -> Duration {
         if sections.iter().any(|s| s.raw) {
-            self.options.command_timeout + LONG_STEP_GRACE
+            self.options.command_timeout.saturating_add(LONG_STEP_GRACE)
         } else {
             self.options.command_timeout
         }

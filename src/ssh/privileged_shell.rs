@@ -29,8 +29,11 @@ use super::target::Target;
 /// the loop (a fork, no exec of a new `sh`): its variables, `exit`, `set` and traps stay its own
 /// (a subshell starts with the default traps), and `.` parses the brace group whole, as `sh`
 /// would. The job files are named by the loop's PID in /run (only root writes there); a login
-/// user's loop (no root, facts only) takes `mktemp` names instead.
-pub(super) const SHELL_LOOP: &str = r#"if [ -w /run ]; then S=/run/relayctl-job.$$ I=/run/relayctl-job.$$.in
+/// user's loop (no root, facts only) takes `mktemp` names instead. They are private (umask 077):
+/// a job's stdin may be a password's hash on its way to `chpasswd -e`. Jobs inherit that umask;
+/// the engine's batches set their own (022) for the files their steps create.
+pub(super) const SHELL_LOOP: &str = r#"umask 077
+if [ -w /run ]; then S=/run/relayctl-job.$$ I=/run/relayctl-job.$$.in
 else S=$(mktemp) && I=$(mktemp) || exit 1; fi
 trap 'rm -f "$S" "$I"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
@@ -268,6 +271,16 @@ mod tests {
             )
         );
         assert_eq!(err, "\x1de5\n\x1df6\n\x1dg7\n");
+    }
+
+    #[test]
+    fn a_jobs_stdin_file_is_readable_by_root_alone() {
+        let (out, _) = run_loop(&job(
+            "h8",
+            "stat -c %a \"$I\"; cat >/dev/null\n",
+            b"medulla:$y$j9T$hash",
+        ));
+        assert_eq!(out, "600\n\x1dh8 0\n");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub(super) async fn exchange(
     exchange: &PasswordExchange,
     target: &Target,
 ) -> Result<Vec<u8>, SshError> {
-    let within = target.connect_timeout + SUDO_GRACE;
+    let within = target.connect_timeout.saturating_add(SUDO_GRACE);
     let started = format!("{}\n", exchange.started);
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
