@@ -10,6 +10,7 @@ mod harness;
 mod become_password;
 mod firewall;
 mod flows;
+mod hostile_values;
 mod lab;
 mod lifecycle;
 mod scratch;
