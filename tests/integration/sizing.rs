@@ -71,14 +71,22 @@ fn sizing_passes_on_real_xfs_var_and_fails_where_var_is_not_separate() {
             .expect("note")
             .contains("lab sizing profile")
     );
-    // Medulla server and workstation are peers, not relays: apply leaves them alone.
-    assert!(
-        report["hosts"]
-            .as_array()
-            .expect("hosts")
-            .iter()
-            .all(|h| h["relay_type"].is_string())
-    );
+    // Medulla server and workstation are peers, not relays: apply leaves them alone, and
+    // reports the relays, every one of them.
+    let mut reported: Vec<&str> = report["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .map(|h| h["name"].as_str().expect("a name"))
+        .collect();
+    let mut relays: Vec<&str> = crate::harness::lab()
+        .iter()
+        .filter(|h| h.role == "relay")
+        .map(|h| h.name.as_str())
+        .collect();
+    reported.sort_unstable();
+    relays.sort_unstable();
+    assert_eq!(reported, relays);
 }
 
 #[test]
