@@ -15,15 +15,31 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$LAB_DIR/../.." && pwd)
 STATE_DIR=$LAB_DIR/.state
 INVENTORY=$REPO_DIR/inventories/lab.yaml
+# Several labs may run side by side, one per working copy (its .state): RELAYCTL_LAB_NAME names
+# one, with its own containers, network, subnet (RELAYCTL_LAB_SUBNET) and volumes; they share the
+# image. The default lab is `lab`.
+LAB_NAME=${RELAYCTL_LAB_NAME:-lab}
+if [[ ! $LAB_NAME =~ ^[a-z][a-z0-9]{0,15}$ ]]; then
+  echo "lab: RELAYCTL_LAB_NAME must be a short lower-case name such as lab2 (got '$LAB_NAME')" >&2
+  exit 2
+fi
+if [[ $LAB_NAME != lab && -z ${RELAYCTL_LAB_SUBNET:-} ]]; then
+  echo "lab: a lab other than the default needs a subnet of its own: set RELAYCTL_LAB_SUBNET" >&2
+  exit 2
+fi
+# The value of the containers' and network's relayctl.lab label: 1 for the default lab.
+LAB_ID=1
+[[ $LAB_NAME == lab ]] || LAB_ID=$LAB_NAME
 # Build scratch space and the relays' /var volumes live outside the repo: they are large, and root-owned.
-WORK_DIR=/var/lib/relayctl-lab
+WORK_DIR=/var/lib/relayctl-$LAB_NAME
 VOL_DIR=$WORK_DIR/volumes
 MNT_DIR=$WORK_DIR/mnt
 DOCKERD_LOG=/var/log/relayctl-lab-dockerd.log
 
-LABEL=relayctl.lab=1
-NETWORK=relayctl-lab
-PREFIX=relayctl-lab-
+LABEL=relayctl.lab=$LAB_ID
+IMAGE_LABEL=relayctl.lab.image=1
+NETWORK=relayctl-$LAB_NAME
+PREFIX=relayctl-$LAB_NAME-
 IMAGE_REPO=relayctl-lab/debian12
 DOMAIN=lab.test
 BOOT_TIMEOUT=${RELAYCTL_LAB_BOOT_TIMEOUT:-120} # seconds, for the whole wait
@@ -214,7 +230,7 @@ import_rootfs() {
     docker import \
       --change 'CMD ["/sbin/init"]' \
       --change 'ENV container=docker' \
-      --change "LABEL $LABEL" \
+      --change "LABEL $IMAGE_LABEL" \
       - "$image" >/dev/null
 }
 
@@ -265,7 +281,7 @@ ensure_image() {
 # `up` has recreated that container.
 prune_old_images() {
   local old
-  for old in $(docker images --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO"); do
+  for old in $(docker images --filter "label=$IMAGE_LABEL" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO"); do
     [[ $old == "$IMAGE" ]] || docker rmi "$old" >/dev/null 2>&1 || true
   done
 }
@@ -349,7 +365,7 @@ ensure_network() {
   if docker network inspect "$NETWORK" >/dev/null 2>&1; then
     local labels subnet
     labels=$(docker network inspect -f '{{index .Labels "relayctl.lab"}}' "$NETWORK")
-    [[ $labels == 1 ]] || die "a docker network '$NETWORK' exists that the lab did not create; remove or rename it"
+    [[ $labels == "$LAB_ID" ]] || die "a docker network '$NETWORK' exists that the lab did not create; remove or rename it"
     subnet=$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' "$NETWORK")
     [[ $subnet == "$SUBNET" ]] || die "network $NETWORK has subnet $subnet, not $SUBNET; run '$0 down' first"
     return
@@ -494,7 +510,7 @@ ensure_host() {
   local short=$1 ip=$2 role=$3 var=$4 ctr=$PREFIX$1 state image owner
   if state=$(docker inspect -f '{{.State.Status}}' "$ctr" 2>/dev/null); then
     owner=$(docker inspect -f '{{index .Config.Labels "relayctl.lab"}}' "$ctr")
-    [[ $owner == 1 ]] || die "container $ctr exists but the lab did not create it; remove or rename it"
+    [[ $owner == "$LAB_ID" ]] || die "container $ctr exists but the lab did not create it; remove or rename it"
     image=$(docker inspect -f '{{.Config.Image}}' "$ctr")
     if [[ $image != "$IMAGE" ]]; then
       say "$short: image recipe changed, recreating"
@@ -834,7 +850,7 @@ cmd_down() {
       docker rm -f "${ctrs[@]}" >/dev/null
     fi
     if docker network inspect "$NETWORK" >/dev/null 2>&1; then
-      if [[ $(docker network inspect -f '{{index .Labels "relayctl.lab"}}' "$NETWORK") == 1 ]]; then
+      if [[ $(docker network inspect -f '{{index .Labels "relayctl.lab"}}' "$NETWORK") == "$LAB_ID" ]]; then
         say "removing network $NETWORK"
         docker network rm "$NETWORK" >/dev/null
       else
@@ -843,7 +859,7 @@ cmd_down() {
     fi
     if ((purge)); then
       local images
-      mapfile -t images < <(docker images --filter "label=$LABEL" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO")
+      mapfile -t images < <(docker images --filter "label=$IMAGE_LABEL" --format '{{.Repository}}:{{.Tag}}' "$IMAGE_REPO")
       if ((${#images[@]})); then
         say "removing image(s) ${images[*]}"
         docker rmi "${images[@]}" >/dev/null
