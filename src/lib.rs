@@ -13,7 +13,7 @@
 //!
 //! 1. vocabulary: [`medulla`] (Medulla's domain as data), [`secret`], [`sh`] (shell words),
 //!    [`input`] (positions and input errors), [`progress`] (what the core reports),
-//!    [`open_files`];
+//!    [`open_files`], [`atomic_file`] (a controller file replaced in one rename);
 //! 2. the SSH transport, [`ssh`], which depends on nothing else;
 //! 3. what the operator gives: [`cli`], [`inventory`];
 //! 4. a run's [`settings`] and [`error`]s;
@@ -25,6 +25,7 @@
 //! 10. the relay [`pipeline`];
 //! 11. the edge: [`commands`] (and the terminal's progress bars).
 
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod confirmations;

@@ -10,13 +10,13 @@
 //! failed run leaves the previous report's files whole, never half of one.
 
 use std::collections::HashSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
 use super::{HostReport, RunReport, WrittenReport};
+use crate::atomic_file;
 use crate::engine::template::Templates;
 use crate::medulla::RelayType;
 
@@ -227,24 +227,12 @@ pub fn file_stem(name: &str) -> Result<&str, String> {
     Ok(name)
 }
 
-/// Writes `content` to `path` through a temporary file in the same directory, renamed over it.
+/// Writes `content` to `path` through a temporary file in the same directory, renamed over it
+/// ([`atomic_file::replace`]: a link planted in the directory is never written through).
 fn write_file(path: &Path, content: &str) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // The process id keeps two runs writing into one directory off each other's temporary file.
-    let tmp = path.with_file_name(format!(".{name}.{}.relayctl-tmp", std::process::id()));
-    let attempt = || -> std::io::Result<()> {
-        let mut out = std::fs::File::create(&tmp)?;
-        out.write_all(content.as_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    attempt().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    // Readable as any file the operator makes (less the umask): the report holds no secret.
+    atomic_file::replace(path, content.as_bytes(), 0o666)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// `time` as RFC 3339 in UTC, to the second: `2026-11-23T18:42:04Z`. Written here rather than
@@ -869,6 +857,43 @@ mod tests {
 
         // A second run replaces the files in place.
         write(&dir, &report, &templates()).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn a_symlink_planted_at_a_temporary_name_is_never_written_through() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("reports");
+        std::fs::create_dir(&dir).expect("dir");
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "untouched\n").expect("victim");
+        // Links at the names a writer could guess: the process id's, and a fixed one.
+        let report = run(vec![ready_classic()]);
+        for name in [
+            "relay-lyon-01.md",
+            "relay-lyon-01.json",
+            "summary.md",
+            "summary.json",
+        ] {
+            for tmp_name in [
+                format!(".{name}.{}.relayctl-tmp", std::process::id()),
+                format!(".{name}.relayctl-tmp"),
+            ] {
+                std::os::unix::fs::symlink(&victim, dir.join(tmp_name)).expect("plant");
+            }
+        }
+        write(&dir, &report, &templates()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("victim"),
+            "untouched\n"
+        );
+        let summary = std::fs::symlink_metadata(dir.join("summary.md")).expect("written");
+        assert!(summary.file_type().is_file(), "{summary:?}");
+        let temporary: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with('.'))
+            .collect();
+        assert_eq!(temporary.len(), 8, "only the planted links: {temporary:?}");
     }
 
     #[test]

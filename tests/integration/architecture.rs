@@ -17,8 +17,16 @@ use crate::harness::repo;
 /// The rooms of src/, floor by floor, bottom first.
 const FLOORS: &[(&str, &[&str])] = &[
     (
-        "vocabulary: Medulla's domain, secrets, shell words, input positions, progress",
-        &["medulla", "secret", "sh", "input", "progress", "open_files"],
+        "vocabulary: Medulla's domain, secrets, shell words, input positions, progress, files written whole",
+        &[
+            "medulla",
+            "secret",
+            "sh",
+            "input",
+            "progress",
+            "open_files",
+            "atomic_file",
+        ],
     ),
     ("the SSH transport, which depends on nothing else", &["ssh"]),
     (
