@@ -19,6 +19,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::{ArgError, ControllerFile, Preparation, Prepared};
+use crate::atomic_file;
 use crate::secret::Secret;
 
 /// Generated passwords: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
@@ -328,8 +329,7 @@ fn check_private(file: &Path) -> Result<(), ArgError> {
 /// Writes a controller secret file: 0600, created in a 0700 directory (which also gets a
 /// `.gitignore` of `*` when relayctl creates it), through a temporary file and a rename.
 pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     let dir = file.path.parent().unwrap_or(Path::new("."));
     if !dir.exists() {
         std::fs::DirBuilder::new()
@@ -338,26 +338,16 @@ pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
             .create(dir)?;
         let top = secrets_root(dir);
         let ignore = top.join(".gitignore");
-        if !ignore.exists() {
-            std::fs::write(
-                ignore,
-                "# Written by relayctl: secrets are never committed.\n*\n",
+        // symlink_metadata: a dangling link there is not "missing", and is not written through.
+        if ignore.symlink_metadata().is_err() {
+            atomic_file::replace(
+                &ignore,
+                b"# Written by relayctl: secrets are never committed.\n*\n",
+                0o644,
             )?;
         }
     }
-    let tmp = dir.join(format!(
-        ".{}.relayctl-tmp",
-        file.path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    out.write_all(file.content.expose().as_bytes())?;
-    out.sync_all()?;
-    std::fs::rename(&tmp, &file.path)
+    atomic_file::replace(&file.path, file.content.expose().as_bytes(), 0o600)
 }
 
 /// The outermost directory named `secrets` above `dir`, or `dir` itself.
@@ -407,6 +397,43 @@ mod tests {
         assert_eq!(mode(&password.file), 0o600);
         assert_eq!(mode(password.file.parent().expect("dir")), 0o700);
         assert!(dir.path().join("secrets/.gitignore").exists());
+    }
+
+    #[test]
+    fn a_symlink_planted_at_the_temp_name_never_receives_the_password() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let secrets = dir.path().join("secrets/relay01");
+        std::fs::create_dir_all(&secrets).expect("dir");
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [dir.path().join("secrets"), secrets.clone()] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        }
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "").expect("victim");
+        std::os::unix::fs::symlink(&victim, secrets.join(".medulla_password.relayctl-tmp"))
+            .expect("plant");
+        let file = ControllerFile {
+            path: secrets.join("medulla_password"),
+            content: Secret::new("s3cret\n".into()),
+        };
+        write_controller_file(&file).expect("written");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "");
+        assert_eq!(
+            std::fs::read_to_string(&file.path).expect("written"),
+            "s3cret\n"
+        );
+        let written = std::fs::symlink_metadata(&file.path).expect("written");
+        assert!(written.file_type().is_file());
+        assert_eq!(written.permissions().mode() & 0o777, 0o600);
+        let mut names: Vec<String> = std::fs::read_dir(&secrets)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".medulla_password.relayctl-tmp", "medulla_password"]
+        );
     }
 
     #[test]
