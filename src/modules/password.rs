@@ -2,7 +2,8 @@
 //!
 //! The password comes from an environment variable the operator sets, else from a file on the
 //! controller, else it is generated and kept in that file (mode 0600, in a 0700 directory that
-//! also gets a `.gitignore`, so it is not committed with the inventory). It reaches the host only
+//! also gets a `.gitignore`, so it is not committed with the inventory; a directory someone else
+//! owns or could write to is refused, as they could swap the file in it). It reaches the host only
 //! as a yescrypt hash (Debian 12's own scheme), over stdin to `chpasswd -e`.
 //!
 //! Idempotence without re-hashing: after setting a password, relayctl records beside the
@@ -64,6 +65,10 @@ impl ManagedPassword {
                 file,
                 source: Source::Env(var.to_string()),
             });
+        }
+        // A directory that does not exist yet is made private when the password is written.
+        if parent_dir(&file).exists() {
+            check_directories(&file, euid()).map_err(|e| ArgError::new("password_file", e))?;
         }
         match std::fs::read_to_string(&file) {
             Ok(text) => {
@@ -330,7 +335,7 @@ fn check_private(file: &Path) -> Result<(), ArgError> {
 /// `.gitignore` of `*` when relayctl creates it), through a temporary file and a rename.
 pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    let dir = file.path.parent().unwrap_or(Path::new("."));
+    let dir = parent_dir(&file.path);
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -347,7 +352,61 @@ pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
             )?;
         }
     }
+    check_directories(&file.path, euid()).map_err(std::io::Error::other)?;
     atomic_file::replace(&file.path, file.content.expose().as_bytes(), 0o600)
+}
+
+/// The user relayctl runs as.
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// The directories that keep `file` (its own, up to the outermost `secrets` above it) must be
+/// `uid`'s and writable by no one else: whoever can write one could swap the password file, or
+/// its record, for one of their own between two runs, or between a check and a write.
+fn check_directories(file: &Path, uid: u32) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = parent_dir(file);
+    let top = secrets_root(dir);
+    for dir in dir.ancestors() {
+        let meta = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if meta.uid() != uid {
+            return Err(format!(
+                "{} is owned by uid {}, not by uid {uid} who runs relayctl: its owner could swap \
+                 the password files in it",
+                dir.display(),
+                meta.uid()
+            ));
+        }
+        let mode = meta.permissions().mode();
+        let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+            (false, false) => None,
+            (true, false) => Some("its group"),
+            (false, true) => Some("others"),
+            (true, true) => Some("its group and others"),
+        };
+        if let Some(who) = who {
+            return Err(format!(
+                "{} is writable by {who} (mode {:04o}): another local user could swap the \
+                 password files in it; run chmod 700 on it",
+                dir.display(),
+                mode & 0o7777
+            ));
+        }
+        if dir == top {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The directory `file` is in.
+fn parent_dir(file: &Path) -> &Path {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// The outermost directory named `secrets` above `dir`, or `dir` itself.
@@ -433,6 +492,71 @@ mod tests {
         assert_eq!(
             names,
             [".medulla_password.relayctl-tmp", "medulla_password"]
+        );
+    }
+
+    #[test]
+    fn a_secrets_directory_others_can_write_to_is_refused_for_reading_and_writing() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let secrets = dir.path().join("secrets");
+        let relay = secrets.join("relay01");
+        std::fs::create_dir_all(&relay).expect("dir");
+        let file = relay.join("medulla_password");
+        std::fs::write(&file, "kept\n").expect("write");
+        let chmod = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        chmod(&file, 0o600);
+        chmod(&secrets, 0o700);
+        for (writable, mode, who) in [
+            (&relay, 0o770, "its group"),
+            (&relay, 0o757, "others"),
+            (&secrets, 0o777, "its group and others"),
+        ] {
+            chmod(&relay, 0o700);
+            chmod(writable, mode);
+            let expected = format!(
+                "{} is writable by {who} (mode {mode:04o}): another local user could swap the \
+                 password files in it; run chmod 700 on it",
+                writable.display()
+            );
+            let error = ManagedPassword::resolve(None, file.clone(), true).unwrap_err();
+            assert_eq!(error.message, expected);
+            let record = ControllerFile {
+                path: relay.join("medulla_password.applied"),
+                content: Secret::new("record\n".into()),
+            };
+            let error = write_controller_file(&record).unwrap_err();
+            assert_eq!(error.to_string(), expected);
+            assert!(!record.path.exists(), "nothing written");
+        }
+        chmod(&secrets, 0o700);
+        chmod(&relay, 0o700);
+        let password = ManagedPassword::resolve(None, file, true).expect("private again");
+        assert_eq!(password.secret.expose(), "kept");
+    }
+
+    #[test]
+    fn a_secrets_directory_owned_by_another_user_is_refused() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let relay = dir.path().join("secrets/relay01");
+        std::fs::create_dir_all(&relay).expect("dir");
+        let owner = std::fs::metadata(&relay).expect("meta").uid();
+        let someone_else = if owner == 4242 { 4243 } else { 4242 };
+        let error = check_directories(&relay.join("medulla_password"), someone_else).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "{} is owned by uid {owner}, not by uid {someone_else} who runs relayctl: its \
+                 owner could swap the password files in it",
+                relay.display()
+            )
+        );
+        assert_eq!(
+            check_directories(&relay.join("medulla_password"), owner),
+            Ok(())
         );
     }
 
