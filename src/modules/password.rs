@@ -70,6 +70,25 @@ impl ManagedPassword {
         if parent_dir(&file).exists() {
             check_directories(&file, euid()).map_err(|e| ArgError::new("password_file", e))?;
         }
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        let key = canonical(&file);
+        if let Some(known) = kept.get(&key) {
+            if matches!(known.source, Source::Generated) && !generate {
+                // As if this relay had come first: it may not generate the missing file.
+                return Err(not_found(&file));
+            }
+            return Ok(ManagedPassword {
+                file,
+                ..known.clone()
+            });
+        }
+        let password = Self::read_or_generate(file, generate)?;
+        kept.insert(key, password.clone());
+        Ok(password)
+    }
+
+    /// The password kept in `file`, or a new one to keep there when `generate`.
+    fn read_or_generate(file: PathBuf, generate: bool) -> Result<Self, ArgError> {
         match std::fs::read_to_string(&file) {
             Ok(text) => {
                 check_private(&file)?;
@@ -91,6 +110,7 @@ impl ManagedPassword {
                 file,
                 source: Source::Generated,
             }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(&file)),
             Err(e) => Err(ArgError::new(
                 "password_file",
                 format!("cannot read {}: {e}", file.display()),
@@ -273,6 +293,49 @@ impl HashCache {
         self.hashes.insert(id, hash.clone());
         Ok(hash)
     }
+}
+
+/// The run's passwords, by the canonical path of their file: every relay that names one file
+/// gets the one secret read from it, or generated for it, once. Two relays that generated
+/// a password each for a shared file would both write it, and all but the last would then be
+/// set to a password the file no longer holds.
+///
+/// A process-wide map, because a module's builder (a plain `fn` of the task's arguments and a
+/// `BuildContext` the engine makes per task) is given nothing that lives for the run, and
+/// relayctl runs one command per process: the process's map is the run's. Keys are canonical,
+/// so that `secrets/./x`, a link to the inventory's directory and the path itself meet.
+static KEPT: std::sync::Mutex<std::collections::BTreeMap<PathBuf, ManagedPassword>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// `file`'s canonical path, even before it exists: its nearest existing ancestor resolved
+/// (links, `.`, `..`), the missing rest as written. A missing rest with `..` in it can never be
+/// created as written: the path is then its own key.
+fn canonical(file: &Path) -> PathBuf {
+    let mut missing = Vec::new();
+    let mut existing = file;
+    loop {
+        if let Ok(mut path) = existing.canonicalize() {
+            path.extend(missing.iter().rev());
+            return path;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name);
+                existing = parent;
+            }
+            _ => return file.to_path_buf(),
+        }
+    }
+}
+
+fn not_found(file: &Path) -> ArgError {
+    ArgError::new(
+        "password_file",
+        format!(
+            "cannot read {}: it does not exist (and generate_password is false)",
+            file.display()
+        ),
+    )
 }
 
 /// Binds a hash to a secret without storing anything the secret could be recovered from more
@@ -557,6 +620,55 @@ mod tests {
         assert_eq!(
             check_directories(&relay.join("medulla_password"), owner),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn relays_naming_one_missing_file_share_one_password_generated_once() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let shared = dir.path().join("secrets/all/medulla_password");
+        // The same file, as other relays' variables may spell it: through `.`, and through a
+        // link to the inventory's directory.
+        let dotted = dir.path().join("secrets/./all/medulla_password");
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("inventory")).expect("link");
+        let linked = dir.path().join("inventory/secrets/all/medulla_password");
+        let relays: Vec<PathBuf> = (0..16)
+            .map(|i| [&shared, &dotted, &linked][i % 3].clone())
+            .collect();
+        // Relays render their tasks concurrently.
+        let resolved: Vec<ManagedPassword> = std::thread::scope(|scope| {
+            let threads: Vec<_> = relays
+                .iter()
+                .map(|file| {
+                    scope.spawn(|| ManagedPassword::resolve(None, file.clone(), true).expect("ok"))
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("resolved"))
+                .collect()
+        });
+        for (i, password) in resolved.iter().enumerate() {
+            assert!(matches!(password.source, Source::Generated));
+            let same = password.secret.expose() == resolved[0].secret.expose();
+            assert!(same, "relay {i} got a password of its own");
+        }
+        let own = ManagedPassword::resolve(None, dir.path().join("secrets/relay02/pw"), true)
+            .expect("ok");
+        assert_ne!(
+            own.secret.expose(),
+            resolved[0].secret.expose(),
+            "another file"
+        );
+        // What each relay writes before it sets its password is the one secret.
+        let written: Vec<String> = resolved
+            .iter()
+            .map(|p| p.controller_files("$y$h").0[0].content.expose().to_string())
+            .collect();
+        assert!(
+            written.iter().all(|w| *w == written[0]),
+            "{}",
+            written.len()
         );
     }
 
