@@ -6,13 +6,24 @@
 //! owns or could write to is refused, as they could swap the file in it). It reaches the host only
 //! as a yescrypt hash (Debian 12's own scheme), over stdin to `chpasswd -e`.
 //!
-//! Idempotence without re-hashing: after setting a password, relayctl records beside the
-//! password file (`…applied`, 0600) the hash it set and a fingerprint binding that hash to the
-//! secret. A later run compares the host's current hash and the current secret with the record:
-//! equal, nothing to do (no hashing at all); different (the secret file was edited, someone ran
-//! `passwd`), the password is set again.
+//! Idempotence without re-hashing, and without a record anyone could test guesses against:
+//! after setting a password kept in a file, relayctl records beside it (`…applied`, 0600) the
+//! hashes it set from the file and the file's identity when the secret was read (device, inode,
+//! size, mtime and ctime in ns), nothing derived from the secret. A later run compares the
+//! host's current hash and the file as it is now with the record: both as recorded, nothing to
+//! do (no hashing at all: a no-op run on 50 relays reads 50 small files); the file was written
+//! since (even with the same text) or someone ran `passwd`, the password is set again. The
+//! record gives a reader the host's yescrypt hash and no faster way to test a guess. A record of
+//! an older relayctl (a SHA-256 of the hash and the secret) matches nothing: the password is set
+//! once more and the record rewritten.
+//!
+//! A password from the environment has no file to bind a record to, and a record binding the
+//! hash to the secret itself would be a faster test of guesses than the hash: the secret is
+//! checked against the host's hash with yescrypt instead, once per distinct secret and hash in a
+//! run (relays set in one run share one hash), and nothing is written on the controller.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -28,15 +39,56 @@ use crate::secret::Secret;
 const GENERATED_LENGTH: usize = 24;
 const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
+/// The header of a record: a record of another form (an older relayctl's) is no one's.
+const RECORD_HEADER: &str = "relayctl password record 2";
+
+/// Hashes a record keeps for one file, the newest last: relays added to a shared file over
+/// several runs each got the hash of their run, and all stay current.
+const RECORD_HASHES: usize = 64;
+
 /// Where the password comes from this run.
 #[derive(Clone, Debug)]
 pub enum Source {
     /// The operator's environment variable.
     Env(String),
-    /// The password file, as it exists.
-    File,
-    /// Generated now; written to the password file before it is set on the host.
-    Generated,
+    /// The password file, as it was when its secret was read.
+    File(FileIdentity),
+    /// Generated now; written to the password file just before it is first set, once for
+    /// every relay that names the file (they share this cell through the run's registry).
+    Generated(Arc<OnceLock<Result<FileIdentity, String>>>),
+}
+
+/// What tells one version of a file from another without reading it: any write changes the
+/// ctime (and maybe the size), a replacement the inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl FileIdentity {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        FileIdentity {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// The record's line for it.
+    fn line(&self) -> String {
+        format!(
+            "file {} {} {} {} {}",
+            self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns
+        )
+    }
 }
 
 /// A managed password: the secret, its file, and where it came from.
@@ -73,7 +125,7 @@ impl ManagedPassword {
         let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
         let key = canonical(&file);
         if let Some(known) = kept.get(&key) {
-            if matches!(known.source, Source::Generated) && !generate {
+            if matches!(known.source, Source::Generated(_)) && !generate {
                 // As if this relay had come first: it may not generate the missing file.
                 return Err(not_found(&file));
             }
@@ -89,9 +141,9 @@ impl ManagedPassword {
 
     /// The password kept in `file`, or a new one to keep there when `generate`.
     fn read_or_generate(file: PathBuf, generate: bool) -> Result<Self, ArgError> {
-        match std::fs::read_to_string(&file) {
-            Ok(text) => {
-                check_private(&file)?;
+        match read_kept(&file) {
+            Ok((text, identity, mode)) => {
+                check_private(&file, mode)?;
                 let secret = text.trim_end_matches(['\n', '\r']).to_string();
                 if secret.is_empty() {
                     return Err(ArgError::new(
@@ -102,13 +154,13 @@ impl ManagedPassword {
                 Ok(ManagedPassword {
                     secret: Secret::new(secret),
                     file,
-                    source: Source::File,
+                    source: Source::File(identity),
                 })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && generate => Ok(ManagedPassword {
                 secret: generate_password()?,
                 file,
-                source: Source::Generated,
+                source: Source::Generated(Arc::default()),
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(not_found(&file)),
             Err(e) => Err(ArgError::new(
@@ -122,19 +174,25 @@ impl ManagedPassword {
     pub fn describe(&self) -> String {
         match &self.source {
             Source::Env(var) => format!("from ${var}"),
-            Source::File => format!("kept in {}", self.file.display()),
-            Source::Generated => format!("generated into {}", self.file.display()),
+            Source::File(_) => format!("kept in {}", self.file.display()),
+            Source::Generated(_) => format!("generated into {}", self.file.display()),
         }
     }
 
-    /// True when `current_hash` (the host's) is the hash relayctl set for this very secret.
+    /// True when `current_hash` (the host's) is a hash relayctl set for this very secret. For a
+    /// password kept in a file: the record says so, and the file is as it was then (no hashing).
+    /// From the environment: yescrypt says so (see [`verify`]).
     pub fn is_current(&self, current_hash: &str) -> bool {
-        let Ok(record) = std::fs::read_to_string(self.record_path()) else {
-            return false;
-        };
-        let mut lines = record.lines();
-        lines.next() == Some(current_hash)
-            && lines.next() == Some(fingerprint(current_hash, &self.secret).as_str())
+        match &self.source {
+            Source::Env(_) => verify(&self.secret, current_hash),
+            Source::File(identity) => {
+                read_record(&self.record_path()).is_some_and(|(line, hashes)| {
+                    line == identity.line() && hashes.iter().any(|h| h == current_hash)
+                })
+            }
+            // Made this run: no host has it yet.
+            Source::Generated(_) => false,
+        }
     }
 
     /// A new yescrypt hash of the secret.
@@ -146,21 +204,52 @@ impl ManagedPassword {
             .map_err(|e| format!("cannot hash the password: {e}"))
     }
 
-    /// What the controller writes before the password is set (a generated secret) and after
-    /// (the record of what was set).
-    pub fn controller_files(&self, hash: &str) -> (Vec<ControllerFile>, Vec<ControllerFile>) {
-        let before = match self.source {
-            Source::Generated => vec![ControllerFile {
-                path: self.file.clone(),
-                content: Secret::new(format!("{}\n", self.secret.expose())),
-            }],
-            Source::Env(_) | Source::File => Vec::new(),
+    /// The record to write once `hash` is set: the password file's identity and the hashes set
+    /// from it (none from the environment). A generated password's file is written first,
+    /// once for every relay that shares it: it then has one identity for all their records.
+    fn record(&self, hash: &str) -> Result<Vec<ControllerFile>, String> {
+        let identity = match &self.source {
+            Source::Env(_) => return Ok(Vec::new()),
+            Source::File(identity) => *identity,
+            Source::Generated(written) => written.get_or_init(|| self.keep()).clone()?,
         };
-        let after = vec![ControllerFile {
-            path: self.record_path(),
-            content: Secret::new(format!("{hash}\n{}\n", fingerprint(hash, &self.secret))),
-        }];
-        (before, after)
+        let path = self.record_path();
+        let line = identity.line();
+        // The hashes already set from this very file stay current beside the new one.
+        let mut hashes = match read_record(&path) {
+            Some((recorded, hashes)) if recorded == line => hashes,
+            _ => Vec::new(),
+        };
+        hashes.retain(|h| h != hash);
+        hashes.push(hash.to_string());
+        let keep_from = hashes.len().saturating_sub(RECORD_HASHES);
+        let mut text = format!("{RECORD_HEADER}\n{line}\n");
+        for hash in &hashes[keep_from..] {
+            text.push_str(hash);
+            text.push('\n');
+        }
+        Ok(vec![ControllerFile {
+            path,
+            content: Secret::new(text),
+        }])
+    }
+
+    /// Writes a generated secret into its file; the identity of the file as written, read
+    /// back to make sure it holds this secret.
+    fn keep(&self) -> Result<FileIdentity, String> {
+        let content = Secret::new(format!("{}\n", self.secret.expose()));
+        let cannot =
+            |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", self.file.display());
+        write_controller_file(&ControllerFile {
+            path: self.file.clone(),
+            content: content.clone(),
+        })
+        .map_err(|e| cannot(&e))?;
+        let (text, identity, _) = read_kept(&self.file).map_err(|e| cannot(&e))?;
+        if text != content.expose() {
+            return Err(cannot(&"it was changed while it was written"));
+        }
+        Ok(identity)
     }
 
     /// The password to set for `user` when a step runs: hashed only then (see [`PasswordToSet`]).
@@ -179,18 +268,24 @@ impl ManagedPassword {
 }
 
 /// A password a step sets with `chpasswd -e`. Hashing (yescrypt: 16 MiB and tens of ms of CPU)
-/// waits until the step is about to run, so `--check`, which only plans, never pays for it.
+/// waits until the step is about to run, so `--check`, which only plans, never pays for it (a
+/// password from the environment is checked against the host's hash by its plan: [`verify`]).
 #[derive(Debug)]
 pub struct PasswordToSet {
     user: String,
     password: ManagedPassword,
 }
 
-/// A hash to make, and where its result goes.
-type HashJob = (
-    PasswordToSet,
-    tokio::sync::oneshot::Sender<Result<Prepared, String>>,
-);
+/// Work for the hashing thread, and where its result goes.
+enum HashJob {
+    /// A hash to make for a step about to run (awaited by the step's task).
+    Hash(
+        PasswordToSet,
+        tokio::sync::oneshot::Sender<Result<Prepared, String>>,
+    ),
+    /// Is this the host's hash of this secret? (Waited for by a plan, which is synchronous.)
+    Verify(Secret, String, std::sync::mpsc::SyncSender<bool>),
+}
 
 /// The controller's one hashing thread, started on first use. yescrypt at Debian's cost takes
 /// 16 MiB per hash, and at 50 relays they all want theirs at once (the user task comes first):
@@ -200,7 +295,8 @@ type HashJob = (
 ///
 /// One hash per secret per run ([`HashCache`]): 50 relays given one password took 50 hashes,
 /// about 2 s of a core that, in a change window from a jump box or in the lab, the relays' own
-/// work is waiting for.
+/// work is waiting for. Checks of a secret against a host's hash go through it too, for the
+/// same memory and so that 50 relays asking at once about one hash cost one check.
 fn hashing_thread() -> Result<&'static std::sync::mpsc::Sender<HashJob>, String> {
     static THREAD: std::sync::OnceLock<Result<std::sync::mpsc::Sender<HashJob>, String>> =
         std::sync::OnceLock::new();
@@ -211,8 +307,15 @@ fn hashing_thread() -> Result<&'static std::sync::mpsc::Sender<HashJob>, String>
                 .name("relayctl-hash".into())
                 .spawn(move || {
                     let mut cache = HashCache::new();
-                    for (password, reply) in queue {
-                        let _ = reply.send(password.hash_now(&mut cache));
+                    for job in queue {
+                        match job {
+                            HashJob::Hash(password, reply) => {
+                                let _ = reply.send(password.hash_now(&mut cache));
+                            }
+                            HashJob::Verify(secret, hash, reply) => {
+                                let _ = reply.send(cache.verify(&secret, &hash));
+                            }
+                        }
                     }
                 })
                 .map(|_| jobs)
@@ -228,7 +331,7 @@ impl PasswordToSet {
     pub async fn hash(self) -> Result<Prepared, String> {
         let (reply, hashed) = tokio::sync::oneshot::channel();
         hashing_thread()?
-            .send((self, reply))
+            .send(HashJob::Hash(self, reply))
             .map_err(|_| "the hashing thread is gone".to_string())?;
         hashed
             .await
@@ -237,11 +340,10 @@ impl PasswordToSet {
 
     fn hash_now(&self, cache: &mut HashCache) -> Result<Prepared, String> {
         let hash = cache.hash(&self.password)?;
-        let (before, after) = self.password.controller_files(&hash);
         Ok(Prepared {
             stdin: format!("{}:{hash}\n", self.user).into_bytes(),
-            before,
-            after,
+            before: Vec::new(),
+            after: self.password.record(&hash)?,
         })
     }
 }
@@ -261,11 +363,15 @@ impl Preparation for PasswordToSet {
 /// hash gives nothing away that 50 would not. Distinct secrets (generated per relay, a
 /// `medulla_password_file` per host) still get hashes of their own.
 ///
+/// It also keeps the answers to "is this host's hash one of this secret?" (a password from the
+/// environment, [`verify`]): every hash it made is, and a hash asked about is checked once.
+///
 /// Keyed by a digest of the secret under a key drawn for this process, so the map holds no
 /// copy of a secret, and its keys are worth nothing once the run ends.
 struct HashCache {
     key: [u8; 32],
     hashes: std::collections::HashMap<[u8; 32], String>,
+    verified: std::collections::HashMap<([u8; 32], String), bool>,
 }
 
 impl HashCache {
@@ -277,21 +383,42 @@ impl HashCache {
         HashCache {
             key,
             hashes: std::collections::HashMap::new(),
+            verified: std::collections::HashMap::new(),
         }
+    }
+
+    /// What the maps know `secret` by.
+    fn id(&self, secret: &Secret) -> [u8; 32] {
+        let mut digest = Sha256::new();
+        digest.update(self.key);
+        digest.update(secret.expose().as_bytes());
+        digest.finalize().into()
     }
 
     /// The run's hash of `password`'s secret: made on the first request, reused after.
     fn hash(&mut self, password: &ManagedPassword) -> Result<String, String> {
-        let mut digest = Sha256::new();
-        digest.update(self.key);
-        digest.update(password.secret.expose().as_bytes());
-        let id: [u8; 32] = digest.finalize().into();
+        let id = self.id(&password.secret);
         if let Some(hash) = self.hashes.get(&id) {
             return Ok(hash.clone());
         }
         let hash = password.hash()?;
         self.hashes.insert(id, hash.clone());
+        self.verified.insert((id, hash.clone()), true);
         Ok(hash)
+    }
+
+    /// Whether `hash` is a yescrypt hash of `secret`: checked on the first request, known after.
+    fn verify(&mut self, secret: &Secret, hash: &str) -> bool {
+        use yescrypt::PasswordVerifier;
+        let key = (self.id(secret), hash.to_string());
+        if let Some(&known) = self.verified.get(&key) {
+            return known;
+        }
+        let matches = yescrypt::Yescrypt::default()
+            .verify_password(secret.expose().as_bytes(), hash)
+            .is_ok();
+        self.verified.insert(key, matches);
+        matches
     }
 }
 
@@ -338,19 +465,58 @@ fn not_found(file: &Path) -> ArgError {
     )
 }
 
-/// Binds a hash to a secret without storing anything the secret could be recovered from more
-/// easily than from the password file beside it.
-fn fingerprint(hash: &str, secret: &Secret) -> String {
-    let mut digest = Sha256::new();
-    digest.update(b"relayctl password record\0");
-    digest.update(hash.as_bytes());
-    digest.update(b"\0");
-    digest.update(secret.expose().as_bytes());
-    digest
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// True when `hash` (a host's) is a yescrypt hash of `secret` made with relayctl's parameters.
+/// Asked by a plan, which is synchronous: the plan's worker waits for the hashing thread's
+/// answer (tens of ms, once per distinct secret and hash in the run; at once after that).
+/// A hash of other parameters is not relayctl's, and is never computed: a relay's shadow line
+/// could otherwise ask the controller for any amount of memory and time.
+fn verify(secret: &Secret, hash: &str) -> bool {
+    if !made_as_relayctl_makes(hash) {
+        return false;
+    }
+    let Ok(jobs) = hashing_thread() else {
+        return false;
+    };
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    if jobs
+        .send(HashJob::Verify(secret.clone(), hash.to_string(), reply))
+        .is_err()
+    {
+        return false;
+    }
+    answer.recv().unwrap_or(false)
+}
+
+/// `$y$PARAMS$salt$hash` with the parameters relayctl hashes with.
+fn made_as_relayctl_makes(hash: &str) -> bool {
+    static OURS: OnceLock<String> = OnceLock::new();
+    let ours = OURS.get_or_init(|| yescrypt::Params::default().to_string());
+    let fields: Vec<&str> = hash.split('$').collect();
+    matches!(fields.as_slice(), ["", "y", params, _, _] if params == ours)
+}
+
+/// A record's file identity line and its hashes; `None` when there is none, or one of another
+/// form.
+fn read_record(path: &Path) -> Option<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    if lines.next() != Some(RECORD_HEADER) {
+        return None;
+    }
+    let identity = lines.next()?.to_string();
+    Some((identity, lines.map(str::to_string).collect()))
+}
+
+/// A password file's text, and its identity and mode as they were before it was read: a write
+/// that races the read changes the ctime after, and the record then matches no later run.
+fn read_kept(file: &Path) -> std::io::Result<(String, FileIdentity, u32)> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let mut opened = std::fs::File::open(file)?;
+    let meta = opened.metadata()?;
+    let mut text = String::new();
+    opened.read_to_string(&mut text)?;
+    Ok((text, FileIdentity::of(&meta), meta.permissions().mode()))
 }
 
 fn generate_password() -> Result<Secret, ArgError> {
@@ -375,12 +541,7 @@ fn generate_password() -> Result<Secret, ArgError> {
 }
 
 /// A secret file must not be readable by anyone but its owner.
-fn check_private(file: &Path) -> Result<(), ArgError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(file)
-        .map_err(|e| ArgError::new("password_file", format!("{}: {e}", file.display())))?
-        .permissions()
-        .mode();
+fn check_private(file: &Path, mode: u32) -> Result<(), ArgError> {
     if mode & 0o077 != 0 {
         return Err(ArgError::new(
             "password_file",
@@ -492,33 +653,245 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
     }
 
-    #[test]
-    fn a_record_matches_only_its_hash_and_secret() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let password = ManagedPassword {
-            secret: Secret::new("s3cret".into()),
-            file: dir.path().join("secrets/relay01/medulla_password"),
-            source: Source::Generated,
-        };
-        assert!(!password.is_current("$y$abc"), "no record yet");
-        let (before, after) = password.controller_files("$y$abc");
-        for file in before.iter().chain(&after) {
-            write_controller_file(file).expect("write");
+    /// A password file `content` kept as relayctl keeps it: 0600 in 0700 `secrets/relay01/`.
+    fn kept_file(dir: &Path, content: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let relay = dir.join("secrets/relay01");
+        std::fs::create_dir_all(&relay).expect("dir");
+        for dir in [dir.join("secrets"), relay.clone()] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
         }
-        assert!(password.is_current("$y$abc"));
-        assert!(!password.is_current("$y$other"), "someone ran passwd");
-        let edited = ManagedPassword {
-            secret: Secret::new("changed".into()),
+        let file = relay.join("medulla_password");
+        std::fs::write(&file, content).expect("write");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        file
+    }
+
+    /// What a later run finds: the file read afresh (this process's registry is the run's).
+    fn next_run(file: &Path) -> ManagedPassword {
+        KEPT.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&canonical(file));
+        ManagedPassword::resolve(None, file.to_path_buf(), false).expect("resolves")
+    }
+
+    /// Sets `password` as a step would: prepared (hashed), its controller files written before
+    /// and after. The hash set, and the record's text.
+    async fn set(password: &ManagedPassword) -> (String, String) {
+        let prepared = password.to_set("medulla").hash().await.expect("hashed");
+        for file in prepared.before.iter().chain(&prepared.after) {
+            write_controller_file(file).expect("written");
+        }
+        let stdin = String::from_utf8(prepared.stdin).expect("text");
+        let hash = stdin.trim_end().trim_start_matches("medulla:").to_string();
+        let record = std::fs::read_to_string(record_of(&password.file)).unwrap_or_default();
+        (hash, record)
+    }
+
+    fn record_of(file: &Path) -> PathBuf {
+        file.with_file_name("medulla_password.applied")
+    }
+
+    /// The identity line a record binds: device, inode, size, mtime and ctime in ns.
+    fn identity_line(file: &Path) -> String {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(file).expect("meta");
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        format!(
+            "file {} {} {} {} {}",
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            ns(meta.mtime(), meta.mtime_nsec()),
+            ns(meta.ctime(), meta.ctime_nsec())
+        )
+    }
+
+    #[tokio::test]
+    async fn the_record_beside_a_password_file_holds_its_identity_and_the_hash_nothing_of_the_secret()
+     {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = kept_file(dir.path(), "s3cret\n");
+        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
+        let (hash, record) = set(&password).await;
+        assert!(hash.starts_with("$y$"), "{hash}");
+        assert_eq!(
+            record,
+            format!(
+                "relayctl password record 2\n{}\n{hash}\n",
+                identity_line(&file)
+            )
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(record_of(&file))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let later = next_run(&file);
+        assert!(later.is_current(&hash), "an unchanged file and hash");
+        assert!(!later.is_current("$y$j9T$someone$ranpasswd"));
+    }
+
+    #[tokio::test]
+    async fn a_password_file_rewritten_even_with_the_same_text_is_set_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = kept_file(dir.path(), "s3cret\n");
+        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
+        let (hash, _) = set(&password).await;
+        assert!(next_run(&file).is_current(&hash));
+        // Rewritten in place: the same inode, a new ctime (and a size, should the text differ).
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&file, "s3cret\n").expect("rewrite");
+        assert!(
+            !next_run(&file).is_current(&hash),
+            "the file was written since"
+        );
+        // Replaced by a copy: another inode.
+        let copy = dir.path().join("copy");
+        std::fs::copy(&file, &copy).expect("copy");
+        std::fs::rename(&copy, &file).expect("replace");
+        assert!(!next_run(&file).is_current(&hash), "another file now");
+    }
+
+    #[test]
+    fn an_unchanged_password_file_is_current_without_any_hashing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = kept_file(dir.path(), "s3cret\n");
+        // A hash yescrypt could not even parse: only a record that is never checked against the
+        // secret, by hashing, can call it current.
+        let fake = "$y$not$a$hash";
+        std::fs::write(
+            record_of(&file),
+            format!(
+                "relayctl password record 2\n{}\n{fake}\n",
+                identity_line(&file)
+            ),
+        )
+        .expect("record");
+        let started = std::time::Instant::now();
+        for _ in 0..50 {
+            assert!(next_run(&file).is_current(fake));
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let from_env = ManagedPassword {
+            source: Source::Env("RELAYCTL_MEDULLA_PASSWORD".into()),
+            ..next_run(&file)
+        };
+        assert!(!from_env.is_current(fake), "from the environment: checked");
+    }
+
+    #[tokio::test]
+    async fn a_password_from_the_environment_leaves_no_record_and_is_checked_against_the_hash() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("secrets/relay01/medulla_password");
+        let password = ManagedPassword {
+            secret: Secret::new("from-the-env".into()),
+            file: file.clone(),
+            source: Source::Env("RELAYCTL_MEDULLA_PASSWORD".into()),
+        };
+        let prepared = password.to_set("medulla").hash().await.expect("hashed");
+        assert!(prepared.before.is_empty() && prepared.after.is_empty());
+        let stdin = String::from_utf8(prepared.stdin).expect("text");
+        let hash = stdin.trim_end().trim_start_matches("medulla:");
+        assert!(password.is_current(hash), "the hash set this run");
+        let other = ManagedPassword {
+            secret: Secret::new("another".into()),
             ..password.clone()
         };
-        assert!(!edited.is_current("$y$abc"), "the secret file was edited");
-        let written = std::fs::read_to_string(&password.file).expect("kept");
-        assert_eq!(written, "s3cret\n");
+        let by_hand = other.hash().expect("hash");
+        assert!(!password.is_current(&by_hand), "someone set another");
+        assert!(
+            other.is_current(&by_hand),
+            "a hash not made this run, checked by yescrypt"
+        );
+        assert!(!password.is_current("$6$salt$sha512crypt"), "not yescrypt");
+        let costlier = hash.replacen("$j9T$", "$jAT$", 1);
+        assert!(!password.is_current(&costlier), "not relayctl's parameters");
+        assert!(
+            !dir.path().join("secrets").exists(),
+            "nothing on the controller"
+        );
+    }
+
+    #[tokio::test]
+    async fn relays_sharing_a_generated_file_write_it_once_and_agree_on_its_record() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("secrets/all/medulla_password");
+        let relays: Vec<ManagedPassword> = (0..3)
+            .map(|_| ManagedPassword::resolve(None, file.clone(), true).expect("generated"))
+            .collect();
+        let (hash, record) = set(&relays[0]).await;
+        let inode = std::fs::metadata(&file).expect("written").ino();
+        for relay in &relays[1..] {
+            assert_eq!(set(relay).await, (hash.clone(), record.clone()));
+            assert_eq!(std::fs::metadata(&file).expect("kept").ino(), inode);
+        }
+        let kept = std::fs::read_to_string(&file).expect("kept");
+        assert!(kept == format!("{}\n", relays[0].secret.expose()));
+        assert!(
+            next_run(&file).is_current(&hash),
+            "every relay's hash, current"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_hashes_set_from_one_unchanged_file_over_several_runs_all_stay_current() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = kept_file(dir.path(), "s3cret\n");
+        // relay01, set from this file in an earlier run.
+        let earlier = "$y$j9T$earlier$run";
+        std::fs::write(
+            record_of(&file),
+            format!(
+                "relayctl password record 2\n{}\n{earlier}\n",
+                identity_line(&file)
+            ),
+        )
+        .expect("record");
+        // relay02, added to the inventory since, set now.
+        let (hash, record) = set(&next_run(&file)).await;
+        assert_eq!(
+            record,
+            format!(
+                "relayctl password record 2\n{}\n{earlier}\n{hash}\n",
+                identity_line(&file)
+            )
+        );
+        let later = next_run(&file);
+        assert!(later.is_current(earlier) && later.is_current(&hash));
+        // A record of the file as it was before an edit is no longer anyone's.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&file, "new\n").expect("edit");
+        let (new_hash, record) = set(&next_run(&file)).await;
+        assert_eq!(
+            record,
+            format!(
+                "relayctl password record 2\n{}\n{new_hash}\n",
+                identity_line(&file)
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn a_generated_password_is_kept_0600_in_a_0700_directory_git_ignores() {
         use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("secrets/relay01/medulla_password");
+        let password = ManagedPassword::resolve(None, file.clone(), true).expect("generated");
+        assert!(!password.is_current("$y$abc"), "a new password");
+        assert!(!file.exists(), "written only when it is set");
+        set(&password).await;
+        let kept = std::fs::read_to_string(&file).expect("kept");
+        assert!(kept == format!("{}\n", password.secret.expose()));
         let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
-        assert_eq!(mode(&password.file), 0o600);
-        assert_eq!(mode(password.file.parent().expect("dir")), 0o700);
-        assert!(dir.path().join("secrets/.gitignore").exists());
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&record_of(&file)), 0o600);
+        assert_eq!(mode(file.parent().expect("dir")), 0o700);
+        assert_eq!(mode(&dir.path().join("secrets")), 0o700);
+        let ignore = std::fs::read_to_string(dir.path().join("secrets/.gitignore")).expect("kept");
+        assert!(ignore.ends_with("\n*\n"), "{ignore}");
     }
 
     #[test]
@@ -649,27 +1022,14 @@ mod tests {
                 .collect()
         });
         for (i, password) in resolved.iter().enumerate() {
-            assert!(matches!(password.source, Source::Generated));
+            assert!(matches!(password.source, Source::Generated(_)));
             let same = password.secret.expose() == resolved[0].secret.expose();
             assert!(same, "relay {i} got a password of its own");
         }
         let own = ManagedPassword::resolve(None, dir.path().join("secrets/relay02/pw"), true)
             .expect("ok");
-        assert_ne!(
-            own.secret.expose(),
-            resolved[0].secret.expose(),
-            "another file"
-        );
-        // What each relay writes before it sets its password is the one secret.
-        let written: Vec<String> = resolved
-            .iter()
-            .map(|p| p.controller_files("$y$h").0[0].content.expose().to_string())
-            .collect();
-        assert!(
-            written.iter().all(|w| *w == written[0]),
-            "{}",
-            written.len()
-        );
+        let differ = own.secret.expose() != resolved[0].secret.expose();
+        assert!(differ, "another file, another password");
     }
 
     #[test]
@@ -691,7 +1051,7 @@ mod tests {
         let password = ManagedPassword {
             secret: Secret::new("pw".into()),
             file: PathBuf::from("/nonexistent"),
-            source: Source::File,
+            source: Source::Env("PW".into()),
         };
         assert!(password.hash().expect("hash").starts_with("$y$"));
     }
@@ -702,7 +1062,7 @@ mod tests {
         let password = |secret: &str, host: &str| ManagedPassword {
             secret: Secret::new(secret.into()),
             file: PathBuf::from(format!("/secrets/{host}/medulla_password")),
-            source: Source::File,
+            source: Source::Env("PW".into()),
         };
         let mut cache = HashCache::new();
         let first = cache.hash(&password("shared", "relay01")).expect("hash");
@@ -721,5 +1081,31 @@ mod tests {
             .hash(&password("shared", "relay01"))
             .expect("hash");
         assert_ne!(first, next_run, "a new run draws a new salt");
+    }
+
+    #[test]
+    fn a_hosts_hash_is_checked_against_a_secret_once_per_run() {
+        let secret = |text: &str| Secret::new(text.into());
+        let password = ManagedPassword {
+            secret: secret("shared"),
+            file: PathBuf::from("/secrets/relay01/medulla_password"),
+            source: Source::Env("PW".into()),
+        };
+        let mut cache = HashCache::new();
+        let made = cache.hash(&password).expect("hash");
+        assert!(cache.verify(&secret("shared"), &made), "made here: known");
+        assert_eq!(cache.verified.len(), 1, "without checking it");
+        let earlier = password.hash().expect("an earlier run's hash");
+        assert!(cache.verify(&secret("shared"), &earlier));
+        assert!(!cache.verify(&secret("other"), &earlier));
+        assert_eq!(cache.verified.len(), 3);
+        assert!(
+            cache.verify(&secret("shared"), &earlier),
+            "asked again: known"
+        );
+        assert_eq!(cache.verified.len(), 3);
+        assert!(made_as_relayctl_makes(&made) && made_as_relayctl_makes(&earlier));
+        assert!(!made_as_relayctl_makes("$6$salt$sha512crypt"));
+        assert!(!made_as_relayctl_makes(&made.replacen("$j9T$", "$jFT$", 1)));
     }
 }

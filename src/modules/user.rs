@@ -82,7 +82,7 @@ fn build_user(args: &Rendered, ctx: &BuildContext) -> Result<Box<dyn Action>, Ar
         (None, Some(_)) => {
             return Err(ArgError::new(
                 "password_env",
-                "needs password_file too: relayctl keeps its record of the password set beside it",
+                "needs password_file too: the password is kept there when the variable is not set",
             ));
         }
         (None, None) => None,
