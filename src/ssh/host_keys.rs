@@ -3,9 +3,16 @@
 //! Strict by default, as OpenSSH's `StrictHostKeyChecking=yes`; `accept-new` records the key of a host
 //! that has none yet. A host whose recorded key differs from the one it offers is always refused, with
 //! both fingerprints, so the operator can tell a reinstalled relay from a man in the middle.
+//!
+//! Recording a key is one step under an exclusive `flock` on known_hosts, held from a second look
+//! at the file to the append: another connection of this run, or another relayctl, that recorded
+//! the host meanwhile is found there, and the key offered now is judged against its key (known if
+//! the same, changed if not) instead of being recorded beside it.
 
+use std::io::Write as _;
+use std::os::unix::fs::{FileExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::io::AsRawFd as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use russh::keys::{HashAlg, PublicKey, known_hosts};
 
@@ -30,8 +37,8 @@ pub enum Verdict {
     Refused(SshError),
 }
 
-/// Serialises appends to known_hosts files: many hosts may be learned at once.
-static LEARN_LOCK: Mutex<()> = Mutex::new(());
+/// Times the lock is taken again when known_hosts was replaced while it was awaited.
+const LOCK_ATTEMPTS: usize = 8;
 
 /// The SHA-256 fingerprint in OpenSSH's notation (`SHA256:…`).
 pub fn fingerprint(key: &PublicKey) -> String {
@@ -57,52 +64,116 @@ pub fn verify(
             reason: e.to_string(),
         });
     }
-    let recorded = match known_hosts::known_host_keys_path(host, port, path) {
-        Ok(recorded) => recorded,
-        Err(e) => {
-            return Verdict::Refused(SshError::KnownHostsUnreadable {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            });
-        }
-    };
-    if recorded.iter().any(|(_, key)| key == offered) {
-        return Verdict::Known;
-    }
-    let same_type = recorded
-        .iter()
-        .find(|(_, key)| key.algorithm() == offered.algorithm());
-    let other_type = recorded.first();
-    match (same_type, other_type) {
-        (Some((line, key)), _) | (None, Some((line, key))) => {
-            Verdict::Refused(SshError::HostKeyChanged {
-                host: display_host(host, port),
-                path: path.to_path_buf(),
-                line: *line,
-                recorded: format!("{} {}", key.algorithm(), fingerprint(key)),
-                offered: format!("{} {}", offered.algorithm(), fingerprint(offered)),
-            })
-        }
-        (None, None) => match policy {
+    match judge(host, port, offered, path) {
+        Some(verdict) => verdict,
+        None => match policy {
             HostKeyPolicy::Strict => Verdict::Refused(SshError::HostKeyUnknown {
                 host: display_host(host, port),
                 path: path.to_path_buf(),
                 offered: format!("{} {}", offered.algorithm(), fingerprint(offered)),
             }),
-            HostKeyPolicy::AcceptNew => {
-                let _guard = LEARN_LOCK
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                match known_hosts::learn_known_hosts_path(host, port, offered, path) {
-                    Ok(()) => Verdict::Learned,
-                    Err(e) => Verdict::Refused(SshError::KnownHostsUnreadable {
-                        path: path.to_path_buf(),
-                        reason: format!("cannot record the new key: {e}"),
-                    }),
-                }
-            }
+            HostKeyPolicy::AcceptNew => learn(host, port, offered, path),
         },
     }
+}
+
+/// `offered` against the keys `path` records for `host:port`; `None` when it records none.
+fn judge(host: &str, port: u16, offered: &PublicKey, path: &Path) -> Option<Verdict> {
+    let recorded = match known_hosts::known_host_keys_path(host, port, path) {
+        Ok(recorded) => recorded,
+        Err(e) => {
+            return Some(Verdict::Refused(SshError::KnownHostsUnreadable {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }));
+        }
+    };
+    if recorded.iter().any(|(_, key)| key == offered) {
+        return Some(Verdict::Known);
+    }
+    let same_type = recorded
+        .iter()
+        .find(|(_, key)| key.algorithm() == offered.algorithm());
+    let (line, key) = same_type.or(recorded.first())?;
+    Some(Verdict::Refused(SshError::HostKeyChanged {
+        host: display_host(host, port),
+        path: path.to_path_buf(),
+        line: *line,
+        recorded: format!("{} {}", key.algorithm(), fingerprint(key)),
+        offered: format!("{} {}", offered.algorithm(), fingerprint(offered)),
+    }))
+}
+
+/// Records `offered` for a host `path` had no key for when it was first read: under the lock,
+/// the file is read again, and a key recorded meanwhile judges `offered` instead.
+fn learn(host: &str, port: u16, offered: &PublicKey, path: &Path) -> Verdict {
+    let cannot = |reason: String| {
+        Verdict::Refused(SshError::KnownHostsUnreadable {
+            path: path.to_path_buf(),
+            reason: format!("cannot record the new key: {reason}"),
+        })
+    };
+    let file = match lock(path) {
+        Ok(file) => file,
+        Err(e) => return cannot(e.to_string()),
+    };
+    if let Some(verdict) = judge(host, port, offered, path) {
+        return verdict;
+    }
+    let key = match offered.to_openssh() {
+        Ok(key) => key,
+        Err(e) => return cannot(e.to_string()),
+    };
+    let mut line = format!("{} {key}\n", display_host(host, port));
+    // A file whose last line has no end gets one first, or the new line would join it.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut last = [0u8; 1];
+    if size > 0 && file.read_at(&mut last, size - 1).is_ok() && last[0] != b'\n' {
+        line.insert(0, '\n');
+    }
+    // One write in append mode: the line lands whole at the end.
+    match (&file).write_all(line.as_bytes()) {
+        Ok(()) => Verdict::Learned,
+        Err(e) => cannot(e.to_string()),
+    }
+    // The lock goes with `file`, once the line is written.
+}
+
+/// known_hosts opened for appending (made when missing) and locked exclusively: by whole-file `flock`, which other relayctl processes take too, and
+/// which two opens in one process contend for as well (each has its own open file).
+fn lock(path: &Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    for _ in 0..LOCK_ATTEMPTS {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)?;
+        loop {
+            // SAFETY: flock only acts on the descriptor, which `file` owns and keeps open.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                break;
+            }
+            let error = std::io::Error::last_os_error();
+            if error.kind() != std::io::ErrorKind::Interrupted {
+                return Err(error);
+            }
+        }
+        // A file replaced while the lock was awaited (`ssh-keygen -R` writes a new one and
+        // renames it) is locked in vain: the next writer locks the new one.
+        let (locked, now) = (file.metadata()?, std::fs::metadata(path)?);
+        if (locked.dev(), locked.ino()) == (now.dev(), now.ino()) {
+            return Ok(file);
+        }
+    }
+    Err(std::io::Error::other(
+        "it was replaced each time it was locked",
+    ))
 }
 
 /// The default known_hosts file, as OpenSSH's: `~/.ssh/known_hosts`.
@@ -229,5 +300,154 @@ mod tests {
         assert!(matches!(again, Verdict::Known), "{again:?}");
         let text = std::fs::read_to_string(file.path()).expect("read back");
         assert!(text.contains("[10.0.0.1]:2222 ssh-ed25519 "), "{text}");
+    }
+
+    /// How many keys `path` records for `host`.
+    fn recorded_keys(path: &Path, host: &str) -> usize {
+        known_hosts::known_host_keys_path(host, 22, path)
+            .expect("known_hosts parses")
+            .len()
+    }
+
+    /// How a racer was judged, in a word.
+    fn word(verdict: &Verdict) -> &'static str {
+        match verdict {
+            Verdict::Known => "known",
+            Verdict::Learned => "learned",
+            Verdict::Refused(SshError::HostKeyChanged { .. }) => "changed",
+            Verdict::Refused(_) => "refused",
+        }
+    }
+
+    #[test]
+    fn two_connections_racing_to_learn_one_new_host_record_one_key_and_judge_the_other_by_it() {
+        let mut wrong = Vec::new();
+        for attempt in 0..200 {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("known_hosts");
+            // Half the tries offer one key twice (a relay and a second connection to it), half
+            // two keys (a relay and whoever answers for its address too).
+            let offered = if attempt % 2 == 0 {
+                [KEY_A, KEY_B]
+            } else {
+                [KEY_A, KEY_A]
+            };
+            let barrier = std::sync::Barrier::new(2);
+            let mut verdicts: Vec<&str> = std::thread::scope(|scope| {
+                let racers: Vec<_> = offered
+                    .iter()
+                    .map(|b64| {
+                        let (barrier, path) = (&barrier, &path);
+                        scope.spawn(move || {
+                            barrier.wait();
+                            let verdict =
+                                verify("10.0.0.7", 22, &key(b64), path, HostKeyPolicy::AcceptNew);
+                            word(&verdict)
+                        })
+                    })
+                    .collect();
+                racers
+                    .into_iter()
+                    .map(|r| r.join().expect("racer"))
+                    .collect()
+            });
+            verdicts.sort();
+            let expected = if offered[0] == offered[1] {
+                ["known", "learned"]
+            } else {
+                ["changed", "learned"]
+            };
+            let recorded = recorded_keys(&path, "10.0.0.7");
+            if verdicts != expected || recorded != 1 {
+                wrong.push(format!(
+                    "try {attempt}: {verdicts:?}, {recorded} keys recorded"
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of 200 tries:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
+    }
+
+    /// Set by [`two_relayctl_processes_learning_one_new_host_record_one_key`] for the copies of
+    /// this test binary it starts: `PATH\nKEY\nSTART` (nanoseconds since the epoch).
+    const RACER: &str = "RELAYCTL_TEST_KNOWN_HOSTS_RACER";
+
+    #[test]
+    fn two_relayctl_processes_learning_one_new_host_record_one_key() {
+        if let Ok(spec) = std::env::var(RACER) {
+            // A racer: waits for the common start, learns, says how it was judged.
+            let mut lines = spec.lines();
+            let (path, b64, start) = (
+                PathBuf::from(lines.next().expect("path")),
+                lines.next().expect("key").to_string(),
+                lines.next().expect("start").parse::<u128>().expect("start"),
+            );
+            let now = || {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_nanos()
+            };
+            while now() < start {
+                std::hint::spin_loop();
+            }
+            let verdict = verify("10.0.0.7", 22, &key(&b64), &path, HostKeyPolicy::AcceptNew);
+            println!("racer: {}", word(&verdict));
+            return;
+        }
+        let exe = std::env::current_exe().expect("the test binary");
+        let name =
+            "ssh::host_keys::tests::two_relayctl_processes_learning_one_new_host_record_one_key";
+        let mut wrong = Vec::new();
+        for attempt in 0..200 {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join("known_hosts");
+            let start = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_nanos()
+                + 15_000_000;
+            let racers: Vec<std::process::Child> = [KEY_A, KEY_B]
+                .iter()
+                .map(|b64| {
+                    std::process::Command::new(&exe)
+                        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+                        .env(RACER, format!("{}\n{b64}\n{start}", path.display()))
+                        .stdout(std::process::Stdio::piped())
+                        .stderr(std::process::Stdio::null())
+                        .spawn()
+                        .expect("a racer starts")
+                })
+                .collect();
+            let mut verdicts: Vec<String> = racers
+                .into_iter()
+                .map(|racer| {
+                    let output = racer.wait_with_output().expect("a racer ends");
+                    String::from_utf8_lossy(&output.stdout)
+                        .lines()
+                        // After libtest's "test NAME ... " on the same line.
+                        .find_map(|l| l.split_once("racer: ").map(|(_, verdict)| verdict))
+                        .unwrap_or("no verdict")
+                        .to_string()
+                })
+                .collect();
+            verdicts.sort();
+            let recorded = recorded_keys(&path, "10.0.0.7");
+            if verdicts != ["changed", "learned"] || recorded != 1 {
+                wrong.push(format!(
+                    "try {attempt}: {verdicts:?}, {recorded} keys recorded"
+                ));
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of 200 tries:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
     }
 }
