@@ -7,10 +7,11 @@
 //! Recording a key is one step under an exclusive `flock` on known_hosts, held from a second look
 //! at the file to the append: another connection of this run, or another relayctl, that recorded
 //! the host meanwhile is found there, and the key offered now is judged against its key (known if
-//! the same, changed if not) instead of being recorded beside it.
+//! the same, changed if not) instead of being recorded beside it. `~/.ssh` is made 0700 and a new
+//! known_hosts 0600, as OpenSSH makes them.
 
 use std::io::Write as _;
-use std::os::unix::fs::{FileExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, FileExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::os::unix::io::AsRawFd as _;
 use std::path::{Path, PathBuf};
 
@@ -139,19 +140,24 @@ fn learn(host: &str, port: u16, offered: &PublicKey, path: &Path) -> Verdict {
     // The lock goes with `file`, once the line is written.
 }
 
-/// known_hosts opened for appending (made when missing) and locked exclusively: by whole-file `flock`, which other relayctl processes take too, and
+/// known_hosts opened for appending (made 0600, in a directory made 0700, when missing) and
+/// locked exclusively: by whole-file `flock`, which other relayctl processes take too, and
 /// which two opens in one process contend for as well (each has its own open file).
 fn lock(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.exists()
     {
-        std::fs::create_dir_all(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     for _ in 0..LOCK_ATTEMPTS {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
+            .mode(0o600)
             .custom_flags(libc::O_CLOEXEC)
             .open(path)?;
         loop {
@@ -300,6 +306,37 @@ mod tests {
         assert!(matches!(again, Verdict::Known), "{again:?}");
         let text = std::fs::read_to_string(file.path()).expect("read back");
         assert!(text.contains("[10.0.0.1]:2222 ssh-ed25519 "), "{text}");
+    }
+
+    #[test]
+    fn a_known_hosts_made_by_accept_new_is_0600_in_a_0700_ssh_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().expect("tmp");
+        let path = home.path().join(".ssh/known_hosts");
+        let learned = verify("10.0.0.1", 22, &key(KEY_A), &path, HostKeyPolicy::AcceptNew);
+        assert!(matches!(learned, Verdict::Learned), "{learned:?}");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&home.path().join(".ssh")), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        // The operator's own file keeps its mode.
+        let theirs = known_hosts_with(&format!("10.0.0.9 ssh-ed25519 {KEY_B}"));
+        std::fs::set_permissions(theirs.path(), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        let learned = verify(
+            "10.0.0.1",
+            22,
+            &key(KEY_A),
+            theirs.path(),
+            HostKeyPolicy::AcceptNew,
+        );
+        assert!(matches!(learned, Verdict::Learned), "{learned:?}");
+        assert_eq!(mode(theirs.path()), 0o644);
+        let text = std::fs::read_to_string(theirs.path()).expect("read");
+        assert_eq!(
+            text,
+            format!("10.0.0.9 ssh-ed25519 {KEY_B}\n10.0.0.1 ssh-ed25519 {KEY_A}\n"),
+            "appended on a line of its own"
+        );
     }
 
     /// How many keys `path` records for `host`.
