@@ -100,11 +100,22 @@ mod tests {
         assert_eq!(names(dir.path()), ["secret"]);
     }
 
+    /// A file a planted link points to.
+    fn victim(dir: &Path) -> PathBuf {
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "untouched").expect("victim");
+        victim
+    }
+
+    fn assert_untouched(victim: &Path) {
+        let text = std::fs::read_to_string(victim).expect("victim");
+        assert_eq!(text, "untouched", "written through a link");
+    }
+
     #[test]
     fn a_link_at_the_name_is_never_followed_not_even_a_dangling_one() {
         let dir = tempfile::tempdir().expect("tmp");
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, "untouched").expect("victim");
+        let victim = victim(dir.path());
         let planted = dir.path().join("planted");
         std::os::unix::fs::symlink(&victim, &planted).expect("plant");
         let dangling = dir.path().join("dangling");
@@ -113,25 +124,18 @@ mod tests {
             let error = create_exclusive(link, 0o600).expect_err("refused");
             assert_eq!(error.kind(), std::io::ErrorKind::AlreadyExists, "{error}");
         }
-        assert_eq!(
-            std::fs::read_to_string(&victim).expect("victim"),
-            "untouched"
-        );
+        assert_untouched(&victim);
         assert!(!dir.path().join("nowhere").exists());
     }
 
     #[test]
     fn a_link_at_the_target_is_replaced_not_written_through() {
         let dir = tempfile::tempdir().expect("tmp");
-        let victim = dir.path().join("victim");
-        std::fs::write(&victim, "untouched").expect("victim");
+        let victim = victim(dir.path());
         let path = dir.path().join("report.md");
         std::os::unix::fs::symlink(&victim, &path).expect("plant");
         replace(&path, b"report", 0o644).expect("replaced");
-        assert_eq!(
-            std::fs::read_to_string(&victim).expect("victim"),
-            "untouched"
-        );
+        assert_untouched(&victim);
         let meta = std::fs::symlink_metadata(&path).expect("meta");
         assert!(meta.file_type().is_file());
     }

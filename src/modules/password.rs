@@ -692,6 +692,16 @@ mod tests {
         file.with_file_name("medulla_password.applied")
     }
 
+    /// The record of `file` as it is now, holding `hashes`.
+    fn record_text(file: &Path, hashes: &[&str]) -> String {
+        let mut text = format!("relayctl password record 2\n{}\n", identity_line(file));
+        for hash in hashes {
+            text.push_str(hash);
+            text.push('\n');
+        }
+        text
+    }
+
     /// The identity line a record binds: device, inode, size, mtime and ctime in ns.
     fn identity_line(file: &Path) -> String {
         use std::os::unix::fs::MetadataExt;
@@ -715,13 +725,7 @@ mod tests {
         let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
         let (hash, record) = set(&password).await;
         assert!(hash.starts_with("$y$"), "{hash}");
-        assert_eq!(
-            record,
-            format!(
-                "relayctl password record 2\n{}\n{hash}\n",
-                identity_line(&file)
-            )
-        );
+        assert_eq!(record, record_text(&file, &[&hash]));
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(record_of(&file))
             .expect("meta")
@@ -761,14 +765,7 @@ mod tests {
         // A hash yescrypt could not even parse: only a record that is never checked against the
         // secret, by hashing, can call it current.
         let fake = "$y$not$a$hash";
-        std::fs::write(
-            record_of(&file),
-            format!(
-                "relayctl password record 2\n{}\n{fake}\n",
-                identity_line(&file)
-            ),
-        )
-        .expect("record");
+        std::fs::write(record_of(&file), record_text(&file, &[fake])).expect("record");
         let started = std::time::Instant::now();
         for _ in 0..50 {
             assert!(next_run(&file).is_current(fake));
@@ -842,36 +839,17 @@ mod tests {
         let file = kept_file(dir.path(), "s3cret\n");
         // relay01, set from this file in an earlier run.
         let earlier = "$y$j9T$earlier$run";
-        std::fs::write(
-            record_of(&file),
-            format!(
-                "relayctl password record 2\n{}\n{earlier}\n",
-                identity_line(&file)
-            ),
-        )
-        .expect("record");
+        std::fs::write(record_of(&file), record_text(&file, &[earlier])).expect("record");
         // relay02, added to the inventory since, set now.
         let (hash, record) = set(&next_run(&file)).await;
-        assert_eq!(
-            record,
-            format!(
-                "relayctl password record 2\n{}\n{earlier}\n{hash}\n",
-                identity_line(&file)
-            )
-        );
+        assert_eq!(record, record_text(&file, &[earlier, &hash]));
         let later = next_run(&file);
         assert!(later.is_current(earlier) && later.is_current(&hash));
         // A record of the file as it was before an edit is no longer anyone's.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(&file, "new\n").expect("edit");
         let (new_hash, record) = set(&next_run(&file)).await;
-        assert_eq!(
-            record,
-            format!(
-                "relayctl password record 2\n{}\n{new_hash}\n",
-                identity_line(&file)
-            )
-        );
+        assert_eq!(record, record_text(&file, &[&new_hash]));
     }
 
     #[tokio::test]

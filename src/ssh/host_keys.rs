@@ -339,11 +339,25 @@ mod tests {
         );
     }
 
-    /// How many keys `path` records for `host`.
-    fn recorded_keys(path: &Path, host: &str) -> usize {
-        known_hosts::known_host_keys_path(host, 22, path)
+    /// What went wrong in a try, if anything: the racers' verdicts (sorted) are not `expected`,
+    /// or `path` does not record exactly one key for the new host.
+    fn wrong_try<S: AsRef<str> + std::fmt::Debug>(
+        attempt: usize,
+        verdicts: &[S],
+        expected: [&str; 2],
+        path: &Path,
+    ) -> Option<String> {
+        let recorded = known_hosts::known_host_keys_path("10.0.0.7", 22, path)
             .expect("known_hosts parses")
-            .len()
+            .len();
+        let judged: Vec<&str> = verdicts.iter().map(AsRef::as_ref).collect();
+        (judged != expected || recorded != 1)
+            .then(|| format!("try {attempt}: {verdicts:?}, {recorded} keys recorded"))
+    }
+
+    fn assert_every_try_right(wrong: &[String]) {
+        let tries = wrong.join("\n");
+        assert!(wrong.is_empty(), "{} of 200 tries:\n{tries}", wrong.len());
     }
 
     /// How a racer was judged, in a word.
@@ -394,19 +408,9 @@ mod tests {
             } else {
                 ["changed", "learned"]
             };
-            let recorded = recorded_keys(&path, "10.0.0.7");
-            if verdicts != expected || recorded != 1 {
-                wrong.push(format!(
-                    "try {attempt}: {verdicts:?}, {recorded} keys recorded"
-                ));
-            }
+            wrong.extend(wrong_try(attempt, &verdicts, expected, &path));
         }
-        assert!(
-            wrong.is_empty(),
-            "{} of 200 tries:\n{}",
-            wrong.len(),
-            wrong.join("\n")
-        );
+        assert_every_try_right(&wrong);
     }
 
     /// Set by [`two_relayctl_processes_learning_one_new_host_record_one_key`] for the copies of
@@ -473,18 +477,8 @@ mod tests {
                 })
                 .collect();
             verdicts.sort();
-            let recorded = recorded_keys(&path, "10.0.0.7");
-            if verdicts != ["changed", "learned"] || recorded != 1 {
-                wrong.push(format!(
-                    "try {attempt}: {verdicts:?}, {recorded} keys recorded"
-                ));
-            }
+            wrong.extend(wrong_try(attempt, &verdicts, ["changed", "learned"], &path));
         }
-        assert!(
-            wrong.is_empty(),
-            "{} of 200 tries:\n{}",
-            wrong.len(),
-            wrong.join("\n")
-        );
+        assert_every_try_right(&wrong);
     }
 }
