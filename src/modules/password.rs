@@ -560,23 +560,24 @@ fn check_private(file: &Path, mode: u32) -> Result<(), ArgError> {
 pub fn write_controller_file(file: &ControllerFile) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     let dir = parent_dir(&file.path);
-    if !dir.exists() {
+    let created = !dir.exists();
+    if created {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)?;
-        let top = secrets_root(dir);
-        let ignore = top.join(".gitignore");
-        // symlink_metadata: a dangling link there is not "missing", and is not written through.
-        if ignore.symlink_metadata().is_err() {
-            atomic_file::replace(
-                &ignore,
-                b"# Written by relayctl: secrets are never committed.\n*\n",
-                0o644,
-            )?;
-        }
     }
+    // Before anything is written in them, the new directories as much as the old.
     check_directories(&file.path, euid()).map_err(std::io::Error::other)?;
+    let ignore = secrets_root(dir).join(".gitignore");
+    // symlink_metadata: a dangling link there is not "missing", and is not written through.
+    if created && ignore.symlink_metadata().is_err() {
+        atomic_file::replace(
+            &ignore,
+            b"# Written by relayctl: secrets are never committed.\n*\n",
+            0o644,
+        )?;
+    }
     atomic_file::replace(&file.path, file.content.expose().as_bytes(), 0o600)
 }
 
@@ -949,6 +950,23 @@ mod tests {
         chmod(&relay, 0o700);
         let password = ManagedPassword::resolve(None, file, true).expect("private again");
         assert_eq!(password.secret.expose(), "kept");
+    }
+
+    #[test]
+    fn nothing_is_written_in_a_secrets_directory_others_can_write_to_not_even_its_gitignore() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let secrets = dir.path().join("secrets");
+        std::fs::create_dir(&secrets).expect("dir");
+        std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        let file = ControllerFile {
+            path: secrets.join("relay02/medulla_password"),
+            content: Secret::new("s3cret\n".into()),
+        };
+        let error = write_controller_file(&file).unwrap_err();
+        assert!(error.to_string().contains("(mode 0777)"), "{error}");
+        assert!(!secrets.join(".gitignore").exists());
+        assert!(!file.path.exists());
     }
 
     #[test]
