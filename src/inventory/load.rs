@@ -17,6 +17,7 @@ use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef};
 use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
+use crate::input::files;
 use crate::input::paths::PathContext;
 use crate::input::yaml;
 
@@ -39,7 +40,7 @@ enum Place {
 }
 
 pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Inventory, InputErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = files::read_text(path, files::VARS).map_err(|e| {
         InputError::at(
             path,
             Pos::START,

@@ -17,6 +17,7 @@ use super::structure::Layout;
 use super::vars::{Origin, VarDef};
 use crate::input::Pos;
 use crate::input::error::InputError;
+use crate::input::files;
 use crate::input::walk;
 use crate::input::yaml::{self, NodeKind};
 
@@ -109,7 +110,7 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarD
 
 /// One vars file: a map of `name: value` (or nothing at all).
 fn read_file(path: &Path, errors: &mut Vec<InputError>) -> Vec<VarDef> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match files::read_text(path, files::VARS) {
         Ok(text) => text,
         Err(e) => {
             errors.push(InputError::at(

@@ -1,6 +1,100 @@
-//! Bad input stops the run before any host is contacted, with an error naming file, line and key.
+//! Bad input stops the run before any host is contacted, with an error naming file, line and key,
+//! and input that would exhaust the controller (a device or a FIFO for a file, a range of a
+//! hundred million hosts, a directory that contains itself) is refused within seconds and in
+//! bounded memory: those tests run relayctl under a memory limit and a deadline, so that a
+//! regression fails the test instead of taking the machine down or hanging.
 
-use crate::harness::{TempInventory, relayctl, stderr};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{TempInventory, relayctl, repo, stderr};
+
+/// The address space relayctl gets in the bounded tests. A run on bad input needs a few tens
+/// of MiB; the threads of the async runtime reserve a few MiB each, however many cores.
+const MEMORY_LIMIT: u64 = 1 << 30;
+
+/// How long a bounded run may take: refusing bad input takes milliseconds, but a debug build
+/// shares the machine with the other tests.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A relay that no one answers (TEST-NET-1, RFC 5737): had relayctl tried to connect, it would
+/// have exited 3 after its timeout, not 4.
+const UNREACHABLE_RELAY: &str = "all:\n  vars:\n    medulla_server_addresses: [192.0.2.10]\n    \
+    ansible_ssh_common_args: -o ConnectTimeout=1\n  hosts:\n    \
+    relay1: {ansible_host: 192.0.2.1, relay_type: classic}\n";
+
+/// Runs relayctl with `args` under [`MEMORY_LIMIT`] and [`DEADLINE`] (killed, and the test
+/// failed, past it): its exit code and its stderr.
+fn relayctl_bounded(args: &[&str]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relayctl"));
+    command
+        .args(args)
+        .current_dir(repo())
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("RELAYCTL_KEY_PASSPHRASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT,
+                rlim_max: MEMORY_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let started = Instant::now();
+    let mut child = command.spawn().expect("relayctl starts");
+    let mut pipe = child.stderr.take().expect("stderr piped");
+    // Read while the child runs: a full pipe would block it.
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for relayctl") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("relayctl {args:?} still ran after {DEADLINE:?}: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let err = reader.join().expect("stderr read");
+    (status.code(), err)
+}
+
+/// The `error: ` lines of relayctl's stderr, without the prefix.
+fn error_lines(err: &str) -> Vec<String> {
+    err.lines()
+        .filter_map(|l| l.strip_prefix("error: "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn symlink(target: &str, link: &Path) {
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
 
 /// Runs `apply --check` on `yaml` and returns (exit code, stderr).
 fn apply(yaml: &str) -> (Option<i32>, String, TempInventory) {
@@ -48,4 +142,73 @@ fn a_yaml_syntax_error_names_the_line() {
 fn a_bad_command_line_option_exits_5() {
     let output = relayctl(&["apply", "--no-such-flag", "x.yaml"], &[]);
     assert_eq!(output.status.code(), Some(5));
+}
+
+// --- input that would exhaust the controller ---------------------------------------------------
+
+#[test]
+fn a_device_given_as_the_inventory_is_refused_without_reading_it() {
+    let (code, err) = relayctl_bounded(&["apply", "--check", "/dev/zero"]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [
+            "/dev/zero:1:1: (file): cannot read the inventory: it is a character device, not a \
+             regular file (relayctl reads input from regular files only)"
+        ]
+    );
+}
+
+#[test]
+fn an_inventory_larger_than_8_mib_is_refused() {
+    let inventory = TempInventory::new(UNREACHABLE_RELAY);
+    let mut text = UNREACHABLE_RELAY.to_owned();
+    text.push_str(&"# padding\n".repeat((8 << 20) / 10 + 1));
+    std::fs::write(&inventory.path, text).expect("write");
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:1:1: (file): cannot read the inventory: it is larger than 8 MiB, more than an \
+             inventory or vars file may hold",
+            inventory.path.display()
+        )]
+    );
+}
+
+#[test]
+fn a_vars_file_that_is_a_fifo_is_refused_without_waiting_for_a_writer() {
+    let inventory = TempInventory::new(UNREACHABLE_RELAY);
+    let dir = inventory.path.with_file_name("group_vars");
+    std::fs::create_dir(&dir).expect("mkdir");
+    mkfifo(&dir.join("all.yml"));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:1:1: (file): cannot read this file: it is a FIFO (named pipe), not a regular file \
+             (relayctl reads input from regular files only)",
+            dir.join("all.yml").display()
+        )]
+    );
+}
+
+#[test]
+fn a_vars_file_linked_to_a_device_is_refused_without_reading_it() {
+    let inventory = TempInventory::new(UNREACHABLE_RELAY);
+    let dir = inventory.path.with_file_name("host_vars").join("relay1");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    symlink("/dev/zero", &dir.join("zero.yml"));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:1:1: (file): cannot read this file: it is a character device, not a regular file \
+             (relayctl reads input from regular files only)",
+            dir.join("zero.yml").display()
+        )]
+    );
 }
