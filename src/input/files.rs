@@ -28,6 +28,13 @@ pub(crate) const VARS: Limit = Limit {
     kind: "an inventory or vars file",
 };
 
+/// An OpenSSH key file, private or public: an RSA key of 16384 bits, the largest OpenSSH makes,
+/// is about 12 KiB as a private key file and 3 KiB as a public one.
+pub(crate) const KEY: Limit = Limit {
+    bytes: 64 << 10,
+    kind: "a key file",
+};
+
 /// Why a file was not read. Its text follows "cannot read FILE: ".
 #[derive(Debug)]
 pub(crate) enum ReadError {
@@ -141,6 +148,10 @@ mod tests {
         assert_eq!(
             ReadError::TooLarge(VARS).to_string(),
             "it is larger than 8 MiB, more than an inventory or vars file may hold"
+        );
+        assert_eq!(
+            ReadError::TooLarge(KEY).to_string(),
+            "it is larger than 64 KiB, more than a key file may hold"
         );
     }
 

@@ -9,6 +9,7 @@ use russh::keys::{Algorithm, PublicKey};
 use serde::Serialize;
 
 use super::values::{self, Problem};
+use crate::input::files;
 use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
 
@@ -32,7 +33,7 @@ pub(crate) fn read(node: &Node, paths: &PathContext) -> Result<SupportKey, Probl
         });
     }
     let path = paths.resolve(raw).map_err(|why| Problem::at(node, why))?;
-    let text = std::fs::read_to_string(&path).map_err(|e| {
+    let text = files::read_text(&path, files::KEY).map_err(|e| {
         Problem::at(
             node,
             format!("cannot read the support key file {}: {e}", path.display()),

@@ -14,6 +14,7 @@ use russh::keys::agent::client::AgentClient;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
 
 use super::SshError;
+use crate::input::files;
 use crate::secret::Secret;
 
 /// Where the passphrase of an encrypted key comes from when it is needed.
@@ -144,7 +145,9 @@ fn load_key(path: &Path, passphrase: &PassphraseSource) -> Result<PrivateKey, Ss
         path: path.to_path_buf(),
         reason,
     };
-    match russh::keys::load_secret_key(path, None) {
+    // russh's load_secret_key would read any file to its end, /dev/zero included.
+    let text = files::read_text(path, files::KEY).map_err(|e| key_error(e.to_string()))?;
+    match russh::keys::decode_secret_key(&text, None) {
         Ok(key) => Ok(key),
         Err(russh::keys::Error::KeyIsEncrypted) => {
             let secret = match (std::env::var(KEY_PASSPHRASE_ENV), passphrase) {
@@ -163,7 +166,7 @@ fn load_key(path: &Path, passphrase: &PassphraseSource) -> Result<PrivateKey, Ss
                     )));
                 }
             };
-            russh::keys::load_secret_key(path, Some(secret.expose())).map_err(|e| {
+            russh::keys::decode_secret_key(&text, Some(secret.expose())).map_err(|e| {
                 key_error(format!("cannot decrypt it with the passphrase given ({e})"))
             })
         }
@@ -222,4 +225,43 @@ async fn agent_auth<H: russh::client::Handler>(
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::keys::ssh_key::LineEnding;
+    use russh::keys::ssh_key::private::Ed25519Keypair;
+
+    fn refusal(path: &Path) -> String {
+        match Credentials::only(path, &PassphraseSource::EnvOnly) {
+            Ok(_) => panic!("{} was loaded", path.display()),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_key_file_is_read_only_if_it_is_a_regular_file_of_at_most_64_kib() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = PrivateKey::from(Ed25519Keypair::from_seed(&[7; 32]));
+        let text = key.to_openssh(LineEnding::LF).expect("encode");
+        let path = dir.path().join("id_ed25519");
+        std::fs::write(&path, text.as_bytes()).expect("write");
+        assert!(Credentials::only(&path, &PassphraseSource::EnvOnly).is_ok());
+
+        let padded = dir.path().join("padded");
+        std::fs::write(&padded, format!("{}{}", *text, "\n".repeat(64 << 10))).expect("write");
+        assert_eq!(
+            refusal(&padded),
+            format!(
+                "private key {}: it is larger than 64 KiB, more than a key file may hold",
+                padded.display()
+            )
+        );
+        assert_eq!(
+            refusal(Path::new("/dev/zero")),
+            "private key /dev/zero: it is a character device, not a regular file (relayctl reads \
+             input from regular files only)"
+        );
+    }
 }

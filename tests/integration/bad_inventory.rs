@@ -212,3 +212,38 @@ fn a_vars_file_linked_to_a_device_is_refused_without_reading_it() {
         )]
     );
 }
+
+#[test]
+fn a_support_key_path_to_a_device_is_refused_without_reading_it() {
+    let inventory = TempInventory::new(
+        "all:\n  vars:\n    medulla_server_addresses: [192.0.2.10]\n  hosts:\n    relay1:\n      \
+         ansible_host: 192.0.2.1\n      relay_type: classic\n      \
+         medulla_support_public_key: /dev/zero\n",
+    );
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:8:35: all.hosts.relay1.medulla_support_public_key: cannot read the support key \
+             file /dev/zero: it is a character device, not a regular file (relayctl reads input \
+             from regular files only)",
+            inventory.path.display()
+        )]
+    );
+}
+
+#[test]
+fn a_private_key_file_that_is_a_device_is_refused_without_reading_it() {
+    let inventory = TempInventory::new(&UNREACHABLE_RELAY.replace(
+        "relay_type: classic}",
+        "relay_type: classic, ansible_ssh_private_key_file: /dev/zero}",
+    ));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "relayctl: private key /dev/zero: it is a character device, not a regular file \
+         (relayctl reads input from regular files only)"
+    );
+}
