@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use super::role::{self, Role, RoleFiles};
 use super::template::Templates;
 use crate::input::Pos;
+use crate::input::files;
 use crate::input::walk;
 use crate::input::yaml::{self, NodeKind};
 use crate::input::{InputError, InputErrors, suggest};
@@ -188,24 +189,22 @@ fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputErr
         if name.starts_with('.') {
             continue;
         }
-        if path.is_file() && name == RELAY_ROLES_FILE {
-            match std::fs::read(&path) {
+        if name == RELAY_ROLES_FILE && !path.is_dir() {
+            match files::read_bounded(&path, files::ROLE_FILE) {
                 Ok(bytes) => sources.relay_roles = (path, bytes),
-                Err(e) => errors.push(InputError::at(&path, Pos::START, "(file)", e.to_string())),
+                Err(e) => errors.push(files::unreadable(&path, &e)),
             }
         } else if path.is_dir() {
-            let mut files = BTreeMap::new();
+            let mut role_files = BTreeMap::new();
             // A directory below the role that cannot be read leaves its files out; the role's
             // checks then say what is missing.
             for file in walk::files_below(&path, &|_| false).files {
-                match std::fs::read(&file) {
+                match files::read_bounded(&file, files::ROLE_FILE) {
                     Ok(bytes) => {
                         let relative = file.strip_prefix(&path).unwrap_or(&file);
-                        files.insert(relative.to_string_lossy().into_owned(), bytes);
+                        role_files.insert(relative.to_string_lossy().into_owned(), bytes);
                     }
-                    Err(e) => {
-                        errors.push(InputError::at(&file, Pos::START, "(file)", e.to_string()))
-                    }
+                    Err(e) => errors.push(files::unreadable(&file, &e)),
                 }
             }
             sources.roles.insert(
@@ -213,7 +212,7 @@ fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputErr
                 RoleFiles {
                     name,
                     dir: path,
-                    files,
+                    files: role_files,
                 },
             );
         }

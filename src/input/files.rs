@@ -13,6 +13,9 @@ use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use super::error::InputError;
+use super::pos::Pos;
+
 /// How much of one kind of file relayctl reads at most, and what that kind is, for the error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Limit {
@@ -26,6 +29,14 @@ pub(crate) struct Limit {
 pub(crate) const VARS: Limit = Limit {
     bytes: 8 << 20,
     kind: "an inventory or vars file",
+};
+
+/// A file of a role of `--roles-dir` (its YAML, a template, a file of `files/`) or its
+/// `relay_roles.yaml`: text written by hand (tasks, defaults, templates, configuration files);
+/// the largest that relayctl ships is 5 KiB.
+pub(crate) const ROLE_FILE: Limit = Limit {
+    bytes: 8 << 20,
+    kind: "a role's file",
 };
 
 /// An OpenSSH key file, private or public: an RSA key of 16384 bits, the largest OpenSSH makes,
@@ -95,6 +106,17 @@ pub(crate) fn read_bounded(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadErr
         return Err(ReadError::TooLarge(limit));
     }
     Ok(bytes)
+}
+
+/// The problem of a file that was not read, at its start and keyed `(file)` as every problem
+/// with a file as a whole.
+pub(crate) fn unreadable(path: &Path, error: &ReadError) -> InputError {
+    InputError::at(
+        path,
+        Pos::START,
+        "(file)",
+        format!("cannot read this file: {error}"),
+    )
 }
 
 /// [`read_bounded`], as UTF-8 text.

@@ -113,12 +113,7 @@ fn read_file(path: &Path, errors: &mut Vec<InputError>) -> Vec<VarDef> {
     let text = match files::read_text(path, files::VARS) {
         Ok(text) => text,
         Err(e) => {
-            errors.push(InputError::at(
-                path,
-                Pos::START,
-                FILE_KEY,
-                format!("cannot read this file: {e}"),
-            ));
+            errors.push(files::unreadable(path, &e));
             return Vec::new();
         }
     };

@@ -247,3 +247,39 @@ fn a_private_key_file_that_is_a_device_is_refused_without_reading_it() {
          (relayctl reads input from regular files only)"
     );
 }
+
+#[test]
+fn role_files_that_are_a_device_or_a_fifo_are_refused_without_reading_them() {
+    let inventory = TempInventory::new(UNREACHABLE_RELAY);
+    let roles = inventory.path.with_file_name("roles");
+    let role = roles.join("medulla_user");
+    std::fs::create_dir_all(role.join("tasks")).expect("mkdir");
+    std::fs::create_dir_all(role.join("defaults")).expect("mkdir");
+    std::fs::write(role.join("tasks/main.yaml"), "- command: true\n").expect("write");
+    symlink("/dev/zero", &role.join("defaults/main.yaml"));
+    mkfifo(&roles.join("relay_roles.yaml"));
+    let roles_dir = roles.to_str().expect("utf-8 path");
+    let (code, err) = relayctl_bounded(&[
+        "apply",
+        "--check",
+        inventory.path_str(),
+        "--roles-dir",
+        roles_dir,
+    ]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [
+            format!(
+                "{}:1:1: (file): cannot read this file: it is a character device, not a regular \
+                 file (relayctl reads input from regular files only)",
+                role.join("defaults/main.yaml").display()
+            ),
+            format!(
+                "{}:1:1: (file): cannot read this file: it is a FIFO (named pipe), not a regular \
+                 file (relayctl reads input from regular files only)",
+                roles.join("relay_roles.yaml").display()
+            ),
+        ]
+    );
+}
