@@ -196,9 +196,9 @@ fn read_dir_sources(dir: &Path, sources: &mut Sources, errors: &mut Vec<InputErr
             }
         } else if path.is_dir() {
             let mut role_files = BTreeMap::new();
-            // A directory below the role that cannot be read leaves its files out; the role's
-            // checks then say what is missing.
-            for file in walk::files_below(&path, &|_| false).files {
+            let walk = walk::files_below(&path, &|_| false);
+            errors.extend((walk.unreadable.iter()).map(|(dir, e)| files::unreadable_dir(dir, e)));
+            for file in walk.files {
                 match files::read_bounded(&file, files::ROLE_FILE) {
                     Ok(bytes) => {
                         let relative = file.strip_prefix(&path).unwrap_or(&file);

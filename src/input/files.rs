@@ -119,6 +119,16 @@ pub(crate) fn unreadable(path: &Path, error: &ReadError) -> InputError {
     )
 }
 
+/// The same for a directory a walk (`walk.rs`) did not read.
+pub(crate) fn unreadable_dir(dir: &Path, error: &std::io::Error) -> InputError {
+    InputError::at(
+        dir,
+        Pos::START,
+        "(file)",
+        format!("cannot read this directory: {error}"),
+    )
+}
+
 /// [`read_bounded`], as UTF-8 text.
 pub(crate) fn read_text(path: &Path, limit: Limit) -> Result<String, ReadError> {
     String::from_utf8(read_bounded(path, limit)?).map_err(|_| ReadError::NotUtf8)

@@ -83,14 +83,7 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarD
     let mut paths = Vec::new();
     if chosen.is_dir() {
         let walk = walk::files_below(chosen, &|name| name.ends_with('~'));
-        for (dir, e) in walk.unreadable {
-            errors.push(InputError::at(
-                &dir,
-                Pos::START,
-                FILE_KEY,
-                format!("cannot read this directory: {e}"),
-            ));
-        }
+        errors.extend((walk.unreadable.iter()).map(|(dir, e)| files::unreadable_dir(dir, e)));
         paths.extend(
             walk.files
                 .into_iter()

@@ -283,3 +283,23 @@ fn role_files_that_are_a_device_or_a_fifo_are_refused_without_reading_them() {
         ]
     );
 }
+
+#[test]
+fn a_vars_directory_that_links_to_itself_is_read_once() {
+    let inventory = TempInventory::new(UNREACHABLE_RELAY);
+    let all = inventory.path.with_file_name("group_vars").join("all");
+    std::fs::create_dir_all(&all).expect("mkdir");
+    std::fs::write(all.join("main.yml"), "relay_typ: classic\n").expect("write");
+    // Each link doubles the paths of every level: 2^depth walks before this was bounded.
+    symlink(".", &all.join("a"));
+    symlink(".", &all.join("b"));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:1:1: relay_typ: unknown relayctl variable relay_typ; did you mean relay_type?",
+            all.join("main.yml").display()
+        )]
+    );
+}
