@@ -303,3 +303,28 @@ fn a_vars_directory_that_links_to_itself_is_read_once() {
         )]
     );
 }
+
+/// An inventory of `keys` host keys `rN-[1:10000]`, one relay group, and a misspelt variable
+/// in `all.vars` (line 3), so that relayctl reads every host and exits 4 without contacting any.
+fn ranges_inventory(keys: usize) -> TempInventory {
+    let mut yaml = "all:\n  vars:\n    relay_typ: classic\n  hosts:\n".to_owned();
+    for i in 0..keys {
+        yaml.push_str(&format!("    r{i}-[1:10000]:\n"));
+    }
+    TempInventory::new(&yaml)
+}
+
+#[test]
+fn an_inventory_of_100000_hosts_is_read_within_seconds() {
+    let inventory = ranges_inventory(10);
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you mean \
+             relay_type?",
+            inventory.path.display()
+        )]
+    );
+}
