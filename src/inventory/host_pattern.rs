@@ -1,6 +1,7 @@
 //! Host keys under `hosts:` as Ansible reads them: a name, optionally with `:PORT`
 //! (`relay01:2222`, `[2001:db8::1]:2222`), and optionally with ranges (`relay[01:03]` is
-//! relay01, relay02, relay03; `relay[a:c]`, `relay[1:9:2]` with a step).
+//! relay01, relay02, relay03; `relay[a:c]`, `relay[1:9:2]` with a step), up to
+//! [`MAX_HOSTS_PER_KEY`] hosts a key.
 
 /// The hosts one `hosts:` key stands for, and the port it gives them (as `ansible_port`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,20 +65,103 @@ fn parse_port(port: &str, key: &str) -> Result<u16, String> {
     }
 }
 
-/// Expands every `[start:end(:step)]` range, left to right.
+/// The most hosts one key may stand for. relayctl drives thousands of relays at most, and an
+/// inventory shared with Ansible lists workstations too: 10 000 is past any real site's range
+/// (`ws[0001:5000]`), and the bound keeps a typo (`r[0:9999][0:9999]`, a hundred million names
+/// and 4.5 GB) from exhausting the controller.
+pub(crate) const MAX_HOSTS_PER_KEY: u64 = 10_000;
+
+/// A part of a name with ranges: text as written, or a range.
+enum Part<'a> {
+    Text(&'a str),
+    Range(Range),
+}
+
+/// `[start:end:step]`, numbers (zero-padded to `width` when written so) or single letters.
+struct Range {
+    start: u64,
+    end: u64,
+    step: u64,
+    letters: bool,
+    width: usize,
+}
+
+impl Range {
+    /// `None` past u64 (`[0:18446744073709551615]`).
+    fn len(&self) -> Option<u64> {
+        ((self.end - self.start) / self.step).checked_add(1)
+    }
+
+    fn items(&self) -> impl Iterator<Item = String> + '_ {
+        (self.start..=self.end)
+            .step_by(usize::try_from(self.step).unwrap_or(usize::MAX))
+            .map(|n| match u8::try_from(n) {
+                Ok(letter) if self.letters => char::from(letter).to_string(),
+                _ => format!("{n:0width$}", width = self.width),
+            })
+    }
+}
+
+/// Expands every `[start:end(:step)]` range, the leftmost varying slowest. The number of names
+/// is known, and bounded, before any is made.
 fn expand_ranges(name: &str) -> Result<Vec<String>, String> {
-    let Some(open) = name.find('[') else {
-        if name.contains(']') {
+    let parts = parts(name)?;
+    let count = parts.iter().try_fold(1u64, |count, part| match part {
+        Part::Text(_) => Some(count),
+        Part::Range(range) => range.len().and_then(|len| count.checked_mul(len)),
+    });
+    match count {
+        Some(count) if count <= MAX_HOSTS_PER_KEY => {}
+        Some(count) => {
+            return Err(format!(
+                "{name:?} stands for {count} hosts, more than the {MAX_HOSTS_PER_KEY} one host key may stand for"
+            ));
+        }
+        None => {
+            return Err(format!(
+                "{name:?} stands for more hosts than can be counted, more than the {MAX_HOSTS_PER_KEY} one host key may stand for"
+            ));
+        }
+    }
+    let mut names = vec![String::new()];
+    for part in &parts {
+        names = match part {
+            Part::Text(text) => names.into_iter().map(|n| n + text).collect(),
+            Part::Range(range) => names
+                .iter()
+                .flat_map(|n| range.items().map(move |item| format!("{n}{item}")))
+                .collect(),
+        };
+    }
+    Ok(names)
+}
+
+/// The parts of `name`, left to right.
+fn parts(name: &str) -> Result<Vec<Part<'_>>, String> {
+    let mut parts = Vec::new();
+    let mut rest = name;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|i| open + i) else {
+            return Err(format!("{name:?}: '[' without a closing ']'"));
+        };
+        if rest[..open].contains(']') {
             return Err(format!("{name:?}: unbalanced ']'"));
         }
-        return Ok(vec![name.to_owned()]);
-    };
-    let Some(close) = name[open..].find(']').map(|i| open + i) else {
-        return Err(format!("{name:?}: '[' without a closing ']'"));
-    };
-    let (head, range, tail) = (&name[..open], &name[open + 1..close], &name[close + 1..]);
-    let parts: Vec<&str> = range.split(':').collect();
-    let (start, end, step) = match parts.as_slice() {
+        parts.push(Part::Text(&rest[..open]));
+        parts.push(Part::Range(range(name, &rest[open + 1..close])?));
+        rest = &rest[close + 1..];
+    }
+    if rest.contains(']') {
+        return Err(format!("{name:?}: unbalanced ']'"));
+    }
+    parts.push(Part::Text(rest));
+    Ok(parts)
+}
+
+/// The range written `range` (between the brackets) in `name`.
+fn range(name: &str, range: &str) -> Result<Range, String> {
+    let fields: Vec<&str> = range.split(':').collect();
+    let (start, end, step) = match fields.as_slice() {
         [start, end] => (*start, *end, "1"),
         [start, end, step] => (*start, *end, *step),
         _ => {
@@ -86,7 +170,7 @@ fn expand_ranges(name: &str) -> Result<Vec<String>, String> {
             ));
         }
     };
-    let step: usize = match step.parse() {
+    let step: u64 = match step.parse() {
         Ok(s) if s > 0 => s,
         _ => {
             return Err(format!(
@@ -95,27 +179,23 @@ fn expand_ranges(name: &str) -> Result<Vec<String>, String> {
         }
     };
     let start = if start.is_empty() { "0" } else { start };
-    let items = range_items(start, end, step).map_err(|why| format!("{name:?}: {why}"))?;
-    let mut names = Vec::new();
-    for item in items {
-        for rest in expand_ranges(tail)? {
-            names.push(format!("{head}{item}{rest}"));
-        }
-    }
-    Ok(names)
+    bounds(start, end, step).map_err(|why| format!("{name:?}: {why}"))
 }
 
-fn range_items(start: &str, end: &str, step: usize) -> Result<Vec<String>, String> {
+fn bounds(start: &str, end: &str, step: u64) -> Result<Range, String> {
     let single_letter = |s: &str| s.len() == 1 && s.chars().all(|c| c.is_ascii_alphabetic());
     if single_letter(start) && single_letter(end) {
         let (a, b) = (start.as_bytes()[0], end.as_bytes()[0]);
         if a > b {
             return Err(format!("range start {start:?} comes after its end {end:?}"));
         }
-        return Ok((a..=b)
-            .step_by(step)
-            .map(|c| char::from(c).to_string())
-            .collect());
+        return Ok(Range {
+            start: a.into(),
+            end: b.into(),
+            step,
+            letters: true,
+            width: 0,
+        });
     }
     let (Ok(a), Ok(b)) = (start.parse::<u64>(), end.parse::<u64>()) else {
         return Err(format!(
@@ -124,11 +204,6 @@ fn range_items(start: &str, end: &str, step: usize) -> Result<Vec<String>, Strin
     };
     if a > b {
         return Err(format!("range start {start} comes after its end {end}"));
-    }
-    if b - a > 10_000 {
-        return Err(format!(
-            "range {start}:{end} would create more than 10000 hosts"
-        ));
     }
     // A leading zero asks for fixed-width numbers (relay[01:10]), as in Ansible.
     let width = if start.len() > 1 && start.starts_with('0') {
@@ -141,10 +216,13 @@ fn range_items(start: &str, end: &str, step: usize) -> Result<Vec<String>, Strin
     } else {
         0
     };
-    Ok((a..=b)
-        .step_by(step)
-        .map(|n| format!("{n:0width$}"))
-        .collect())
+    Ok(Range {
+        start: a,
+        end: b,
+        step,
+        letters: false,
+        width,
+    })
 }
 
 #[cfg(test)]
@@ -201,6 +279,37 @@ mod tests {
         assert_eq!(parse("relay[01:03]:2222").unwrap().port, Some(2222));
         assert!(parse("relay[3:1]").is_err());
         assert!(parse("relay[01:100]").is_err());
+        assert_eq!(
+            names("r[1:3]-[a:b]x"),
+            ["r1-ax", "r1-bx", "r2-ax", "r2-bx", "r3-ax", "r3-bx"]
+        );
+        assert_eq!(
+            parse("relay]01").unwrap_err(),
+            "\"relay]01\": unbalanced ']'"
+        );
+    }
+
+    #[test]
+    fn a_key_stands_for_at_most_10000_hosts_counted_before_any_is_made() {
+        assert_eq!(names("r[1:10000]").len(), 10_000);
+        assert_eq!(names("r[0:99][0:99]").len(), 10_000);
+        assert_eq!(names("r[0:99990:10]").len(), 10_000);
+        assert_eq!(
+            parse("r[0:10000]").unwrap_err(),
+            "\"r[0:10000]\" stands for 10001 hosts, more than the 10000 one host key may stand for"
+        );
+        assert_eq!(
+            parse("r[0:9999][0:9999]").unwrap_err(),
+            "\"r[0:9999][0:9999]\" stands for 100000000 hosts, more than the 10000 one host key may stand for"
+        );
+        let huge = "r[0:18446744073709551614]".repeat(2);
+        assert!(parse("r[0:18446744073709551615]").is_err());
+        assert_eq!(
+            parse(&huge).unwrap_err(),
+            format!(
+                "{huge:?} stands for more hosts than can be counted, more than the 10000 one host key may stand for"
+            )
+        );
     }
 
     #[test]

@@ -15,6 +15,13 @@ use crate::input::suggest;
 use crate::input::yaml::{self, Entry, Node, NodeKind};
 
 pub(crate) const ALL: &str = "all";
+
+/// The most hosts an inventory may have: ten times the most one key may stand for
+/// (`host_pattern::MAX_HOSTS_PER_KEY`). relayctl drives thousands of relays at most, but an
+/// inventory shared with Ansible may list a customer's workstations too; 100 000 hosts load in
+/// about 3 s and 300 MB (a debug build), and the bound keeps an inventory of ranges from asking
+/// for more than the controller has.
+pub(crate) const MAX_HOSTS: usize = 100_000;
 pub(crate) const UNGROUPED: &str = "ungrouped";
 const SECTIONS: [&str; 3] = ["hosts", "children", "vars"];
 
@@ -61,6 +68,7 @@ pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> La
         layout: Layout::default(),
         host_index: HashMap::new(),
         listed: HashSet::new(),
+        too_many_hosts: false,
         errors,
     };
     reader.layout.groups.push(Group {
@@ -99,6 +107,9 @@ struct Reader<'a> {
     /// (group, host) for every host listed under a group's `hosts:`: a search of the group's
     /// list for each host would be quadratic, minutes for an inventory of 100 000 hosts.
     listed: HashSet<(usize, usize)>,
+    /// Set once a key would take the inventory past [`MAX_HOSTS`]: that key says so, the keys
+    /// after it are left out.
+    too_many_hosts: bool,
     errors: &'a mut Vec<InputError>,
 }
 
@@ -273,6 +284,24 @@ impl Reader<'_> {
                     continue;
                 }
             };
+            if self.too_many_hosts {
+                continue;
+            }
+            let new_hosts = (key.names.iter())
+                .filter(|name| !self.host_index.contains_key(*name))
+                .count();
+            let total = self.layout.hosts.len() + new_hosts;
+            if total > MAX_HOSTS {
+                self.error(
+                    entry.key_pos,
+                    &host_path,
+                    format!(
+                        "with this key the inventory would have {total} hosts, more than the {MAX_HOSTS} an inventory may have"
+                    ),
+                );
+                self.too_many_hosts = true;
+                continue;
+            }
             let mut defs = Vec::new();
             // `relay01:2222` sets ansible_port; explicit host vars still override it, as in Ansible.
             if let Some(port) = key.port {

@@ -328,3 +328,39 @@ fn an_inventory_of_100000_hosts_is_read_within_seconds() {
         )]
     );
 }
+
+#[test]
+fn a_host_range_of_a_hundred_million_hosts_is_refused() {
+    let inventory = TempInventory::new("all:\n  hosts:\n    r[0:9999][0:9999]:\n");
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:3:5: all.hosts.r[0:9999][0:9999]: \"r[0:9999][0:9999]\" stands for 100000000 \
+             hosts, more than the 10000 one host key may stand for",
+            inventory.path.display()
+        )]
+    );
+}
+
+#[test]
+fn an_inventory_of_more_than_100000_hosts_is_refused() {
+    let inventory = ranges_inventory(12);
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    let path = inventory.path.display();
+    assert_eq!(
+        error_lines(&err),
+        [
+            format!(
+                "{path}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you \
+                 mean relay_type?"
+            ),
+            format!(
+                "{path}:15:5: all.hosts.r10-[1:10000]: with this key the inventory would have \
+                 110000 hosts, more than the 100000 an inventory may have"
+            ),
+        ]
+    );
+}
