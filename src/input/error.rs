@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::pos::Pos;
+use super::text;
 
 /// One problem found in an input file (an inventory, a `group_vars`/`host_vars` file, a role file) or
 /// in a command-line value (a `--limit` pattern, an `-e` variable).
@@ -13,8 +14,16 @@ use super::pos::Pos;
 /// Rendered as `FILE:LINE:COLUMN: KEY: MESSAGE`. `key` is the dotted YAML path of the offending
 /// node (`all.children.relays.hosts.relay01.relay_type`), or `HOST.VAR` when a host lacks a
 /// variable, or the pattern term for `--limit` problems (whose `file` is `--limit`).
+///
+/// A control character in any part (a host name, a value quoted in the message) is shown
+/// escaped (`\u{1b}`): an error is one line, and never steers the operator's terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
-#[error("{}:{line}:{column}: {key}: {message}", file.display())]
+#[error(
+    "{}:{line}:{column}: {}: {}",
+    text::escaped(&file.display().to_string()),
+    text::escaped(key),
+    text::escaped(message)
+)]
 pub struct InputError {
     pub file: PathBuf,
     pub line: usize,
@@ -144,6 +153,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "inventories/site.yaml:12:3: k: expected one of classic, dmz, found \"clasic\""
+        );
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        let e = InputError::at(
+            Path::new("inv\n.yaml"),
+            Pos { line: 3, column: 5 },
+            "all.hosts.relay\u{1b}c",
+            "unknown variable x\ry",
+        );
+        assert_eq!(
+            e.to_string(),
+            "inv\\n.yaml:3:5: all.hosts.relay\\u{1b}c: unknown variable x\\ry"
         );
     }
 

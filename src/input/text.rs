@@ -20,6 +20,25 @@ fn is_forbidden(c: char) -> bool {
     c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
+/// `text` made one line a terminal shows as it is: each character [`forbidden_in_line`] would
+/// find is written as Rust escapes it (`\u{1b}`, `\n`), so that a name or a value quoted in an
+/// error can neither forge another line nor steer the terminal.
+pub fn escaped(text: &str) -> std::borrow::Cow<'_, str> {
+    if forbidden_in_line(text).is_none() {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if is_forbidden(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// How a refused character is named in an error: `U+000D (carriage return)`.
 pub fn describe(c: char) -> String {
     let name = match c {
@@ -53,5 +72,14 @@ mod tests {
         assert_eq!(forbidden_in_text("a\r\nb"), Some('\r'));
         assert_eq!(describe('\r'), "U+000D (carriage return)");
         assert_eq!(describe('\u{85}'), "U+0085 (next line)");
+    }
+
+    #[test]
+    fn an_escaped_text_is_one_line_without_control_characters() {
+        assert_eq!(escaped("relay-01 ünïcode"), "relay-01 ünïcode");
+        assert_eq!(
+            escaped("relay\u{1b}[31m\r\nx\u{85}\u{2028}"),
+            "relay\\u{1b}[31m\\r\\nx\\u{85}\\u{2028}"
+        );
     }
 }
