@@ -3,6 +3,8 @@
 //! relay01, relay02, relay03; `relay[a:c]`, `relay[1:9:2]` with a step), up to
 //! [`MAX_HOSTS_PER_KEY`] hosts a key.
 
+use super::entity_name::{self, Entity};
+
 /// The hosts one `hosts:` key stands for, and the port it gives them (as `ansible_port`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HostKey {
@@ -19,14 +21,7 @@ pub(crate) fn parse(key: &str) -> Result<HostKey, String> {
     let (name, port) = split_port(key)?;
     let names = expand_ranges(name)?;
     for name in &names {
-        if let Some(bad) = name
-            .chars()
-            .find(|c| c.is_whitespace() || ",!&*?~@/\\\"'".contains(*c))
-        {
-            return Err(format!(
-                "{name:?} is not a usable host name: {bad:?} is not allowed (names appear in --limit patterns and vars file names)"
-            ));
-        }
+        entity_name::check(name, Entity::Host)?;
     }
     Ok(HostKey { names, port })
 }

@@ -17,13 +17,14 @@
 //!
 //! Files: `hosts.rs` (the loaded inventory and its hosts), `load.rs` (the pipeline that makes
 //! it), `structure.rs` (groups and hosts as written), `host_pattern.rs` (`relay[01:03]:2222`
-//! keys), `var_files.rs` (group_vars/host_vars), `extra_vars.rs` (`-e`), `names.rs` (which
+//! keys), `entity_name.rs` (which names a host or group may have), `var_files.rs` (group_vars/host_vars), `extra_vars.rs` (`-e`), `names.rs` (which
 //! variable names exist), `values.rs` (typed values), `vars.rs` (variables with their origin),
 //! `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` (how to reach a host), `relay.rs` +
 //! `support_key.rs` + `firewall.rs` (a relay's settings), `pattern.rs` (`--limit`). Parsing
 //! with positions, errors and suggestions are `crate::input`'s.
 
 mod connection;
+mod entity_name;
 mod extra_vars;
 mod firewall;
 mod host_pattern;

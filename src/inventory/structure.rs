@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::entity_name::{self, Entity};
 use super::host_pattern;
 use super::vars::{Origin, VarDef};
 use crate::input::Pos;
@@ -122,19 +123,8 @@ impl Reader<'_> {
     /// One group definition: `entry.key` is the group name, `path` its dotted path.
     fn group(&mut self, entry: &Entry, path: &str, parent: Option<usize>) {
         let name = entry.key.as_str();
-        if let Some(bad) = name
-            .chars()
-            .find(|c| c.is_whitespace() || ",:!&*?[]~@/\\\"'".contains(*c))
-        {
-            self.error(
-                entry.key_pos,
-                path,
-                format!("{name:?} is not a usable group name: {bad:?} is not allowed (names appear in --limit patterns and vars file names)"),
-            );
-            return;
-        }
-        if name.is_empty() {
-            self.error(entry.key_pos, path, "a group needs a name".to_owned());
+        if let Err(message) = entity_name::check(name, Entity::Group) {
+            self.error(entry.key_pos, path, message);
             return;
         }
         let index = self.group_index(name);

@@ -364,3 +364,56 @@ fn an_inventory_of_more_than_100000_hosts_is_refused() {
         ]
     );
 }
+
+// --- names that would be paths or terminal sequences ----------------------------------------------
+
+#[test]
+fn a_group_or_host_named_dot_or_dot_dot_is_refused() {
+    let inventory = TempInventory::new(
+        "all:\n  children:\n    \"..\":\n      hosts:\n        relay1:\n    relays:\n      hosts:\n        \
+         .:\n        relay2/x:\n",
+    );
+    // Read as vars, group_vars/.. would be the inventory's directory, this file included.
+    std::fs::create_dir(inventory.path.with_file_name("group_vars")).expect("mkdir");
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    let path = inventory.path.display();
+    assert_eq!(
+        error_lines(&err),
+        [
+            format!(
+                "{path}:3:5: all.children...: \"..\" is not a usable group name: group_vars/.. \
+                 would be the inventory's own directory"
+            ),
+            format!(
+                "{path}:8:9: all.children.relays.hosts..: \".\" is not a usable host name: \
+                 host_vars/. would be host_vars/ itself"
+            ),
+            format!(
+                "{path}:9:9: all.children.relays.hosts.relay2/x: \"relay2/x\" is not a usable \
+                 host name: '/' is not allowed (host_vars/relay2/x would be a path below another \
+                 directory)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_host_name_with_an_escape_is_refused_and_never_printed_raw() {
+    let inventory = TempInventory::new(
+        "all:\n  hosts:\n    \"relay\\ec\": {ansible_host: 192.0.2.1, relay_type: classic, \
+         medulla_server_addresses: [192.0.2.10]}\n",
+    );
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:3:5: all.hosts.relay\\u{{1b}}c: \"relay\\u{{1b}}c\" is not a usable host name: it \
+             holds U+001B (escape), a control character, which would reach the operator's \
+             terminal as it is",
+            inventory.path.display()
+        )]
+    );
+}
