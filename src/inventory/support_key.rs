@@ -9,9 +9,9 @@ use russh::keys::{Algorithm, PublicKey};
 use serde::Serialize;
 
 use super::values::{self, Problem};
-use crate::input::files;
 use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
+use crate::input::{files, text};
 
 /// A validated support key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -74,13 +74,36 @@ pub(crate) fn read(node: &Node, paths: &PathContext) -> Result<SupportKey, Probl
 /// algorithm is mistyped. Anything else is taken for a path.
 fn looks_inline(raw: &str) -> bool {
     let first = raw.split_whitespace().next().unwrap_or_default();
-    ["ssh-", "ecdsa-", "sk-"]
-        .iter()
-        .any(|p| first.starts_with(p))
-        || raw.contains(" AAAA")
+    KEY_TYPES.iter().any(|p| first.starts_with(p)) || raw.contains(" AAAA")
 }
 
+/// How the names of OpenSSH's key types begin (`ssh-ed25519`, `ecdsa-sha2-nistp256`,
+/// `sk-ssh-ed25519@openssh.com`).
+const KEY_TYPES: [&str; 3] = ["ssh-", "ecdsa-", "sk-"];
+
+/// One OpenSSH public key line, as it will be written into authorized_keys: the key's type
+/// first, then its material and comment. A newline in the comment would end the line there and
+/// start another, a key with `command=` options of the writer's choosing (and OpenSSH's parser
+/// takes the rest of a line, newlines included, for the comment); options before the type would
+/// restrict or redirect SIVEO's access; a control character would reach terminals as it is.
 fn parse_line(line: &str) -> Result<PublicKey, String> {
+    if let Some(c) = text::forbidden_in_line(line) {
+        return Err(format!(
+            "the key holds {}: a support key is one line, `ssh-ed25519 AAAAC3Nz... comment`, \
+             with no control character, its comment included",
+            text::describe(c)
+        ));
+    }
+    let is_type = |word: &str| KEY_TYPES.iter().any(|prefix| word.starts_with(prefix));
+    let mut words = line.split_whitespace();
+    let first = words.next().unwrap_or_default();
+    // Text before a type is options (anything else is not a key, as OpenSSH's parser says).
+    if !is_type(first) && words.any(is_type) {
+        return Err(format!(
+            "the key starts with {first:?}, not with its type (ssh-ed25519, ssh-rsa, \
+             ecdsa-sha2-...): a support key is taken without authorized_keys options"
+        ));
+    }
     let key = PublicKey::from_openssh(line).map_err(|e| {
         format!("not a valid OpenSSH public key ({e}); expected a line like `ssh-ed25519 AAAAC3Nz... comment`")
     })?;
@@ -170,6 +193,72 @@ mod tests {
             problem
                 .message
                 .ends_with("is a private key; give the public key (the .pub file) instead")
+        );
+    }
+
+    /// A second key, with options, after a newline in the first one's comment: what ended up in
+    /// medulla's authorized_keys before this was refused.
+    fn smuggled() -> String {
+        format!("{ED25519}\ncommand=\"touch /tmp/pwned\",no-pty {ED25519} attacker")
+    }
+
+    #[test]
+    fn an_inline_key_is_one_line_without_control_characters() {
+        let problem = read(&node(&smuggled()), &paths(Path::new("."))).unwrap_err();
+        assert_eq!(
+            problem.message,
+            "the key holds U+000A (newline): a support key is one line, `ssh-ed25519 AAAAC3Nz... \
+             comment`, with no control character, its comment included"
+        );
+        let problem = read(
+            &node(&format!("{ED25519}\u{1b}[2J")),
+            &paths(Path::new(".")),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problem.message,
+            "the key holds U+001B (escape): a support key is one line, `ssh-ed25519 AAAAC3Nz... \
+             comment`, with no control character, its comment included"
+        );
+    }
+
+    #[test]
+    fn a_key_with_options_before_its_type_is_refused() {
+        let problem = read(
+            &node(&format!("no-pty,command=\"touch /tmp/pwned\" {ED25519}")),
+            &paths(Path::new(".")),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problem.message,
+            "the key starts with \"no-pty,command=\\\"touch\", not with its type (ssh-ed25519, \
+             ssh-rsa, ecdsa-sha2-...): a support key is taken without authorized_keys options"
+        );
+    }
+
+    #[test]
+    fn a_key_file_is_one_line_without_control_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("support.pub");
+        std::fs::write(&path, format!("{ED25519}\rcommand=\"x\" {ED25519}\n")).unwrap();
+        let problem = read(&node("support.pub"), &paths(dir.path())).unwrap_err();
+        assert_eq!(
+            problem.message,
+            format!(
+                "{}: the key holds U+000D (carriage return): a support key is one line, \
+                 `ssh-ed25519 AAAAC3Nz... comment`, with no control character, its comment \
+                 included",
+                path.display()
+            )
+        );
+        std::fs::write(&path, smuggled()).unwrap();
+        let problem = read(&node("support.pub"), &paths(dir.path())).unwrap_err();
+        assert_eq!(
+            problem.message,
+            format!(
+                "{} must hold exactly one public key, found 2 lines",
+                path.display()
+            )
         );
     }
 

@@ -417,3 +417,55 @@ fn a_host_name_with_an_escape_is_refused_and_never_printed_raw() {
         )]
     );
 }
+
+// --- the support key ------------------------------------------------------------------------------
+
+const ED25519: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPKhEyqiDNIFdzAccwYa8Hzi+lrGFN9AKumk8xzTZbLy";
+
+/// An unreachable relay whose `medulla_support_public_key` is `value` (YAML), line 4 column 33.
+fn relay_with_support_key(value: &str) -> TempInventory {
+    TempInventory::new(&format!(
+        "all:\n  vars:\n    medulla_server_addresses: [192.0.2.10]\n    \
+         medulla_support_public_key: {value}\n  hosts:\n    \
+         relay1: {{ansible_host: 192.0.2.1, relay_type: classic}}\n"
+    ))
+}
+
+#[test]
+fn a_support_key_with_a_second_line_is_refused() {
+    // YAML's "\n" in a double-quoted value: the comment ends, a key with options begins.
+    let inventory = relay_with_support_key(&format!(
+        "\"{ED25519} support\\ncommand=\\\"touch /tmp/pwned\\\",no-pty {ED25519} attacker\""
+    ));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:4:33: all.vars.medulla_support_public_key: the key holds U+000A (newline): a \
+             support key is one line, `ssh-ed25519 AAAAC3Nz... comment`, with no control \
+             character, its comment included",
+            inventory.path.display()
+        )]
+    );
+}
+
+#[test]
+fn a_support_key_file_with_options_is_refused() {
+    let inventory = relay_with_support_key("support.pub");
+    let key = inventory.path.with_file_name("support.pub");
+    std::fs::write(&key, format!("command=\"touch /tmp/pwned\" {ED25519} x\n")).expect("write");
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:4:33: all.vars.medulla_support_public_key: {}: the key starts with \
+             \"command=\\\"touch\", not with its type (ssh-ed25519, ssh-rsa, ecdsa-sha2-...): a \
+             support key is taken without authorized_keys options",
+            inventory.path.display(),
+            key.display()
+        )]
+    );
+}
