@@ -10,6 +10,7 @@ use super::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind,
     Plan, ProbeError, Rendered, Resource, Step,
 };
+use crate::input::text;
 
 const STATES: &[&str] = &["present", "absent"];
 
@@ -37,7 +38,17 @@ struct AuthorizedKey {
 }
 
 fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
-    let text = args.str("key")?;
+    Ok(Box::new(AuthorizedKey {
+        user: args.word("user")?,
+        keys: key_lines(&args.str("key")?)?,
+        present: args.choice_or("state", STATES, "present")? == "present",
+        exclusive: args.bool_or("exclusive", false)?,
+        manage_dir: args.bool_or("manage_dir", true)?,
+    }))
+}
+
+/// The key lines of the `key` argument, one a line (blank lines and `#` comments left out).
+fn key_lines(text: &str) -> Result<Vec<String>, ArgError> {
     let keys: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -48,6 +59,17 @@ fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError>
         return Err(ArgError::new("key", "holds no public key"));
     }
     for key in &keys {
+        // A second line of defence behind the inventory's own check of the support key: a
+        // control character would split the line for some reader, or reach a terminal.
+        if let Some(c) = text::forbidden_in_line(key) {
+            return Err(ArgError::new(
+                "key",
+                format!(
+                    "{key:?} holds {}: a key line may not carry a control character",
+                    text::describe(c)
+                ),
+            ));
+        }
         if material(key).is_none() {
             return Err(ArgError::new(
                 "key",
@@ -55,13 +77,7 @@ fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError>
             ));
         }
     }
-    Ok(Box::new(AuthorizedKey {
-        user: args.word("user")?,
-        keys,
-        present: args.choice_or("state", STATES, "present")? == "present",
-        exclusive: args.bool_or("exclusive", false)?,
-        manage_dir: args.bool_or("manage_dir", true)?,
-    }))
+    Ok(keys)
 }
 
 /// The key material of an authorized_keys line: its algorithm and base64 blob, after any
@@ -243,6 +259,25 @@ mod tests {
         );
         assert_ne!(material(OTHER), material(KEY));
         assert_eq!(material("not a key"), None);
+    }
+
+    #[test]
+    fn a_key_line_with_a_control_character_is_refused() {
+        assert_eq!(
+            key_lines(&format!("{KEY}\n\n# old\r\n{OTHER}\r\n")),
+            Ok(vec![KEY.to_string(), OTHER.to_string()])
+        );
+        let forged = format!("{KEY}\rcommand=\"touch /tmp/pwned\" {OTHER}");
+        assert_eq!(
+            key_lines(&forged),
+            Err(ArgError::new(
+                "key",
+                format!(
+                    "{forged:?} holds U+000D (carriage return): a key line may not carry a control \
+                     character"
+                )
+            ))
+        );
     }
 
     #[test]
