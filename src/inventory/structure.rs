@@ -17,14 +17,21 @@ use crate::input::yaml::{self, Entry, Node, NodeKind};
 
 pub(crate) const ALL: &str = "all";
 
+pub(crate) const UNGROUPED: &str = "ungrouped";
+const SECTIONS: [&str; 3] = ["hosts", "children", "vars"];
+
 /// The most hosts an inventory may have: ten times the most one key may stand for
 /// (`host_pattern::MAX_HOSTS_PER_KEY`). relayctl drives thousands of relays at most, but an
 /// inventory shared with Ansible may list a customer's workstations too; 100 000 hosts load in
 /// about 3 s and 300 MB (a debug build), and the bound keeps an inventory of ranges from asking
 /// for more than the controller has.
 pub(crate) const MAX_HOSTS: usize = 100_000;
-pub(crate) const UNGROUPED: &str = "ungrouped";
-const SECTIONS: [&str; 3] = ["hosts", "children", "vars"];
+
+/// The most groups an inventory may have, `all` included: a group per site, or even per relay,
+/// of thousands of relays. Each group is a name to look up, and a level of `children:` to
+/// walk for each of its hosts; the bound keeps a generated inventory (a group per host of
+/// 100 000) from taking minutes to read.
+pub(crate) const MAX_GROUPS: usize = 10_000;
 
 /// The groups and hosts of an inventory file, before precedence.
 #[derive(Debug, Default)]
@@ -33,6 +40,9 @@ pub(crate) struct Layout {
     pub groups: Vec<Group>,
     /// In order of first appearance.
     pub hosts: Vec<HostDecl>,
+    /// Index in `groups` by name: a search of `groups` for every name written was quadratic
+    /// (100 000 groups took a minute to read).
+    by_name: HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -57,7 +67,21 @@ pub(crate) struct HostDecl {
 
 impl Layout {
     pub(crate) fn group(&self, name: &str) -> Option<usize> {
-        self.groups.iter().position(|g| g.name == name)
+        self.by_name.get(name).copied()
+    }
+
+    /// Adds the group `name` (not there yet) with these parents; its index.
+    fn add_group(&mut self, name: &str, parents: Vec<usize>) -> usize {
+        self.groups.push(Group {
+            name: name.to_owned(),
+            children: Vec::new(),
+            parents,
+            hosts: Vec::new(),
+            vars: Vec::new(),
+        });
+        let index = self.groups.len() - 1;
+        self.by_name.insert(name.to_owned(), index);
+        index
     }
 }
 
@@ -70,15 +94,10 @@ pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> La
         host_index: HashMap::new(),
         listed: HashSet::new(),
         too_many_hosts: false,
+        too_many_groups: false,
         errors,
     };
-    reader.layout.groups.push(Group {
-        name: ALL.to_owned(),
-        children: Vec::new(),
-        parents: Vec::new(),
-        hosts: Vec::new(),
-        vars: Vec::new(),
-    });
+    reader.layout.add_group(ALL, Vec::new());
     match &root.kind {
         NodeKind::Null => {}
         NodeKind::Map(entries) => {
@@ -111,6 +130,8 @@ struct Reader<'a> {
     /// Set once a key would take the inventory past [`MAX_HOSTS`]: that key says so, the keys
     /// after it are left out.
     too_many_hosts: bool,
+    /// The same for [`MAX_GROUPS`].
+    too_many_groups: bool,
     errors: &'a mut Vec<InputError>,
 }
 
@@ -127,7 +148,9 @@ impl Reader<'_> {
             self.error(entry.key_pos, path, message);
             return;
         }
-        let index = self.group_index(name);
+        let Some(index) = self.group_index(name, entry.key_pos, path) else {
+            return;
+        };
         if let Some(parent) = parent {
             self.add_child(parent, index, entry.key_pos, path);
         }
@@ -173,18 +196,26 @@ impl Reader<'_> {
         }
     }
 
-    fn group_index(&mut self, name: &str) -> usize {
+    /// The group named `name`, added if it is new and the inventory has room for it.
+    fn group_index(&mut self, name: &str, pos: Pos, path: &str) -> Option<usize> {
         if let Some(index) = self.layout.group(name) {
-            return index;
+            return Some(index);
         }
-        self.layout.groups.push(Group {
-            name: name.to_owned(),
-            children: Vec::new(),
-            parents: Vec::new(),
-            hosts: Vec::new(),
-            vars: Vec::new(),
-        });
-        self.layout.groups.len() - 1
+        if self.layout.groups.len() >= MAX_GROUPS {
+            if !self.too_many_groups {
+                let total = self.layout.groups.len() + 1;
+                self.error(
+                    pos,
+                    path,
+                    format!(
+                        "with this group the inventory would have {total} groups, more than the {MAX_GROUPS} an inventory may have"
+                    ),
+                );
+            }
+            self.too_many_groups = true;
+            return None;
+        }
+        Some(self.layout.add_group(name, Vec::new()))
     }
 
     fn add_child(&mut self, parent: usize, child: usize, pos: Pos, path: &str) {
@@ -427,14 +458,7 @@ impl Reader<'_> {
         let index = match existing {
             Some(index) => index,
             None => {
-                self.layout.groups.push(Group {
-                    name: UNGROUPED.to_owned(),
-                    children: Vec::new(),
-                    parents: vec![0],
-                    hosts: Vec::new(),
-                    vars: Vec::new(),
-                });
-                let index = self.layout.groups.len() - 1;
+                let index = self.layout.add_group(UNGROUPED, vec![0]);
                 self.layout.groups[0].children.push(index);
                 index
             }

@@ -469,3 +469,28 @@ fn a_support_key_file_with_options_is_refused() {
         )]
     );
 }
+
+#[test]
+fn an_inventory_of_more_than_10000_groups_is_refused_within_seconds() {
+    let mut yaml = "all:\n  vars:\n    relay_typ: classic\n  hosts:\n    relay1:\n".to_owned();
+    for i in 0..10_001 {
+        yaml.push_str(&format!("g{i}:\n  hosts:\n    relay1:\n"));
+    }
+    let inventory = TempInventory::new(&yaml);
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    let path = inventory.path.display();
+    assert_eq!(
+        error_lines(&err),
+        [
+            format!(
+                "{path}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you \
+                 mean relay_type?"
+            ),
+            format!(
+                "{path}:30003:1: g9999: with this group the inventory would have 10001 groups, \
+                 more than the 10000 an inventory may have"
+            ),
+        ]
+    );
+}
