@@ -15,9 +15,17 @@ pub(crate) fn did_you_mean<'c>(
         6..=11 => 2,
         _ => 3,
     };
+    let length = word.chars().count();
     let mut best: Option<(usize, &str)> = None;
     for candidate in candidates {
-        let mut distance = edit_distance(word, candidate);
+        // The distance is at least the difference in length: past the budget, the table of
+        // edits is not worth its cost (length times length: minutes for a name of a few MiB).
+        let gap = length.abs_diff(candidate.chars().count());
+        let mut distance = if gap > budget {
+            gap
+        } else {
+            edit_distance(word, candidate)
+        };
         // A truncation is plausible but ranks behind any closer candidate.
         if distance > budget && is_truncation(word, candidate) {
             distance = budget;
@@ -92,6 +100,9 @@ mod tests {
             Some("relay02")
         );
         assert_eq!(did_you_mean("relay_type", known), None);
+        let long = "relay_type".repeat(100_000);
+        assert_eq!(did_you_mean(&long, ["relay_type"]), None);
+        assert_eq!(did_you_mean("relay_ty", ["relay_type"]), Some("relay_type"));
     }
 
     #[test]

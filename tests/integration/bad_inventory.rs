@@ -494,3 +494,36 @@ fn an_inventory_of_more_than_10000_groups_is_refused_within_seconds() {
         ]
     );
 }
+
+#[test]
+fn a_variable_name_of_a_mebibyte_is_refused_within_seconds() {
+    // An explicit key (`? `) may be as long as the file; a suggestion compared it, character
+    // by character, with every name relayctl knows.
+    let name = "relay_".to_owned() + &"x".repeat(1 << 20);
+    let inventory = TempInventory::new(&format!(
+        "all:\n  vars:\n    ? {name}\n    : 1\n  hosts:\n    relay1:\n"
+    ));
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    let lines = error_lines(&err);
+    assert_eq!(lines.len(), 1, "{}", &err[..err.len().min(400)]);
+    assert!(
+        lines[0].starts_with(&format!(
+            "{}:3:7: all.vars.relay_xxx",
+            inventory.path.display()
+        )),
+        "{}",
+        &lines[0][..400]
+    );
+    assert!(
+        lines[0].ends_with(
+            "xxx (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_roles, \
+             relay_ssh_port, relay_firewall_state, relay_firewall_extra_ports, \
+             relay_firewall_removed_ports, relay_firewall_undocumented_ports, \
+             relay_firewall_filter_output, relay_firewall_admin_addresses, \
+             relay_firewall_rollback_timeout)"
+        ),
+        "{}",
+        &lines[0][lines[0].len() - 400..]
+    );
+}
