@@ -527,3 +527,51 @@ fn a_variable_name_of_a_mebibyte_is_refused_within_seconds() {
         &lines[0][lines[0].len() - 400..]
     );
 }
+
+#[test]
+fn variables_copied_to_every_host_are_bounded() {
+    // 50 000 variables in `all` for 100 000 hosts: five billion copies, one per host and
+    // variable, in a file of less than 1 MiB.
+    let mut yaml = "all:\n  vars:\n".to_owned();
+    for i in 0..50_000 {
+        yaml.push_str(&format!("    v{i}: {i}\n"));
+    }
+    yaml.push_str("  hosts:\n");
+    for i in 0..10 {
+        yaml.push_str(&format!("    r{i}-[1:10000]:\n"));
+    }
+    let inventory = TempInventory::new(&yaml);
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:50004:5: all.hosts.r0-[1:10000]: with r0-20, the hosts would hold 1000040 \
+             variables and groups, more than the 1000000 an inventory may give them (each host \
+             holds its own copy of the variables of its groups)",
+            inventory.path.display()
+        )]
+    );
+}
+
+#[test]
+fn groups_inherited_by_every_host_are_bounded() {
+    // 9 999 groups above one group of 30 000 hosts: each host is in all 10 000.
+    let mut yaml = "all:\n  hosts:\n    h1:\n".to_owned();
+    for i in 0..9_998 {
+        yaml.push_str(&format!("g{i}:\n  children:\n    leaf:\n"));
+    }
+    yaml.push_str("leaf:\n  hosts:\n    r[1:10000]:\n    s[1:10000]:\n    t[1:10000]:\n");
+    let inventory = TempInventory::new(&yaml);
+    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:30000:5: leaf.hosts.r[1:10000]: with r100, the hosts would hold 1000002 \
+             variables and groups, more than the 1000000 an inventory may give them (each host \
+             holds its own copy of the variables of its groups)",
+            inventory.path.display()
+        )]
+    );
+}
