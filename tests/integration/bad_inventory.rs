@@ -76,12 +76,42 @@ fn relayctl_bounded(args: &[&str]) -> (Option<i32>, String) {
     (status.code(), err)
 }
 
+/// `apply --check ARGS` under [`relayctl_bounded`]: it must exit 4, as bad input does before any
+/// host is contacted; its error lines.
+fn refused(args: &[&str]) -> Vec<String> {
+    let mut all = vec!["apply", "--check"];
+    all.extend(args);
+    let (code, err) = relayctl_bounded(&all);
+    assert_eq!(code, Some(4), "{err}");
+    error_lines(&err)
+}
+
+/// The error for the misspelt `relay_typ` that [`ranges_inventory`] and others write on line 3,
+/// so that relayctl reads every host and still exits 4.
+fn typo_error(inventory: &TempInventory) -> String {
+    format!(
+        "{}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you mean \
+         relay_type?",
+        inventory.path.display()
+    )
+}
+
 /// The `error: ` lines of relayctl's stderr, without the prefix.
 fn error_lines(err: &str) -> Vec<String> {
     err.lines()
         .filter_map(|l| l.strip_prefix("error: "))
         .map(str::to_string)
         .collect()
+}
+
+/// The error for an input file at `path` that is `what` (`a FIFO (named pipe)`) instead of a
+/// regular file.
+fn not_a_file(path: &Path, what: &str) -> String {
+    format!(
+        "{}:1:1: (file): cannot read this file: it is {what}, not a regular file (relayctl reads \
+         input from regular files only)",
+        path.display()
+    )
 }
 
 fn mkfifo(path: &Path) {
@@ -148,10 +178,8 @@ fn a_bad_command_line_option_exits_5() {
 
 #[test]
 fn a_device_given_as_the_inventory_is_refused_without_reading_it() {
-    let (code, err) = relayctl_bounded(&["apply", "--check", "/dev/zero"]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&["/dev/zero"]),
         [
             "/dev/zero:1:1: (file): cannot read the inventory: it is a character device, not a \
              regular file (relayctl reads input from regular files only)"
@@ -165,10 +193,8 @@ fn an_inventory_larger_than_8_mib_is_refused() {
     let mut text = UNREACHABLE_RELAY.to_owned();
     text.push_str(&"# padding\n".repeat((8 << 20) / 10 + 1));
     std::fs::write(&inventory.path, text).expect("write");
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:1:1: (file): cannot read the inventory: it is larger than 8 MiB, more than an \
              inventory or vars file may hold",
@@ -183,15 +209,9 @@ fn a_vars_file_that_is_a_fifo_is_refused_without_waiting_for_a_writer() {
     let dir = inventory.path.with_file_name("group_vars");
     std::fs::create_dir(&dir).expect("mkdir");
     mkfifo(&dir.join("all.yml"));
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
-        [format!(
-            "{}:1:1: (file): cannot read this file: it is a FIFO (named pipe), not a regular file \
-             (relayctl reads input from regular files only)",
-            dir.join("all.yml").display()
-        )]
+        refused(&[inventory.path_str()]),
+        [not_a_file(&dir.join("all.yml"), "a FIFO (named pipe)")]
     );
 }
 
@@ -201,15 +221,9 @@ fn a_vars_file_linked_to_a_device_is_refused_without_reading_it() {
     let dir = inventory.path.with_file_name("host_vars").join("relay1");
     std::fs::create_dir_all(&dir).expect("mkdir");
     symlink("/dev/zero", &dir.join("zero.yml"));
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
-        [format!(
-            "{}:1:1: (file): cannot read this file: it is a character device, not a regular file \
-             (relayctl reads input from regular files only)",
-            dir.join("zero.yml").display()
-        )]
+        refused(&[inventory.path_str()]),
+        [not_a_file(&dir.join("zero.yml"), "a character device")]
     );
 }
 
@@ -220,10 +234,8 @@ fn a_support_key_path_to_a_device_is_refused_without_reading_it() {
          ansible_host: 192.0.2.1\n      relay_type: classic\n      \
          medulla_support_public_key: /dev/zero\n",
     );
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:8:35: all.hosts.relay1.medulla_support_public_key: cannot read the support key \
              file /dev/zero: it is a character device, not a regular file (relayctl reads input \
@@ -259,27 +271,11 @@ fn role_files_that_are_a_device_or_a_fifo_are_refused_without_reading_them() {
     symlink("/dev/zero", &role.join("defaults/main.yaml"));
     mkfifo(&roles.join("relay_roles.yaml"));
     let roles_dir = roles.to_str().expect("utf-8 path");
-    let (code, err) = relayctl_bounded(&[
-        "apply",
-        "--check",
-        inventory.path_str(),
-        "--roles-dir",
-        roles_dir,
-    ]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str(), "--roles-dir", roles_dir]),
         [
-            format!(
-                "{}:1:1: (file): cannot read this file: it is a character device, not a regular \
-                 file (relayctl reads input from regular files only)",
-                role.join("defaults/main.yaml").display()
-            ),
-            format!(
-                "{}:1:1: (file): cannot read this file: it is a FIFO (named pipe), not a regular \
-                 file (relayctl reads input from regular files only)",
-                roles.join("relay_roles.yaml").display()
-            ),
+            not_a_file(&role.join("defaults/main.yaml"), "a character device"),
+            not_a_file(&roles.join("relay_roles.yaml"), "a FIFO (named pipe)"),
         ]
     );
 }
@@ -293,10 +289,8 @@ fn a_vars_directory_that_links_to_itself_is_read_once() {
     // Each link doubles the paths of every level: 2^depth walks before this was bounded.
     symlink(".", &all.join("a"));
     symlink(".", &all.join("b"));
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:1:1: relay_typ: unknown relayctl variable relay_typ; did you mean relay_type?",
             all.join("main.yml").display()
@@ -317,25 +311,14 @@ fn ranges_inventory(keys: usize) -> TempInventory {
 #[test]
 fn an_inventory_of_100000_hosts_is_read_within_seconds() {
     let inventory = ranges_inventory(10);
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
-    assert_eq!(
-        error_lines(&err),
-        [format!(
-            "{}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you mean \
-             relay_type?",
-            inventory.path.display()
-        )]
-    );
+    assert_eq!(refused(&[inventory.path_str()]), [typo_error(&inventory)]);
 }
 
 #[test]
 fn a_host_range_of_a_hundred_million_hosts_is_refused() {
     let inventory = TempInventory::new("all:\n  hosts:\n    r[0:9999][0:9999]:\n");
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:3:5: all.hosts.r[0:9999][0:9999]: \"r[0:9999][0:9999]\" stands for 100000000 \
              hosts, more than the 10000 one host key may stand for",
@@ -347,16 +330,11 @@ fn a_host_range_of_a_hundred_million_hosts_is_refused() {
 #[test]
 fn an_inventory_of_more_than_100000_hosts_is_refused() {
     let inventory = ranges_inventory(12);
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     let path = inventory.path.display();
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [
-            format!(
-                "{path}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you \
-                 mean relay_type?"
-            ),
+            typo_error(&inventory),
             format!(
                 "{path}:15:5: all.hosts.r10-[1:10000]: with this key the inventory would have \
                  110000 hosts, more than the 100000 an inventory may have"
@@ -375,11 +353,9 @@ fn a_group_or_host_named_dot_or_dot_dot_is_refused() {
     );
     // Read as vars, group_vars/.. would be the inventory's directory, this file included.
     std::fs::create_dir(inventory.path.with_file_name("group_vars")).expect("mkdir");
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     let path = inventory.path.display();
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [
             format!(
                 "{path}:3:5: all.children...: \"..\" is not a usable group name: group_vars/.. \
@@ -438,10 +414,8 @@ fn a_support_key_with_a_second_line_is_refused() {
     let inventory = relay_with_support_key(&format!(
         "\"{ED25519} support\\ncommand=\\\"touch /tmp/pwned\\\",no-pty {ED25519} attacker\""
     ));
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:4:33: all.vars.medulla_support_public_key: the key holds U+000A (newline): a \
              support key is one line, `ssh-ed25519 AAAAC3Nz... comment`, with no control \
@@ -456,10 +430,8 @@ fn a_support_key_file_with_options_is_refused() {
     let inventory = relay_with_support_key("support.pub");
     let key = inventory.path.with_file_name("support.pub");
     std::fs::write(&key, format!("command=\"touch /tmp/pwned\" {ED25519} x\n")).expect("write");
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:4:33: all.vars.medulla_support_public_key: {}: the key starts with \
              \"command=\\\"touch\", not with its type (ssh-ed25519, ssh-rsa, ecdsa-sha2-...): a \
@@ -477,16 +449,11 @@ fn an_inventory_of_more_than_10000_groups_is_refused_within_seconds() {
         yaml.push_str(&format!("g{i}:\n  hosts:\n    relay1:\n"));
     }
     let inventory = TempInventory::new(&yaml);
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     let path = inventory.path.display();
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [
-            format!(
-                "{path}:3:5: all.vars.relay_typ: unknown relayctl variable relay_typ; did you \
-                 mean relay_type?"
-            ),
+            typo_error(&inventory),
             format!(
                 "{path}:30003:1: g9999: with this group the inventory would have 10001 groups, \
                  more than the 10000 an inventory may have"
@@ -503,10 +470,8 @@ fn a_variable_name_of_a_mebibyte_is_refused_within_seconds() {
     let inventory = TempInventory::new(&format!(
         "all:\n  vars:\n    ? {name}\n    : 1\n  hosts:\n    relay1:\n"
     ));
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
-    let lines = error_lines(&err);
-    assert_eq!(lines.len(), 1, "{}", &err[..err.len().min(400)]);
+    let lines = refused(&[inventory.path_str()]);
+    assert_eq!(lines.len(), 1, "{} lines", lines.len());
     assert!(
         lines[0].starts_with(&format!(
             "{}:3:7: all.vars.relay_xxx",
@@ -541,10 +506,8 @@ fn variables_copied_to_every_host_are_bounded() {
         yaml.push_str(&format!("    r{i}-[1:10000]:\n"));
     }
     let inventory = TempInventory::new(&yaml);
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:50004:5: all.hosts.r0-[1:10000]: with r0-20, the hosts would hold 1000040 \
              variables and groups, more than the 1000000 an inventory may give them (each host \
@@ -563,10 +526,8 @@ fn groups_inherited_by_every_host_are_bounded() {
     }
     yaml.push_str("leaf:\n  hosts:\n    r[1:10000]:\n    s[1:10000]:\n    t[1:10000]:\n");
     let inventory = TempInventory::new(&yaml);
-    let (code, err) = relayctl_bounded(&["apply", "--check", inventory.path_str()]);
-    assert_eq!(code, Some(4), "{err}");
     assert_eq!(
-        error_lines(&err),
+        refused(&[inventory.path_str()]),
         [format!(
             "{}:30000:5: leaf.hosts.r[1:10000]: with r100, the hosts would hold 1000002 \
              variables and groups, more than the 1000000 an inventory may give them (each host \
