@@ -24,6 +24,13 @@ pub struct SupportKey {
 
 /// Reads and validates the variable's value (reading the file when it names one).
 pub(crate) fn read(node: &Node, paths: &PathContext) -> Result<SupportKey, Problem> {
+    // Said as a key's problem, which tells more than any value's would.
+    if let Some(c) = node
+        .as_str()
+        .and_then(|s| text::forbidden_in_line(s.trim()))
+    {
+        return Err(Problem::at(node, control_character(c)));
+    }
     let raw = values::string(node, "an OpenSSH public key or the path of a .pub file")?.trim();
     if looks_inline(raw) {
         parse_line(raw).map_err(|why| Problem::at(node, why))?;
@@ -86,13 +93,17 @@ const KEY_TYPES: [&str; 3] = ["ssh-", "ecdsa-", "sk-"];
 /// start another, a key with `command=` options of the writer's choosing (and OpenSSH's parser
 /// takes the rest of a line, newlines included, for the comment); options before the type would
 /// restrict or redirect SIVEO's access; a control character would reach terminals as it is.
+fn control_character(c: char) -> String {
+    format!(
+        "the key holds {}: a support key is one line, `ssh-ed25519 AAAAC3Nz... comment`, with no \
+         control character, its comment included",
+        text::describe(c)
+    )
+}
+
 fn parse_line(line: &str) -> Result<PublicKey, String> {
     if let Some(c) = text::forbidden_in_line(line) {
-        return Err(format!(
-            "the key holds {}: a support key is one line, `ssh-ed25519 AAAAC3Nz... comment`, \
-             with no control character, its comment included",
-            text::describe(c)
-        ));
+        return Err(control_character(c));
     }
     let is_type = |word: &str| KEY_TYPES.iter().any(|prefix| word.starts_with(prefix));
     let mut words = line.split_whitespace();
