@@ -165,7 +165,17 @@ fn a_missing_server_address_names_the_host() {
 fn a_yaml_syntax_error_names_the_line() {
     let (code, err, inventory) = apply("all:\n  hosts:\n    relay1: {relay_type: classic\n");
     assert_eq!(code, Some(4), "{err}");
-    assert!(err.contains(&inventory.path.display().to_string()), "{err}");
+    assert_eq!(
+        err.lines().next(),
+        Some(
+            format!(
+                "error: {}:3:13: all.hosts.relay1: invalid YAML: unclosed bracket '{{'",
+                inventory.path.display()
+            )
+            .as_str()
+        ),
+        "{err}"
+    );
 }
 
 #[test]
