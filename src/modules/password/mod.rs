@@ -22,6 +22,7 @@
 //! checked against the host's hash with yescrypt instead, once per distinct secret and hash in a
 //! run (relays set in one run share one hash), and nothing is written on the controller.
 
+mod record;
 mod secrets_dir;
 
 pub use secrets_dir::write_controller_file;
@@ -36,19 +37,13 @@ use futures::future::BoxFuture;
 
 use super::{ArgError, ControllerFile, Preparation, Prepared};
 use crate::secret::Secret;
+use record::{FileIdentity, read_kept};
 use secrets_dir::{check_directories, check_private, euid, parent_dir};
 
 /// Generated passwords: 24 characters from an alphabet without look-alikes (no 0/O, 1/l/I),
 /// about 138 bits, typed by hand without doubt when SIVEO needs it.
 const GENERATED_LENGTH: usize = 24;
 const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
-/// The header of a record: a record of another form (an older relayctl's) is no one's.
-const RECORD_HEADER: &str = "relayctl password record 2";
-
-/// Hashes a record keeps for one file, the newest last: relays added to a shared file over
-/// several runs each got the hash of their run, and all stay current.
-const RECORD_HASHES: usize = 64;
 
 /// Where the password comes from this run.
 #[derive(Clone, Debug)]
@@ -60,39 +55,6 @@ pub enum Source {
     /// Generated now; written to the password file just before it is first set, once for
     /// every relay that names the file (they share this cell through the run's registry).
     Generated(Arc<OnceLock<Result<FileIdentity, String>>>),
-}
-
-/// What tells one version of a file from another without reading it: any write changes the
-/// ctime (and maybe the size), a replacement the inode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileIdentity {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-}
-
-impl FileIdentity {
-    fn of(meta: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt;
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-        FileIdentity {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
-            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
-        }
-    }
-
-    /// The record's line for it.
-    fn line(&self) -> String {
-        format!(
-            "file {} {} {} {} {}",
-            self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns
-        )
-    }
 }
 
 /// A managed password: the secret, its file, and where it came from.
@@ -189,11 +151,7 @@ impl ManagedPassword {
     pub fn is_current(&self, current_hash: &str) -> bool {
         match &self.source {
             Source::Env(_) => verify(&self.secret, current_hash),
-            Source::File(identity) => {
-                read_record(&self.record_path()).is_some_and(|(line, hashes)| {
-                    line == identity.line() && hashes.iter().any(|h| h == current_hash)
-                })
-            }
+            Source::File(identity) => record::holds(&self.file, identity, current_hash),
             // Made this run: no host has it yet.
             Source::Generated(_) => false,
         }
@@ -217,25 +175,7 @@ impl ManagedPassword {
             Source::File(identity) => *identity,
             Source::Generated(written) => written.get_or_init(|| self.keep()).clone()?,
         };
-        let path = self.record_path();
-        let line = identity.line();
-        // The hashes already set from this very file stay current beside the new one.
-        let mut hashes = match read_record(&path) {
-            Some((recorded, hashes)) if recorded == line => hashes,
-            _ => Vec::new(),
-        };
-        hashes.retain(|h| h != hash);
-        hashes.push(hash.to_string());
-        let keep_from = hashes.len().saturating_sub(RECORD_HASHES);
-        let mut text = format!("{RECORD_HEADER}\n{line}\n");
-        for hash in &hashes[keep_from..] {
-            text.push_str(hash);
-            text.push('\n');
-        }
-        Ok(vec![ControllerFile {
-            path,
-            content: Secret::new(text),
-        }])
+        Ok(vec![record::with_hash(&self.file, &identity, hash)])
     }
 
     /// Writes a generated secret into its file; the identity of the file as written, read
@@ -262,12 +202,6 @@ impl ManagedPassword {
             user: user.to_string(),
             password: self.clone(),
         }
-    }
-
-    fn record_path(&self) -> PathBuf {
-        let mut name = self.file.file_name().unwrap_or_default().to_os_string();
-        name.push(".applied");
-        self.file.with_file_name(name)
     }
 }
 
@@ -499,30 +433,6 @@ fn made_as_relayctl_makes(hash: &str) -> bool {
     matches!(fields.as_slice(), ["", "y", params, _, _] if params == ours)
 }
 
-/// A record's file identity line and its hashes; `None` when there is none, or one of another
-/// form.
-fn read_record(path: &Path) -> Option<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut lines = text.lines();
-    if lines.next() != Some(RECORD_HEADER) {
-        return None;
-    }
-    let identity = lines.next()?.to_string();
-    Some((identity, lines.map(str::to_string).collect()))
-}
-
-/// A password file's text, and its identity and mode as they were before it was read: a write
-/// that races the read changes the ctime after, and the record then matches no later run.
-fn read_kept(file: &Path) -> std::io::Result<(String, FileIdentity, u32)> {
-    use std::io::Read;
-    use std::os::unix::fs::PermissionsExt;
-    let mut opened = std::fs::File::open(file)?;
-    let meta = opened.metadata()?;
-    let mut text = String::new();
-    opened.read_to_string(&mut text)?;
-    Ok((text, FileIdentity::of(&meta), meta.permissions().mode()))
-}
-
 fn generate_password() -> Result<Secret, ArgError> {
     let mut password = String::with_capacity(GENERATED_LENGTH);
     // Rejection sampling keeps every character equally likely.
@@ -557,22 +467,8 @@ mod tests {
         assert_ne!(a.expose(), b.expose());
     }
 
-    /// A password file `content` kept as relayctl keeps it: 0600 in 0700 `secrets/relay01/`.
-    fn kept_file(dir: &Path, content: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let relay = dir.join("secrets/relay01");
-        std::fs::create_dir_all(&relay).expect("dir");
-        for dir in [dir.join("secrets"), relay.clone()] {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-        }
-        let file = relay.join("medulla_password");
-        std::fs::write(&file, content).expect("write");
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        file
-    }
-
     /// What a later run finds: the file read afresh (this process's registry is the run's).
-    fn next_run(file: &Path) -> ManagedPassword {
+    pub(super) fn next_run(file: &Path) -> ManagedPassword {
         KEPT.lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&canonical(file));
@@ -581,7 +477,7 @@ mod tests {
 
     /// Sets `password` as a step would: prepared (hashed), its controller files written before
     /// and after. The hash set, and the record's text.
-    async fn set(password: &ManagedPassword) -> (String, String) {
+    pub(super) async fn set(password: &ManagedPassword) -> (String, String) {
         let prepared = password.to_set("medulla").hash().await.expect("hashed");
         for file in prepared.before.iter().chain(&prepared.after) {
             write_controller_file(file).expect("written");
@@ -592,94 +488,8 @@ mod tests {
         (hash, record)
     }
 
-    fn record_of(file: &Path) -> PathBuf {
+    pub(super) fn record_of(file: &Path) -> PathBuf {
         file.with_file_name("medulla_password.applied")
-    }
-
-    /// The record of `file` as it is now, holding `hashes`.
-    fn record_text(file: &Path, hashes: &[&str]) -> String {
-        let mut text = format!("relayctl password record 2\n{}\n", identity_line(file));
-        for hash in hashes {
-            text.push_str(hash);
-            text.push('\n');
-        }
-        text
-    }
-
-    /// The identity line a record binds: device, inode, size, mtime and ctime in ns.
-    fn identity_line(file: &Path) -> String {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(file).expect("meta");
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-        format!(
-            "file {} {} {} {} {}",
-            meta.dev(),
-            meta.ino(),
-            meta.size(),
-            ns(meta.mtime(), meta.mtime_nsec()),
-            ns(meta.ctime(), meta.ctime_nsec())
-        )
-    }
-
-    #[tokio::test]
-    async fn the_record_beside_a_password_file_holds_its_identity_and_the_hash_nothing_of_the_secret()
-     {
-        let dir = tempfile::tempdir().expect("tmp");
-        let file = kept_file(dir.path(), "s3cret\n");
-        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
-        let (hash, record) = set(&password).await;
-        assert!(hash.starts_with("$y$"), "{hash}");
-        assert_eq!(record, record_text(&file, &[&hash]));
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(record_of(&file))
-            .expect("meta")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let later = next_run(&file);
-        assert!(later.is_current(&hash), "an unchanged file and hash");
-        assert!(!later.is_current("$y$j9T$someone$ranpasswd"));
-    }
-
-    #[tokio::test]
-    async fn a_password_file_rewritten_even_with_the_same_text_is_set_again() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let file = kept_file(dir.path(), "s3cret\n");
-        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
-        let (hash, _) = set(&password).await;
-        assert!(next_run(&file).is_current(&hash));
-        // Rewritten in place: the same inode, a new ctime (and a size, should the text differ).
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        std::fs::write(&file, "s3cret\n").expect("rewrite");
-        assert!(
-            !next_run(&file).is_current(&hash),
-            "the file was written since"
-        );
-        // Replaced by a copy: another inode.
-        let copy = dir.path().join("copy");
-        std::fs::copy(&file, &copy).expect("copy");
-        std::fs::rename(&copy, &file).expect("replace");
-        assert!(!next_run(&file).is_current(&hash), "another file now");
-    }
-
-    #[test]
-    fn an_unchanged_password_file_is_current_without_any_hashing() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let file = kept_file(dir.path(), "s3cret\n");
-        // A hash yescrypt could not even parse: only a record that is never checked against the
-        // secret, by hashing, can call it current.
-        let fake = "$y$not$a$hash";
-        std::fs::write(record_of(&file), record_text(&file, &[fake])).expect("record");
-        let started = std::time::Instant::now();
-        for _ in 0..50 {
-            assert!(next_run(&file).is_current(fake));
-        }
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        let from_env = ManagedPassword {
-            source: Source::Env("RELAYCTL_MEDULLA_PASSWORD".into()),
-            ..next_run(&file)
-        };
-        assert!(!from_env.is_current(fake), "from the environment: checked");
     }
 
     #[tokio::test]
@@ -735,25 +545,6 @@ mod tests {
             next_run(&file).is_current(&hash),
             "every relay's hash, current"
         );
-    }
-
-    #[tokio::test]
-    async fn the_hashes_set_from_one_unchanged_file_over_several_runs_all_stay_current() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let file = kept_file(dir.path(), "s3cret\n");
-        // relay01, set from this file in an earlier run.
-        let earlier = "$y$j9T$earlier$run";
-        std::fs::write(record_of(&file), record_text(&file, &[earlier])).expect("record");
-        // relay02, added to the inventory since, set now.
-        let (hash, record) = set(&next_run(&file)).await;
-        assert_eq!(record, record_text(&file, &[earlier, &hash]));
-        let later = next_run(&file);
-        assert!(later.is_current(earlier) && later.is_current(&hash));
-        // A record of the file as it was before an edit is no longer anyone's.
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        std::fs::write(&file, "new\n").expect("edit");
-        let (new_hash, record) = set(&next_run(&file)).await;
-        assert_eq!(record, record_text(&file, &[&new_hash]));
     }
 
     #[tokio::test]
