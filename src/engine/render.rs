@@ -115,6 +115,7 @@ impl HostRun<'_> {
                     role_file: &role_file,
                     controller_path: &controller_path,
                     command_timeout: self.options.command_timeout,
+                    run: self.run_scope,
                 };
                 build(&args, &ctx).map(Work::Remote).map_err(error)
             }

@@ -25,7 +25,7 @@ use super::item::Item;
 use super::outcome::{TaskReport, TaskStatus, TasksFailure};
 use super::role::Role;
 use super::vars::HostVars;
-use crate::modules::{Findings, Provides};
+use crate::modules::{Findings, Provides, RunScope};
 use crate::progress::HostProgress;
 use crate::secret::Secret;
 use crate::ssh::{Connector, Session};
@@ -49,6 +49,8 @@ pub struct HostRun<'a> {
     pub connector: &'a Connector,
     pub log: &'a HostProgress,
     pub inventory_path: &'a std::path::Path,
+    /// What the modules keep for the whole run, shared with every other host's run.
+    pub run_scope: &'a RunScope,
     pub roles: Vec<&'a Role>,
     pub vars: HostVars,
 }

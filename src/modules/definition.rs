@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::action::Action;
 use super::args::{ArgError, ArgSpec, Rendered};
+use super::password::registry::Passwords;
 
 /// What the engine knows about a module: its name, its arguments, how to build its action.
 pub struct ModuleDef {
@@ -41,4 +42,16 @@ pub struct BuildContext<'a> {
     pub controller_path: &'a dyn Fn(&str) -> Result<PathBuf, String>,
     /// The longest a remote command may run.
     pub command_timeout: Duration,
+    /// What the modules keep for the whole run, shared by every host's tasks.
+    pub run: &'a RunScope,
+}
+
+/// What the modules keep for one run: made once per run by whoever runs the tasks, lent to
+/// every builder through [`BuildContext::run`], dropped with the run. A builder is a plain `fn`
+/// of one task's arguments; what one task must share with the others of the run (the password
+/// of a file several relays name) is kept here, never in the process.
+#[derive(Default)]
+pub struct RunScope {
+    /// The passwords resolved this run, by file.
+    pub(super) passwords: Passwords,
 }

@@ -12,11 +12,12 @@
 //! and `login_check` (a new SSH login as another user); the engine runs those itself
 //! ([`ModuleKind`]).
 //!
-//! Files: `definition.rs` (what the engine knows of a module), `action.rs` (the probe, its
-//! findings, the outcome of a step), `plan.rs` (the plan and its step), `args.rs` (argument
-//! specs and typed access), `shell.rs` (quoting and the probe helpers every snippet may use),
-//! `remote_file.rs` (stat/content probe and the validated, atomic write shared by every module
-//! that writes a file), then one file per module; this file lists them ([`MODULES`]).
+//! Files: `definition.rs` (what the engine knows of a module, and what a builder is lent for the
+//! run), `action.rs` (the probe, its findings, the outcome of a step), `plan.rs` (the plan and
+//! its step), `args.rs` (argument specs and typed access), `shell.rs` (quoting and the probe
+//! helpers every snippet may use), `remote_file.rs` (stat/content probe and the validated, atomic
+//! write shared by every module that writes a file), then one file per module; this file lists
+//! them ([`MODULES`]).
 
 mod accounts;
 mod action;
@@ -40,7 +41,7 @@ mod user;
 pub use action::{Action, Applied, CommandResult, Findings, ProbeError};
 pub use args::{ArgError, ArgKind, ArgSpec, Rendered};
 pub use authorized_key::material as key_material;
-pub use definition::{BuildContext, Builder, ModuleDef, ModuleKind};
+pub use definition::{BuildContext, Builder, ModuleDef, ModuleKind, RunScope};
 pub use password::write_controller_file;
 pub use plan::{
     Confirmation, ControllerFile, FileDiff, Plan, Preparation, Prepared, Provides, Resource, Step,

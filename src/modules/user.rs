@@ -1,6 +1,6 @@
 //! `user` and `group`: local accounts, with `useradd`/`usermod`/`userdel` and
 //! `groupadd`/`groupmod`/`groupdel`, and the user's password from the controller
-//! (`password.rs`).
+//! (`password/`).
 
 use super::password::ManagedPassword;
 use super::shell::{PasswdEntry, quote};
@@ -74,7 +74,7 @@ fn build_user(args: &Rendered, ctx: &BuildContext) -> Result<Box<dyn Action>, Ar
         .transpose()?;
     let password_env = args.opt_word("password_env")?;
     let password = match (password_file, &password_env) {
-        (Some(file), env) => Some(ManagedPassword::resolve(
+        (Some(file), env) => Some(ctx.run.passwords.resolve(
             env.as_deref(),
             file,
             args.bool_or("generate_password", true)?,
@@ -432,6 +432,7 @@ impl Action for Group {
 
 #[cfg(test)]
 mod tests {
+    use super::super::password::registry::Passwords;
     use super::*;
 
     fn user(extra: impl FnOnce(&mut User)) -> User {
@@ -538,7 +539,8 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let with_password = user(|u| {
-            u.password = Some(ManagedPassword::resolve(None, file.clone(), false).expect("reads"));
+            let run = Passwords::default();
+            u.password = Some(run.resolve(None, file.clone(), false).expect("reads"));
         });
         let plan = with_password
             .plan(&Findings::from_values(&[("u", "absent")]))

@@ -5,6 +5,7 @@ use crate::engine::{self, Catalog, vars};
 use crate::flows::plan::Peers;
 use crate::flows::run::PeerSessions;
 use crate::inventory::{Host, Inventory, RelaySettings};
+use crate::modules::RunScope;
 use crate::progress::HostProgress;
 use crate::ssh::{Connector, Session};
 
@@ -34,6 +35,9 @@ pub(super) struct Shared<'a> {
     pub stage: Stage,
     pub peers: Peers,
     pub peer_sessions: PeerSessions,
+    /// What the modules keep for this run (one password for every relay that names one
+    /// password file), dropped with it.
+    pub run_scope: RunScope,
 }
 
 /// A relay's job with its session, its progress and the run's connector (for the checks that

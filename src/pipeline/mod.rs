@@ -24,6 +24,7 @@ use crate::fleet;
 use crate::flows::run::PeerSessions;
 use crate::input::InputErrors;
 use crate::inventory::{self, HostRole, Inventory, LoadOptions};
+use crate::modules::RunScope;
 use crate::progress::Progress;
 use crate::report::{self, RunReport, report_dir};
 use crate::settings::{Privilege, RunSettings};
@@ -104,6 +105,7 @@ pub async fn run(
         stage,
         peers,
         peer_sessions: PeerSessions::new(peer_targets),
+        run_scope: RunScope::default(),
     };
     let shared_ref = &shared;
     let fleet = fleet::connect_and_run(

@@ -75,6 +75,7 @@ async fn roles_and_readiness(
             connector: relay.connector,
             log: relay.log,
             inventory_path: &shared.inventory.path,
+            run_scope: &shared.run_scope,
             roles,
             vars: host_vars.clone(),
         }

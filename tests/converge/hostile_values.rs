@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use relayctl::engine::batch::{self, Section};
-use relayctl::modules::{self, Action, BuildContext, Findings, ModuleKind, Rendered};
+use relayctl::modules::{self, Action, BuildContext, Findings, ModuleKind, Rendered, RunScope};
 use relayctl::sh::quote;
 
 use crate::harness::{LabHost, docker_exec, host, state_dir};
@@ -61,11 +61,13 @@ fn action(
     let render_template = move |_: &str| Ok(template.clone());
     let role_file = |_: &str| Err("no files".to_string());
     let controller_path = |p: &str| Ok(PathBuf::from(p));
+    let run = RunScope::default();
     let ctx = BuildContext {
         render_template: &render_template,
         role_file: &role_file,
         controller_path: &controller_path,
         command_timeout: Duration::from_secs(120),
+        run: &run,
     };
     build(&Rendered::new(values), &ctx).map_err(|e| e.to_string())
 }

@@ -21,10 +21,18 @@
 //! hash to the secret itself would be a faster test of guesses than the hash: the secret is
 //! checked against the host's hash with yescrypt instead, once per distinct secret and hash in a
 //! run (relays set in one run share one hash), and nothing is written on the controller.
+//!
+//! Files: this one (the password, where it comes from, whether the host has it, and the password
+//! a step sets), `registry.rs` (the run's passwords, one per file), `record.rs` (the record
+//! beside a password file), `hashing.rs` (the one hashing thread), `secrets_dir.rs` (the
+//! directories and files kept private on the controller), `generate.rs` (made-up passwords).
 
 mod generate;
 mod hashing;
 mod record;
+// Reached from outside by its own path: it holds ManagedPassword, so this file re-exporting it
+// would close a circle.
+pub(super) mod registry;
 mod secrets_dir;
 
 pub use secrets_dir::write_controller_file;
@@ -39,7 +47,7 @@ use super::{ArgError, ControllerFile, Preparation, Prepared};
 use crate::secret::Secret;
 use generate::generate_password;
 use record::{FileIdentity, read_kept};
-use secrets_dir::{check_directories, check_private, euid, parent_dir};
+use secrets_dir::check_private;
 
 /// Where the password comes from this run.
 #[derive(Clone, Debug)]
@@ -62,47 +70,8 @@ pub struct ManagedPassword {
 }
 
 impl ManagedPassword {
-    /// Resolves the password: `env` if set, else `file` if it exists, else a generated one when
-    /// `generate`. A password file readable by others is refused.
-    pub fn resolve(env: Option<&str>, file: PathBuf, generate: bool) -> Result<Self, ArgError> {
-        if let Some(var) = env
-            && let Ok(value) = std::env::var(var)
-        {
-            if value.is_empty() {
-                return Err(ArgError::new(
-                    "password_env",
-                    format!("{var} is set but empty"),
-                ));
-            }
-            return Ok(ManagedPassword {
-                secret: Secret::new(value),
-                file,
-                source: Source::Env(var.to_string()),
-            });
-        }
-        // A directory that does not exist yet is made private when the password is written.
-        if parent_dir(&file).exists() {
-            check_directories(&file, euid()).map_err(|e| ArgError::new("password_file", e))?;
-        }
-        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
-        let key = canonical(&file);
-        if let Some(known) = kept.get(&key) {
-            if matches!(known.source, Source::Generated(_)) && !generate {
-                // As if this relay had come first: it may not generate the missing file.
-                return Err(not_found(&file));
-            }
-            return Ok(ManagedPassword {
-                file,
-                ..known.clone()
-            });
-        }
-        let password = Self::read_or_generate(file, generate)?;
-        kept.insert(key, password.clone());
-        Ok(password)
-    }
-
     /// The password kept in `file`, or a new one to keep there when `generate`.
-    fn read_or_generate(file: PathBuf, generate: bool) -> Result<Self, ArgError> {
+    pub(super) fn read_or_generate(file: PathBuf, generate: bool) -> Result<Self, ArgError> {
         match read_kept(&file) {
             Ok((text, identity, mode)) => {
                 check_private(&file, mode)?;
@@ -227,40 +196,7 @@ impl Preparation for PasswordToSet {
     }
 }
 
-/// The run's passwords, by the canonical path of their file: every relay that names one file
-/// gets the one secret read from it, or generated for it, once. Two relays that generated
-/// a password each for a shared file would both write it, and all but the last would then be
-/// set to a password the file no longer holds.
-///
-/// A process-wide map, because a module's builder (a plain `fn` of the task's arguments and a
-/// `BuildContext` the engine makes per task) is given nothing that lives for the run, and
-/// relayctl runs one command per process: the process's map is the run's. Keys are canonical,
-/// so that `secrets/./x`, a link to the inventory's directory and the path itself meet.
-static KEPT: std::sync::Mutex<std::collections::BTreeMap<PathBuf, ManagedPassword>> =
-    std::sync::Mutex::new(std::collections::BTreeMap::new());
-
-/// `file`'s canonical path, even before it exists: its nearest existing ancestor resolved
-/// (links, `.`, `..`), the missing rest as written. A missing rest with `..` in it can never be
-/// created as written: the path is then its own key.
-fn canonical(file: &Path) -> PathBuf {
-    let mut missing = Vec::new();
-    let mut existing = file;
-    loop {
-        if let Ok(mut path) = existing.canonicalize() {
-            path.extend(missing.iter().rev());
-            return path;
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                missing.push(name);
-                existing = parent;
-            }
-            _ => return file.to_path_buf(),
-        }
-    }
-}
-
-fn not_found(file: &Path) -> ArgError {
+pub(super) fn not_found(file: &Path) -> ArgError {
     ArgError::new(
         "password_file",
         format!(
@@ -272,14 +208,14 @@ fn not_found(file: &Path) -> ArgError {
 
 #[cfg(test)]
 mod tests {
+    use super::registry::Passwords;
     use super::*;
 
-    /// What a later run finds: the file read afresh (this process's registry is the run's).
+    /// What a later run finds: the file read afresh (a new run, a registry of its own).
     pub(super) fn next_run(file: &Path) -> ManagedPassword {
-        KEPT.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&canonical(file));
-        ManagedPassword::resolve(None, file.to_path_buf(), false).expect("resolves")
+        Passwords::default()
+            .resolve(None, file.to_path_buf(), false)
+            .expect("resolves")
     }
 
     /// Sets `password` as a step would: prepared (hashed), its controller files written before
@@ -333,33 +269,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn relays_sharing_a_generated_file_write_it_once_and_agree_on_its_record() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().expect("tmp");
-        let file = dir.path().join("secrets/all/medulla_password");
-        let relays: Vec<ManagedPassword> = (0..3)
-            .map(|_| ManagedPassword::resolve(None, file.clone(), true).expect("generated"))
-            .collect();
-        let (hash, record) = set(&relays[0]).await;
-        let inode = std::fs::metadata(&file).expect("written").ino();
-        for relay in &relays[1..] {
-            assert_eq!(set(relay).await, (hash.clone(), record.clone()));
-            assert_eq!(std::fs::metadata(&file).expect("kept").ino(), inode);
-        }
-        let kept = std::fs::read_to_string(&file).expect("kept");
-        assert!(kept == format!("{}\n", relays[0].secret.expose()));
-        assert!(
-            next_run(&file).is_current(&hash),
-            "every relay's hash, current"
-        );
-    }
-
-    #[tokio::test]
     async fn a_generated_password_is_kept_0600_in_a_0700_directory_git_ignores() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tmp");
+        let run = Passwords::default();
         let file = dir.path().join("secrets/relay01/medulla_password");
-        let password = ManagedPassword::resolve(None, file.clone(), true).expect("generated");
+        let password = run.resolve(None, file.clone(), true).expect("generated");
         assert!(!password.is_current("$y$abc"), "a new password");
         assert!(!file.exists(), "written only when it is set");
         set(&password).await;
@@ -372,41 +287,5 @@ mod tests {
         assert_eq!(mode(&dir.path().join("secrets")), 0o700);
         let ignore = std::fs::read_to_string(dir.path().join("secrets/.gitignore")).expect("kept");
         assert!(ignore.ends_with("\n*\n"), "{ignore}");
-    }
-
-    #[test]
-    fn relays_naming_one_missing_file_share_one_password_generated_once() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let shared = dir.path().join("secrets/all/medulla_password");
-        // The same file, as other relays' variables may spell it: through `.`, and through a
-        // link to the inventory's directory.
-        let dotted = dir.path().join("secrets/./all/medulla_password");
-        std::os::unix::fs::symlink(dir.path(), dir.path().join("inventory")).expect("link");
-        let linked = dir.path().join("inventory/secrets/all/medulla_password");
-        let relays: Vec<PathBuf> = (0..16)
-            .map(|i| [&shared, &dotted, &linked][i % 3].clone())
-            .collect();
-        // Relays render their tasks concurrently.
-        let resolved: Vec<ManagedPassword> = std::thread::scope(|scope| {
-            let threads: Vec<_> = relays
-                .iter()
-                .map(|file| {
-                    scope.spawn(|| ManagedPassword::resolve(None, file.clone(), true).expect("ok"))
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|t| t.join().expect("resolved"))
-                .collect()
-        });
-        for (i, password) in resolved.iter().enumerate() {
-            assert!(matches!(password.source, Source::Generated(_)));
-            let same = password.secret.expose() == resolved[0].secret.expose();
-            assert!(same, "relay {i} got a password of its own");
-        }
-        let own = ManagedPassword::resolve(None, dir.path().join("secrets/relay02/pw"), true)
-            .expect("ok");
-        let differ = own.secret.expose() != resolved[0].secret.expose();
-        assert!(differ, "another file, another password");
     }
 }

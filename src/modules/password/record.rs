@@ -112,6 +112,7 @@ pub(super) fn read_kept(file: &Path) -> std::io::Result<(String, FileIdentity, u
 mod tests {
     use std::path::{Path, PathBuf};
 
+    use super::super::registry::Passwords;
     use super::super::tests::{next_run, record_of, set};
     use super::super::{ManagedPassword, Source};
 
@@ -158,8 +159,9 @@ mod tests {
     async fn the_record_beside_a_password_file_holds_its_identity_and_the_hash_nothing_of_the_secret()
      {
         let dir = tempfile::tempdir().expect("tmp");
+        let run = Passwords::default();
         let file = kept_file(dir.path(), "s3cret\n");
-        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
+        let password = run.resolve(None, file.clone(), false).expect("reads");
         let (hash, record) = set(&password).await;
         assert!(hash.starts_with("$y$"), "{hash}");
         assert_eq!(record, record_text(&file, &[&hash]));
@@ -177,8 +179,9 @@ mod tests {
     #[tokio::test]
     async fn a_password_file_rewritten_even_with_the_same_text_is_set_again() {
         let dir = tempfile::tempdir().expect("tmp");
+        let run = Passwords::default();
         let file = kept_file(dir.path(), "s3cret\n");
-        let password = ManagedPassword::resolve(None, file.clone(), false).expect("reads");
+        let password = run.resolve(None, file.clone(), false).expect("reads");
         let (hash, _) = set(&password).await;
         assert!(next_run(&file).is_current(&hash));
         // Rewritten in place: the same inode, a new ctime (and a size, should the text differ).

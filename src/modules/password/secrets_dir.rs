@@ -111,7 +111,7 @@ fn secrets_root(dir: &Path) -> &Path {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ManagedPassword;
+    use super::super::registry::Passwords;
     use super::*;
     use crate::secret::Secret;
 
@@ -156,6 +156,7 @@ mod tests {
     fn a_secrets_directory_others_can_write_to_is_refused_for_reading_and_writing() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("tmp");
+        let run = Passwords::default();
         let secrets = dir.path().join("secrets");
         let relay = secrets.join("relay01");
         std::fs::create_dir_all(&relay).expect("dir");
@@ -178,7 +179,7 @@ mod tests {
                  password files in it; run chmod 700 on it",
                 writable.display()
             );
-            let error = ManagedPassword::resolve(None, file.clone(), true).unwrap_err();
+            let error = run.resolve(None, file.clone(), true).unwrap_err();
             assert_eq!(error.message, expected);
             let record = ControllerFile {
                 path: relay.join("medulla_password.applied"),
@@ -190,7 +191,7 @@ mod tests {
         }
         chmod(&secrets, 0o700);
         chmod(&relay, 0o700);
-        let password = ManagedPassword::resolve(None, file, true).expect("private again");
+        let password = run.resolve(None, file, true).expect("private again");
         assert_eq!(password.secret.expose(), "kept");
     }
 
@@ -237,14 +238,15 @@ mod tests {
     #[test]
     fn a_password_file_readable_by_others_is_refused() {
         let dir = tempfile::tempdir().expect("tmp");
+        let run = Passwords::default();
         let file = dir.path().join("pw");
         std::fs::write(&file, "x\n").expect("write");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-        let error = ManagedPassword::resolve(None, file.clone(), true).unwrap_err();
+        let error = run.resolve(None, file.clone(), true).unwrap_err();
         assert!(error.message.contains("chmod 600"), "{error}");
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-        let password = ManagedPassword::resolve(None, file, true).expect("reads");
+        let password = run.resolve(None, file, true).expect("reads");
         assert_eq!(password.secret.expose(), "x");
     }
 }
