@@ -23,10 +23,6 @@ impl HostRun<'_> {
         findings: &mut HashMap<usize, Findings>,
     ) -> Result<modules::Applied, String> {
         step.finish().await?;
-        for file in &step.before {
-            modules::write_controller_file(file)
-                .map_err(|e| format!("cannot write {}: {e}", file.path.display()))?;
-        }
         let mut sections = vec![Section::step(
             index,
             step.script,

@@ -83,7 +83,6 @@ impl Plan {
                 debug_assert!(second.prepare.is_none() || first.stdin.is_empty());
                 first.script = format!("{}{}", first.script, second.script);
                 first.stdin.extend(second.stdin);
-                first.before.extend(second.before);
                 first.after.extend(second.after);
                 first.prepare = first.prepare.or(second.prepare);
                 first.long_running |= second.long_running;
@@ -108,13 +107,11 @@ pub struct FileDiff {
 }
 
 /// A change as it will be carried out: a snippet run as root with its stdin, and files written on
-/// the controller before and after it.
+/// the controller once it succeeded.
 #[derive(Debug, Default)]
 pub struct Step {
     pub script: String,
     pub stdin: Vec<u8>,
-    /// Written before the script runs (a generated password is kept before it is set).
-    pub before: Vec<ControllerFile>,
     /// Written once the script succeeded.
     pub after: Vec<ControllerFile>,
     /// Print everything the script prints as raw output (a user's command) rather than findings.
@@ -136,7 +133,6 @@ impl Step {
         if let Some(preparation) = self.prepare.take() {
             let prepared = preparation.prepare().await?;
             self.stdin.extend(prepared.stdin);
-            self.before.extend(prepared.before);
             self.after.extend(prepared.after);
         }
         Ok(())
@@ -156,8 +152,6 @@ pub trait Preparation: std::fmt::Debug + Send + Sync {
 pub struct Prepared {
     /// Appended to the step's stdin (its script reads it last).
     pub stdin: Vec<u8>,
-    /// Controller files written before the script runs.
-    pub before: Vec<ControllerFile>,
     /// Controller files written once the script succeeded.
     pub after: Vec<ControllerFile>,
 }

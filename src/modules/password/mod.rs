@@ -173,7 +173,7 @@ pub struct PasswordToSet {
 
 impl PasswordToSet {
     /// Hashes the secret (on the hashing thread, one at a time): the `user:hash` line for
-    /// chpasswd's stdin, and the controller files to write before and after the step.
+    /// chpasswd's stdin, and the controller files to write once the step succeeded.
     pub async fn hash(self) -> Result<Prepared, String> {
         let secret = self.password.secret.clone();
         hashing::with_hash(secret, move |hash| self.prepared(&hash)).await
@@ -182,7 +182,6 @@ impl PasswordToSet {
     fn prepared(&self, hash: &str) -> Result<Prepared, String> {
         Ok(Prepared {
             stdin: format!("{}:{hash}\n", self.user).into_bytes(),
-            before: Vec::new(),
             after: self.password.record(hash)?,
         })
     }
@@ -218,11 +217,11 @@ mod tests {
             .expect("resolves")
     }
 
-    /// Sets `password` as a step would: prepared (hashed), its controller files written before
-    /// and after. The hash set, and the record's text.
+    /// Sets `password` as a step would: prepared (hashed), its controller files written after.
+    /// The hash set, and the record's text.
     pub(super) async fn set(password: &ManagedPassword) -> (String, String) {
         let prepared = password.to_set("medulla").hash().await.expect("hashed");
-        for file in prepared.before.iter().chain(&prepared.after) {
+        for file in &prepared.after {
             write_controller_file(file).expect("written");
         }
         let stdin = String::from_utf8(prepared.stdin).expect("text");
@@ -245,7 +244,7 @@ mod tests {
             source: Source::Env("RELAYCTL_MEDULLA_PASSWORD".into()),
         };
         let prepared = password.to_set("medulla").hash().await.expect("hashed");
-        assert!(prepared.before.is_empty() && prepared.after.is_empty());
+        assert!(prepared.after.is_empty());
         let stdin = String::from_utf8(prepared.stdin).expect("text");
         let hash = stdin.trim_end().trim_start_matches("medulla:");
         assert!(password.is_current(hash), "the hash set this run");
