@@ -47,6 +47,12 @@ pub(crate) const KEY: Limit = Limit {
     kind: "a key file",
 };
 
+/// A password file relayctl keeps or is given: one line. 64 KiB is far more than any password.
+pub(crate) const SECRET: Limit = Limit {
+    bytes: 64 << 10,
+    kind: "a password file",
+};
+
 /// Why a file was not read. Its text follows "cannot read FILE: ".
 #[derive(Debug)]
 pub(crate) enum ReadError {
@@ -88,14 +94,23 @@ fn size(bytes: u64) -> String {
 /// The bytes of `path` when it is a regular file (after symbolic links) of at most
 /// `limit.bytes`.
 pub(crate) fn read_bounded(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadError> {
+    read_bounded_with_metadata(path, limit).map(|(bytes, _)| bytes)
+}
+
+/// [`read_bounded`], with the metadata of the file read (its identity and mode, not those of
+/// whatever the path names a moment later). A FIFO or a device is refused without blocking.
+pub(crate) fn read_bounded_with_metadata(
+    path: &Path,
+    limit: Limit,
+) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .map_err(ReadError::Io)?;
-    let file_type = file.metadata().map_err(ReadError::Io)?.file_type();
-    if !file_type.is_file() {
-        return Err(ReadError::NotAFile(describe(file_type)));
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.file_type().is_file() {
+        return Err(ReadError::NotAFile(describe(metadata.file_type())));
     }
     // One byte past the limit tells a file at the limit from a larger one (the size in the
     // metadata may change while the file is read, so it is not trusted).
@@ -106,7 +121,7 @@ pub(crate) fn read_bounded(path: &Path, limit: Limit) -> Result<Vec<u8>, ReadErr
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit.bytes {
         return Err(ReadError::TooLarge(limit));
     }
-    Ok(bytes)
+    Ok((bytes, metadata))
 }
 
 /// The problem of a file that was not read, at its start and keyed `(file)` as every problem

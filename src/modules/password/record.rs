@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::input::files;
 use crate::modules::ControllerFile;
 use crate::secret::Secret;
 
@@ -99,12 +100,15 @@ fn read_record(path: &Path) -> Option<(String, Vec<String>)> {
 /// A password file's text, and its identity and mode as they were before it was read: a write
 /// that races the read changes the ctime after, and the record then matches no later run.
 pub(super) fn read_kept(file: &Path) -> std::io::Result<(String, FileIdentity, u32)> {
-    use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
-    let mut opened = std::fs::File::open(file)?;
-    let meta = opened.metadata()?;
-    let mut text = String::new();
-    opened.read_to_string(&mut text)?;
+    // Bounded, and never blocking on a FIFO planted where the password should be.
+    let (bytes, meta) =
+        files::read_bounded_with_metadata(file, files::SECRET).map_err(|e| match e {
+            files::ReadError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::other(files::ReadError::NotUtf8.to_string()))?;
     Ok((text, FileIdentity::of(&meta), meta.permissions().mode()))
 }
 
@@ -196,6 +200,21 @@ mod tests {
         std::fs::copy(&file, &copy).expect("copy");
         std::fs::rename(&copy, &file).expect("replace");
         assert!(!next_run(&file).is_current(&hash), "another file now");
+    }
+
+    #[test]
+    fn a_fifo_where_the_password_file_should_be_is_refused_without_waiting_for_a_writer() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let fifo = dir.path().join("medulla_password");
+        let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a NUL-terminated path that lives across the call.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0, "mkfifo");
+        let error = super::read_kept(&fifo).expect_err("a FIFO is no password file");
+        assert!(error.to_string().contains("a FIFO (named pipe)"), "{error}");
+        let huge = dir.path().join("huge");
+        std::fs::write(&huge, vec![b'x'; 65 << 10]).expect("write");
+        let error = super::read_kept(&huge).expect_err("too large");
+        assert!(error.to_string().contains("larger than 64 KiB"), "{error}");
     }
 
     #[test]
