@@ -2,7 +2,7 @@
 //! well-sized, healthy relay shows, for a test to change only what it is about.
 
 use crate::engine::{TaskReport, TaskStatus};
-use crate::facts::{Facts, Filesystem, SudoAccess};
+use crate::facts::{Facts, Filesystem, FirewallFacts, SudoAccess};
 
 /// A filesystem as `df` reports it.
 pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str) -> Filesystem {
@@ -41,6 +41,9 @@ pub fn facts() -> Facts {
         sudo: SudoAccess::Root,
         controller_address: None,
         ssh_port: None,
+        firewall: FirewallFacts::parse(false, false, &[], &[]),
+        listening: Vec::new(),
+        sessions: Vec::new(),
     }
 }
 

@@ -7,6 +7,12 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+mod firewall;
+mod sockets;
+
+pub use firewall::{Backend, BaseChain, FirewallFacts, Owner};
+pub use sockets::{InboundSession, ListeningSocket};
+
 use crate::progress::HostProgress;
 use crate::ssh::{Session, SshError};
 
@@ -77,6 +83,23 @@ elif sudo -n true >/dev/null 2>&1; then emit sudo passwordless
 elif command -v sudo >/dev/null 2>&1; then emit sudo needs_password
 else emit sudo absent; fi
 emit ssh_connection "$ssh_connection"
+# The firewall as it filters now, and what is served and who is connected: relayctl opens the
+# Medulla flows where the host filters, and says what a change would cut off. Files are read with
+# builtins; firewalld's state only where it is installed; legacy iptables only where its tables
+# exist (an empty /proc list means none, and nothing to spawn).
+ufw=no
+if [ -r /etc/ufw/ufw.conf ]; then
+  while IFS='=' read -r key value; do [ "$key" = ENABLED ] && ufw=$value; done </etc/ufw/ufw.conf
+fi
+emit ufw_enabled "$ufw"
+if [ -x /usr/sbin/firewalld ]; then emit firewalld "$(systemctl is-active firewalld.service 2>/dev/null)"; else emit firewalld absent; fi
+nft -t list ruleset 2>/dev/null | while IFS= read -r line; do emit nft "$line"; done
+for family in ip ip6; do
+  if read -r table 2>/dev/null </proc/net/${family}_tables_names; then
+    ${family}tables-legacy-save 2>/dev/null | while IFS= read -r line; do emit legacy "$line"; done
+  fi
+done
+ss -Htuanp 2>/dev/null | while IFS= read -r line; do emit socket "$line"; done
 "#;
 
 /// A mounted filesystem as `df` reports it.
@@ -133,6 +156,12 @@ pub struct Facts {
     /// The port the controller's SSH connection reached (fourth field of SSH_CONNECTION): the
     /// port the firewall must keep open to it.
     pub ssh_port: Option<u16>,
+    /// The firewall the host has, and where relayctl opens its flows there.
+    pub firewall: FirewallFacts,
+    /// Sockets other hosts can reach (not loopback).
+    pub listening: Vec<ListeningSocket>,
+    /// TCP sessions other hosts have open to them now.
+    pub sessions: Vec<InboundSession>,
 }
 
 /// Why a host's facts could not be gathered.
@@ -207,6 +236,21 @@ impl Facts {
                 ))),
             }
         };
+        let every = |key: &str| -> Vec<&str> {
+            output
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+                .collect()
+        };
+        let (listening, sessions) = sockets::parse(&every("socket"));
+        let firewall = FirewallFacts::parse(
+            get("ufw_enabled")? == "yes",
+            get("firewalld")? == "active",
+            &every("nft"),
+            &every("legacy"),
+        );
         let root = parse_filesystem(get("mount_root")?, "mount_root")?;
         let var = parse_filesystem(get("mount_var")?, "mount_var")?;
         let vcpus = number("vcpus")?;
@@ -246,6 +290,9 @@ impl Facts {
                 .and_then(|c| c.split_whitespace().next().map(str::to_string)),
             ssh_port: optional("ssh_connection")?
                 .and_then(|c| c.split_whitespace().nth(3).and_then(|p| p.parse().ok())),
+            firewall,
+            listening,
+            sessions,
         })
     }
 
@@ -306,6 +353,8 @@ uid_215_owner=
 user=root
 sudo=root
 ssh_connection=10.1.2.3 50022 10.1.2.50 22
+ufw_enabled=no
+firewalld=absent
 ";
 
     #[test]
