@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 
 use super::template::{Templates, is_template};
 use crate::facts::Facts;
-use crate::firewall::{self, ControllerEndpoint};
+use crate::firewall::{self, ControllerEndpoint, RulesetContext};
 use crate::inventory::{FirewallState, Host, Inventory, RelaySettings};
 
 /// Everything a host's templates may use, as one JSON object.
@@ -75,6 +75,22 @@ impl RunVars {
             }
         }
         RunVars { shared, server_ips }
+    }
+
+    /// The context of `relay`'s firewall ruleset, from its settings, its Medulla servers'
+    /// addresses and the controller's address as the relay sees it.
+    pub fn ruleset(&self, relay: &RelaySettings, facts: &Facts) -> Result<RulesetContext, String> {
+        let controller = facts
+            .controller_address
+            .as_deref()
+            .and_then(|a| a.parse::<IpAddr>().ok())
+            .zip(facts.ssh_port)
+            .map(|(address, ssh_port)| ControllerEndpoint {
+                address: address.to_canonical(),
+                ssh_port,
+            });
+        self.server_ips(relay)
+            .and_then(|ips| firewall::ruleset_context(relay, controller, &ips))
     }
 
     /// The IPs of a relay's Medulla servers.
@@ -179,19 +195,7 @@ fn computed_vars(
     );
     vars.insert("group_names".into(), json!(group_names));
     vars.insert("ansible_facts".into(), json!(facts));
-    let controller = facts
-        .controller_address
-        .as_deref()
-        .and_then(|a| a.parse::<IpAddr>().ok())
-        .zip(facts.ssh_port)
-        .map(|(address, ssh_port)| ControllerEndpoint {
-            address: address.to_canonical(),
-            ssh_port,
-        });
-    let ruleset = run
-        .server_ips(relay)
-        .and_then(|ips| firewall::ruleset_context(relay, controller, &ips));
-    match ruleset {
+    match run.ruleset(relay, facts) {
         Ok(ruleset) => {
             vars.insert("relay_firewall".into(), json!(ruleset));
         }

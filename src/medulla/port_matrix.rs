@@ -108,6 +108,10 @@ impl PortRange {
         }
     }
 
+    pub fn contains(self, port: u16) -> bool {
+        self.first <= port && port <= self.last
+    }
+
     pub fn overlaps(self, other: Self) -> bool {
         self.first <= other.last && other.first <= self.last
     }

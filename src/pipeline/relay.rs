@@ -5,9 +5,11 @@
 
 use super::job::RelayContext;
 use crate::engine::{HostRun, vars};
-use crate::facts::{self, Facts};
+use crate::facts::{self, Backend, Facts, Owner};
+use crate::firewall::blast_radius;
 use crate::host_outcome::{CheckFailure, HostFailure};
-use crate::preflight;
+use crate::inventory::FirewallState;
+use crate::preflight::{self, Warning};
 use crate::report::HostFindings;
 use crate::sizing::{self, SizingReport};
 
@@ -34,6 +36,32 @@ pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, H
     Ok(findings)
 }
 
+/// What relayctl's own table would cut off on this relay (DESIGN rule 9), said before it is
+/// loaded: only where that table is what filters (ufw's and firewalld's rules are only added to).
+fn cut_off(relay: &RelayContext<'_>, facts: &Facts) -> Vec<Warning> {
+    let settings = &relay.job.relay;
+    if settings.firewall.state != FirewallState::Present
+        || facts.firewall.backend != Backend::Nftables
+    {
+        return Vec::new();
+    }
+    let Ok(ruleset) = relay.shared.run_vars.ruleset(settings, facts) else {
+        return Vec::new();
+    };
+    let table_live = facts
+        .firewall
+        .chains
+        .iter()
+        .any(|chain| chain.owner == Owner::Relayctl && chain.hook == "input");
+    blast_radius::cut_off(&ruleset, &facts.listening, &facts.sessions, table_live)
+        .into_iter()
+        .map(|message| Warning {
+            code: "firewall_cuts_off",
+            message,
+        })
+        .collect()
+}
+
 /// The relay's roles, then its flow checks and confirmations, as the run's stage says. `Err`:
 /// what kept them from running at all.
 async fn roles_and_readiness(
@@ -57,6 +85,7 @@ async fn roles_and_readiness(
         .flat_map(|role| role.defaults.iter())
         .map(|(name, value, _)| (name.clone(), value.clone()))
         .collect();
+    let firewall_role = shared.stage.roles && roles.iter().any(|role| role.uses_module("nftables"));
     let host_vars = vars::relay_vars(
         &defaults,
         &shared.run_vars,
@@ -64,9 +93,12 @@ async fn roles_and_readiness(
         &relay.job.relay,
         facts,
         &shared.catalog.templates,
-        shared.stage.roles && roles.iter().any(|role| role.uses_module("nftables")),
+        firewall_role,
     )
     .map_err(CheckFailure::Variables)?;
+    if firewall_role {
+        findings.warnings.extend(cut_off(relay, facts));
+    }
     if shared.stage.roles {
         let convergence = HostRun {
             catalog: shared.catalog,
