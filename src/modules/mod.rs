@@ -27,8 +27,8 @@ mod command;
 mod content;
 mod definition;
 mod file;
+mod firewall;
 mod ini_file;
-mod nftables;
 mod package;
 mod password;
 mod plan;
@@ -60,7 +60,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &package::PACKAGE,
     &service::SERVICE,
     &command::COMMAND,
-    &nftables::NFTABLES,
+    &firewall::nftables::NFTABLES,
     &ASSERT,
     &LOGIN_CHECK,
 ];

@@ -27,9 +27,10 @@
 
 use std::time::Duration;
 
-use super::remote_file::ManagedFile;
-use super::shell::{FileStat, quote};
-use super::{
+use super::guard::Guard;
+use crate::modules::remote_file::ManagedFile;
+use crate::modules::shell::{FileStat, quote};
+use crate::modules::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Confirmation, FileDiff, Findings,
     ModuleDef, ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
 };
@@ -43,9 +44,6 @@ const NFTABLES_CONF: &str = "/etc/nftables.conf";
 const RULESET_DIR: &str = "/etc/nftables.d";
 /// The rollback snapshot and the digest of the table as last applied.
 const STATE_DIR: &str = "/var/lib/relayctl/firewall";
-/// The token the rollback timer and the confirmation race for (tmpfs: a reboot disarms, and
-/// the persisted ruleset is still the previous one then).
-const TOKEN_DIR: &str = "/run/relayctl";
 const DEFAULT_ROLLBACK_TIMEOUT: i64 = 60;
 /// Extra time for a revert over a connection the new ruleset stalled: TCP retransmissions back
 /// off to several seconds once the host's timer has restored the previous table.
@@ -72,8 +70,6 @@ struct TablePaths {
     staged: String,
     rollback: String,
     applied_digest: String,
-    token: String,
-    unit: String,
 }
 
 impl TablePaths {
@@ -84,8 +80,6 @@ impl TablePaths {
             staged: format!("{RULESET_DIR}/.{table}.nft.relayctl-staged"),
             rollback: format!("{STATE_DIR}/{table}.rollback.nft"),
             applied_digest: format!("{STATE_DIR}/{table}.sha256"),
-            token: format!("{TOKEN_DIR}/firewall-{table}.armed"),
-            unit: format!("relayctl-firewall-rollback-{table}"),
         }
     }
 
@@ -113,7 +107,7 @@ struct Nftables {
     paths: TablePaths,
     /// `None`: state absent.
     ruleset: Option<Vec<u8>>,
-    rollback_timeout: u32,
+    guard: Guard,
 }
 
 fn build(args: &Rendered, ctx: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
@@ -162,9 +156,9 @@ fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
         None
     };
     Ok(Nftables {
+        guard: Guard::new(&paths.table, rollback_timeout),
         paths,
         ruleset,
-        rollback_timeout,
     })
 }
 
@@ -302,7 +296,7 @@ impl Nftables {
         if found.require("nft.armed")? == "yes" {
             return Err(ProbeError::Failed(format!(
                 "a firewall rollback is armed on the host ({}): a run is confirming a change, or died before it could; the host restores the previous table within {} s at most, then try again",
-                self.paths.token, self.rollback_timeout
+                self.guard.token, self.guard.timeout
             )));
         }
         let conf = FileStat::from_findings(found, "nft.conf")?;
@@ -376,7 +370,7 @@ impl Nftables {
         }];
         changes.push(format!(
             "restore the previous table unless a new SSH connection confirms within {} s",
-            self.rollback_timeout
+            self.guard.timeout
         ));
         if !file_current {
             changes.push(format!("write {}", paths.ruleset));
@@ -414,10 +408,10 @@ impl Nftables {
                 confirm: Some(Confirmation {
                     step: Box::new(confirm_step),
                     revert: self.revert_script(),
-                    revert_within: Duration::from_secs(self.rollback_timeout.into()) + REVERT_GRACE,
+                    revert_within: Duration::from_secs(self.guard.timeout.into()) + REVERT_GRACE,
                     fallback: format!(
                         "the host restores the previous table by itself {} s after the load",
-                        self.rollback_timeout
+                        self.guard.timeout
                     ),
                 }),
                 ..Step::default()
@@ -479,38 +473,28 @@ impl Nftables {
         let table = p.qualified();
         // nft 1.0.6 lists a ct helper's protocol as a number it cannot read back.
         let fix_listing = r#"sed -e 's/^\(\s*type "[^"]*" protocol \)17$/\1udp/' -e 's/^\(\s*type "[^"]*" protocol \)6$/\1tcp/'"#;
-        let rollback_command = format!(
-            "rm {token} && nft -f {rollback}; rm -f {staged}",
-            token = quote(&p.token),
-            rollback = quote(&p.rollback),
-            staged = quote(&p.staged),
-        );
+        let staged = quote(&p.staged);
+        let rollback = quote(&p.rollback);
         format!(
             "s={staged}\n\
-             mkdir -p {ruleset_dir} {token_dir} && mkdir -p -m 0700 {state_dir} || exit 1\n\
-             if [ -e {token} ]; then echo 'a firewall rollback is already armed on the host' >&2; exit 1; fi\n\
+             mkdir -p {ruleset_dir} && mkdir -p -m 0700 {state_dir} || exit 1\n\
+             {refuse}\
              head -c {size} >\"$s\" || {{ rm -f \"$s\"; exit 1; }}\n\
              if ! nft -c -f \"$s\" >&2; then rm -f \"$s\"; echo 'nft -c refused the new ruleset; nothing was changed' >&2; exit 3; fi\n\
              {{ printf 'table {table}\\ndelete table {table}\\n'; nft -s list table {table} 2>/dev/null | {fix_listing}; }} >{rollback} || {{ rm -f \"$s\"; exit 1; }}\n\
              if ! nft -c -f {rollback} >&2; then rm -f \"$s\"; echo 'the current table cannot be snapshotted for a rollback; nothing was changed' >&2; exit 1; fi\n\
-             : >{token} || exit 1\n\
-             systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
-             if ! systemd-run --quiet --unit={unit} --on-active={timeout}s --timer-property=AccuracySec=1s /bin/sh -c {rollback_command} >&2; then\n\
-             \x20 rm -f {token} \"$s\"; echo 'cannot arm the rollback timer (systemd-run); nothing was changed' >&2; exit 1\n\
-             fi\n\
+             {arm}\
              if ! nft -f \"$s\" >&2; then\n\
-             \x20 rm -f {token}; systemctl stop {unit}.timer >/dev/null 2>&1; rm -f \"$s\"\n\
+             \x20 {stand_down}; rm -f \"$s\"\n\
              \x20 echo 'nft -f failed; the previous table is in place' >&2; exit 1\n\
              fi\n",
-            staged = quote(&p.staged),
             ruleset_dir = quote(RULESET_DIR),
-            token_dir = quote(TOKEN_DIR),
             state_dir = quote(STATE_DIR),
-            token = quote(&p.token),
-            rollback = quote(&p.rollback),
-            unit = p.unit,
-            timeout = self.rollback_timeout,
-            rollback_command = quote(&rollback_command),
+            refuse = self.guard.refuse_if_armed(),
+            arm = self
+                .guard
+                .arm(&format!("nft -f {rollback}"), &format!("rm -f {staged}")),
+            stand_down = self.guard.stand_down(),
         )
     }
 
@@ -519,13 +503,11 @@ impl Nftables {
     fn confirm_script(&self) -> String {
         let p = &self.paths;
         format!(
-            "if ! rm {token} 2>/dev/null; then echo 'the host had already restored the previous table: its rollback timer fired before this confirmation' >&2; exit 1; fi\n\
-             systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
+            "{disarm}\
              d={ruleset}\n\
              if [ -e \"$d\" ] && ! cmp -s {staged} \"$d\"; then b=\"$d.$(date -u +%Y%m%dT%H%M%S.%NZ).relayctl~\"; cp -p -- \"$d\" \"$b\" || exit 1; f backup \"$b\"; fi\n\
              mv -f -- {staged} \"$d\" || exit 1\n",
-            token = quote(&p.token),
-            unit = p.unit,
+            disarm = self.guard.disarm(),
             ruleset = quote(&p.ruleset),
             staged = quote(&p.staged),
         )
@@ -546,17 +528,11 @@ impl Nftables {
     /// host's timer already has.
     fn revert_script(&self) -> String {
         let p = &self.paths;
-        format!(
-            "if rm {token} 2>/dev/null; then\n\
-             \x20 systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
-             \x20 nft -f {rollback} >&2 || exit 1\n\
-             \x20 rm -f {staged}; f reverted now\n\
-             else f reverted by_host; fi\n",
-            token = quote(&p.token),
-            unit = p.unit,
-            rollback = quote(&p.rollback),
-            staged = quote(&p.staged),
-        )
+        self.guard.revert(&format!(
+            "nft -f {} >&2 && rm -f {}",
+            quote(&p.rollback),
+            quote(&p.staged)
+        ))
     }
 }
 
@@ -570,12 +546,12 @@ impl Action for Nftables {
              fstat nft.file {ruleset}\n\
              fstat nft.conf {conf}\n\
              f nft.enabled \"$(systemctl is-enabled nftables.service 2>/dev/null)\"\n\
-             if [ -e {token} ]; then f nft.armed yes; else f nft.armed no; fi\n",
+             {armed}",
             live = p.live_digest(),
             digest = quote(&p.applied_digest),
             ruleset = quote(&p.ruleset),
             conf = quote(NFTABLES_CONF),
-            token = quote(&p.token),
+            armed = self.guard.probe("nft.armed"),
         ))
     }
 
@@ -621,8 +597,8 @@ mod tests {
         let paths = TablePaths::new(DEFAULT_TABLE);
         Nftables {
             ruleset: ruleset.map(|r| ruleset_file(r, &paths).into_bytes()),
+            guard: Guard::new(&paths.table, 60),
             paths,
-            rollback_timeout: 60,
         }
     }
 
