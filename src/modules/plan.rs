@@ -69,7 +69,8 @@ impl Plan {
     }
 
     /// This plan, then `next`: one step running both scripts in order (the first failure stops
-    /// it). At most one of the two may read stdin.
+    /// it). Their stdin is concatenated: each part reads exactly its own bytes (`head -c N`), in
+    /// order. A prepared stdin (made at apply time) cannot be concatenated.
     pub fn and(mut self, next: Plan) -> Plan {
         self.changes.extend(next.changes);
         self.diff = next.diff.or(self.diff);
@@ -77,7 +78,6 @@ impl Plan {
         self.step = match (self.step, next.step) {
             (None, step) | (step, None) => step,
             (Some(mut first), Some(second)) => {
-                debug_assert!(first.stdin.is_empty() || second.stdin.is_empty());
                 debug_assert!(first.prepare.is_none() || second.prepare.is_none());
                 debug_assert!(first.prepare.is_none() || second.stdin.is_empty());
                 debug_assert!(second.prepare.is_none() || first.stdin.is_empty());
