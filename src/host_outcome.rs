@@ -47,6 +47,10 @@ pub enum CheckFailure {
     /// The relay's variables could not be made (a template, its firewall ruleset).
     #[error("variables: {0}")]
     Variables(String),
+    /// The relay's firewall cannot be changed safely (another firewall drops what relayctl
+    /// would open, or the new rules would close a service reachable today): no role ran.
+    #[error("firewall not changed, no role run: {}", .0.join("; "))]
+    Firewall(Vec<String>),
     /// A task (or the probing of the tasks) failed: the host's remaining tasks did not run.
     #[error(transparent)]
     Tasks(TasksFailure),

@@ -1,10 +1,11 @@
-//! What relayctl's own table would close that works today (DESIGN rule 9): its input policy is
-//! drop, so a service other hosts reach now (a monitoring agent on 10050, a backup agent) and a
-//! client connected now from a source the table does not admit (a second CI runner, a
-//! colleague's workstation) are cut off by it. Said before anything changes, in `--check` and
-//! in apply's report, so that the operator sees it and can add the ports or addresses
-//! (`relay_firewall_extra_ports`, `relay_firewall_admin_addresses`). Where ufw or firewalld
-//! filters, relayctl only adds what it opens: nothing of today's closes.
+//! What relayctl's own table would close that works today (DESIGN rule 9). With
+//! `relay_firewall_input_policy: drop`, a service other hosts reach now (a monitoring agent on
+//! 10050, a backup agent) and a client connected now from a source the table does not admit (a
+//! second CI runner, a colleague's workstation) are cut off by it. Said before anything changes,
+//! in `--check` and in apply's report, so that the operator sees it and can add the ports or
+//! addresses (`relay_firewall_extra_ports`, `relay_firewall_admin_addresses`). With the default
+//! policy, accept, the table closes nothing; where ufw or firewalld filters, relayctl only adds
+//! what it opens.
 
 use std::net::IpAddr;
 
@@ -12,19 +13,33 @@ use ipnet::IpNet;
 
 use super::ruleset::{AddressSet, RulesetContext};
 use crate::facts::{InboundSession, ListeningSocket};
+use crate::inventory::InputPolicy;
 use crate::medulla::port_matrix::Protocol;
 
-/// One thing the table would cut off, in words. `table_live`: relayctl's table filters already
-/// (an earlier run's): what listens is then no longer reachable from any host, and only the
-/// clients connected now are measured against the new table.
+/// What the table would cut off, each in words.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct BlastRadius {
+    /// Services reachable from any host now that the table would close: closed only when the
+    /// inventory says so (`relay_firewall_close_reachable`).
+    pub services: Vec<String>,
+    /// Clients connected now whose next connection the table would refuse.
+    pub clients: Vec<String>,
+}
+
+/// What the table would cut off. `table_drops`: relayctl's table drops already (an earlier
+/// run's): what listens is then no longer reachable from any host, and only the clients
+/// connected now are measured against the new table.
 pub fn cut_off(
     ruleset: &RulesetContext,
     listening: &[ListeningSocket],
     sessions: &[InboundSession],
-    table_live: bool,
-) -> Vec<String> {
-    let mut found = Vec::new();
-    for socket in listening.iter().filter(|_| !table_live) {
+    table_drops: bool,
+) -> BlastRadius {
+    let mut found = BlastRadius::default();
+    if ruleset.input_policy == InputPolicy::Accept {
+        return found;
+    }
+    for socket in listening.iter().filter(|_| !table_drops) {
         let protocol = match socket.protocol {
             "udp" => Protocol::Udp,
             _ => Protocol::Tcp,
@@ -43,7 +58,7 @@ pub fn cut_off(
         } else {
             "relay_firewall_extra_ports"
         };
-        found.push(format!(
+        found.services.push(format!(
             "{}/{}{} is reachable from any host now; the relay's table admits it {after} (what \
              must stay open goes in {keep})",
             socket.protocol,
@@ -58,7 +73,7 @@ pub fn cut_off(
         if admits(ruleset, peer, Protocol::Tcp, session.port) {
             continue;
         }
-        found.push(format!(
+        found.clients.push(format!(
             "{} is connected to tcp/{}{} now: its session goes on, its next connection will be \
              refused (an address that must keep its access goes in relay_firewall_admin_addresses \
              or relay_firewall_extra_ports)",
@@ -160,6 +175,7 @@ mod tests {
             table: "medulla_relay",
             family: "inet",
             relay_type: RelayType::Dmz,
+            input_policy: InputPolicy::Drop,
             admin_ssh_port: 22,
             admin: Addresses {
                 v4: vec!["10.0.0.5".into()],
@@ -175,6 +191,7 @@ mod tests {
             filter_output: false,
             tftp_helper: false,
             dhcp_discover: false,
+            flows: Vec::new(),
         }
     }
 
@@ -203,8 +220,25 @@ mod tests {
             &[session("10.0.0.7", 22), session("192.0.2.3", 22)],
             true,
         );
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].starts_with("10.0.0.7 is connected"), "{found:?}");
+        assert!(found.services.is_empty(), "{found:?}");
+        assert_eq!(found.clients.len(), 1, "{found:?}");
+        assert!(
+            found.clients[0].starts_with("10.0.0.7 is connected"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_table_that_only_opens_cuts_off_nothing() {
+        let mut ruleset = ruleset();
+        ruleset.input_policy = InputPolicy::Accept;
+        let found = cut_off(
+            &ruleset,
+            &[socket(10050, "zabbix_agentd")],
+            &[session("10.0.0.7", 22)],
+            false,
+        );
+        assert_eq!(found, BlastRadius::default());
     }
 
     #[test]
@@ -224,13 +258,18 @@ mod tests {
             false,
         );
         assert_eq!(
-            found,
+            found.services,
             [
                 "tcp/22 (sshd) is reachable from any host now; the relay's table admits it only \
                  from relayctl's controller and the admin addresses and the Medulla servers (what \
                  must stay open goes in relay_firewall_admin_addresses)",
                 "tcp/10050 (zabbix_agentd) is reachable from any host now; the relay's table \
                  admits it from no one (what must stay open goes in relay_firewall_extra_ports)",
+            ]
+        );
+        assert_eq!(
+            found.clients,
+            [
                 "10.0.0.7 is connected to tcp/22 (sshd) now: its session goes on, its next \
                  connection will be refused (an address that must keep its access goes in \
                  relay_firewall_admin_addresses or relay_firewall_extra_ports)",

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Serialize;
 
-use crate::inventory::RelaySettings;
+use crate::inventory::{InputPolicy, RelaySettings};
 use crate::medulla::RelayType;
 use crate::medulla::port_matrix::{MATRIX, Peer, PortRange, PortRule, Protocol, SSH_PORT};
 
@@ -116,12 +116,26 @@ impl Rule {
     }
 }
 
+/// One flow as the ufw and firewalld modules open it: a port range from (inbound) or to
+/// (outbound) some addresses, or any address when `peers` is empty. The same flows as the
+/// table's rules, flattened: a peer set becomes its addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenFlow {
+    pub direction: &'static str,
+    pub protocol: Protocol,
+    pub ports: PortRange,
+    pub peers: Vec<String>,
+    pub comment: String,
+}
+
 /// What the nftables template renders for one relay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RulesetContext {
     pub table: &'static str,
     pub family: &'static str,
     pub relay_type: RelayType,
+    /// The input chain's policy: `accept` (the table only opens) or `drop`.
+    pub input_policy: InputPolicy,
     /// The port relayctl's own SSH reaches: the controller's, else `relay_ssh_port`.
     pub admin_ssh_port: u16,
     /// The controller and `relay_firewall_admin_addresses`: SSH from them is accepted first.
@@ -136,6 +150,9 @@ pub struct RulesetContext {
     /// PXE clients ask for DHCP before they have an address: their source is 0.0.0.0, inside
     /// no workstation subnet, so the DHCP row needs its own rule.
     pub dhcp_discover: bool,
+    /// Every flow the relay needs open, inbound and outbound (outbound whether or not this
+    /// table filters output: ufw may), for the ufw and firewalld modules.
+    pub flows: Vec<OpenFlow>,
 }
 
 /// Builds the context of `relay`'s ruleset. `controller` is where relayctl's SSH connection
@@ -168,12 +185,12 @@ pub fn ruleset_context(
     let peer_present = |peer: Peer| peer != Peer::Workstations || !workstations.is_empty();
     let rows = relay_rows(relay)?;
 
-    let (mut input, mut output) = (Vec::new(), Vec::new());
+    let (mut input, mut outbound) = (Vec::new(), Vec::new());
     for row in rows.iter().filter(|row| peer_present(row.flow.peer())) {
         if row.flow.is_inbound() {
             input.push(Rule::of(row));
-        } else if settings.filter_output {
-            output.push(Rule::of(row));
+        } else {
+            outbound.push(Rule::of(row));
         }
     }
     let tftp_helper = relay.relay_type == RelayType::Classic
@@ -195,19 +212,82 @@ pub fn ruleset_context(
     if !workstations.is_empty() {
         sets.push(AddressSet::named(Peer::Workstations, workstations));
     }
+    let admin_ssh_port = controller.map_or(settings.ssh_port, |c| c.ssh_port);
+    let flows = open_flows(
+        &admin,
+        admin_ssh_port,
+        &sets,
+        &input,
+        &outbound,
+        dhcp_discover,
+    );
     Ok(RulesetContext {
         table: TABLE,
         family: FAMILY,
         relay_type: relay.relay_type,
-        admin_ssh_port: controller.map_or(settings.ssh_port, |c| c.ssh_port),
+        input_policy: settings.input_policy,
+        admin_ssh_port,
         admin,
         sets,
         input,
-        output,
+        output: if settings.filter_output {
+            outbound
+        } else {
+            Vec::new()
+        },
         filter_output: settings.filter_output,
         tftp_helper,
         dhcp_discover,
+        flows,
     })
+}
+
+/// The table's rules as flows: SSH from the admin addresses first, then each inbound rule, the
+/// DHCP discover rule, and each outbound rule, a peer set replaced by its addresses.
+fn open_flows(
+    admin: &Addresses,
+    admin_ssh_port: u16,
+    sets: &[AddressSet],
+    input: &[Rule],
+    outbound: &[Rule],
+    dhcp_discover: bool,
+) -> Vec<OpenFlow> {
+    let peers_of = |rule: &Rule| -> Vec<String> {
+        rule.peer
+            .map(|name| {
+                sets.iter()
+                    .filter(|set| set.name == name)
+                    .flat_map(|set| set.v4.iter().chain(&set.v6).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let flow = |direction, rule: &Rule| OpenFlow {
+        direction,
+        protocol: rule.protocol,
+        ports: rule.ports,
+        peers: peers_of(rule),
+        comment: format!("{} ({})", rule.purpose, rule.source),
+    };
+    let mut flows = vec![OpenFlow {
+        direction: "in",
+        protocol: Protocol::Tcp,
+        ports: PortRange::single(admin_ssh_port),
+        peers: admin.v4.iter().chain(&admin.v6).cloned().collect(),
+        comment: "SSH from relayctl and admins".into(),
+    }];
+    flows.extend(input.iter().map(|rule| flow("in", rule)));
+    if dhcp_discover {
+        flows.push(OpenFlow {
+            direction: "in",
+            protocol: Protocol::Udp,
+            ports: PortRange::single(67),
+            peers: vec!["0.0.0.0".into()],
+            comment: "DHCP from PXE clients without an address yet".into(),
+        });
+    }
+    flows.extend(outbound.iter().map(|rule| flow("out", rule)));
+    flows
 }
 
 /// The rows of the port matrix that apply to `relay`, adjusted by its inventory, in order: the
@@ -611,8 +691,9 @@ mod tests {
     }
 
     #[test]
-    fn classic_relay_ruleset_with_filtered_output() {
+    fn classic_relay_ruleset_dropping_the_rest_with_filtered_output() {
         let mut settings = relay(RelayType::Classic, &["10.10.0.0/16"]);
+        settings.firewall.input_policy = InputPolicy::Drop;
         settings.firewall.filter_output = true;
         let ctx = context(&settings);
         insta::assert_snapshot!(render("relay-paris-01", &ctx));
@@ -647,5 +728,46 @@ mod tests {
         .unwrap();
         assert!(!ctx.tftp_helper, "the helper is an undocumented port too");
         insta::assert_snapshot!(render("relay-paris-02", &ctx));
+    }
+
+    #[test]
+    fn the_flows_are_the_tables_rules_with_their_addresses() {
+        let mut settings = relay(RelayType::Classic, &["10.10.0.0/16"]);
+        settings.firewall.admin_addresses = vec!["2001:db8:a::7".parse::<IpAddr>().unwrap().into()];
+        let ctx = context(&settings);
+        let first = &ctx.flows[0];
+        assert_eq!(
+            (first.direction, first.ports, first.peers.clone()),
+            (
+                "in",
+                PortRange::single(22),
+                vec!["192.0.2.50".into(), "2001:db8:a::7".into()]
+            ),
+            "SSH from the controller and the admins, first"
+        );
+        let inbound = ctx.flows.iter().filter(|f| f.direction == "in").count();
+        // The admin SSH flow, one per inbound rule, and DHCP discover (classic, with subnets).
+        assert_eq!(inbound, 1 + ctx.input.len() + 1);
+        let xmpp = ctx
+            .flows
+            .iter()
+            .find(|f| f.direction == "in" && f.ports == PortRange::single(5269))
+            .unwrap();
+        assert_eq!(
+            xmpp.peers,
+            vec!["192.0.2.10".to_string()],
+            "from the server only"
+        );
+        assert!(
+            ctx.flows.iter().any(|f| f.direction == "out"),
+            "outbound flows are listed though this table does not filter output"
+        );
+        assert!(ctx.output.is_empty());
+        let workstation = ctx
+            .flows
+            .iter()
+            .find(|f| f.peers == ["10.10.0.0/16"])
+            .expect("a workstation flow names the subnets");
+        assert!(workstation.comment.contains('('), "{}", workstation.comment);
     }
 }

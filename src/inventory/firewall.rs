@@ -28,6 +28,8 @@ const VARS: &[&str] = &[
     "relay_firewall_filter_output",
     "relay_firewall_admin_addresses",
     "relay_firewall_rollback_timeout",
+    "relay_firewall_input_policy",
+    "relay_firewall_close_reachable",
 ];
 
 /// The source an extra port's rule cites.
@@ -50,6 +52,18 @@ pub enum FirewallState {
     Absent,
 }
 
+/// What relayctl's own table does with inbound traffic it does not open (README, "Firewall":
+/// why `accept` is the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputPolicy {
+    /// The table only opens: the Medulla flows are accepted, nothing else is closed.
+    Accept,
+    /// The table admits the Medulla flows, SSH from the controller and the admin addresses, and
+    /// drops the rest.
+    Drop,
+}
+
 /// A relay's firewall settings, with the documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FirewallSettings {
@@ -65,6 +79,10 @@ pub struct FirewallSettings {
     pub admin_addresses: Vec<IpNet>,
     #[serde(serialize_with = "serialize_seconds")]
     pub rollback_timeout: Duration,
+    pub input_policy: InputPolicy,
+    /// Whether the drop policy may close a service other hosts reach today (DESIGN rule 9): off,
+    /// such a service makes the relay fail before anything changes, naming it.
+    pub close_reachable: bool,
 }
 
 impl Default for FirewallSettings {
@@ -83,6 +101,12 @@ impl Default for FirewallSettings {
             filter_output: false,
             admin_addresses: Vec::new(),
             rollback_timeout: Duration::from_secs(60),
+            // The seeds ask that the Medulla flows be allowed (PROC 4.1/4.2), and the server
+            // procedure says not to install a firewall (OS): relayctl opens, the customer's
+            // own policy decides what else is closed (README, "Firewall").
+            input_policy: InputPolicy::Accept,
+            // DESIGN rule 9: nothing that works today is closed unless the inventory says so.
+            close_reachable: false,
         }
     }
 }
@@ -161,6 +185,8 @@ pub(crate) enum FirewallSetting {
     FilterOutput(bool),
     AdminAddresses(Vec<IpNet>),
     RollbackTimeout(Duration),
+    InputPolicy(InputPolicy),
+    CloseReachable(bool),
 }
 
 impl FirewallSettings {
@@ -174,6 +200,8 @@ impl FirewallSettings {
             FirewallSetting::FilterOutput(v) => self.filter_output = v,
             FirewallSetting::AdminAddresses(v) => self.admin_addresses = v,
             FirewallSetting::RollbackTimeout(v) => self.rollback_timeout = v,
+            FirewallSetting::InputPolicy(v) => self.input_policy = v,
+            FirewallSetting::CloseReachable(v) => self.close_reachable = v,
         }
     }
 }
@@ -204,6 +232,16 @@ pub(crate) fn read(name: &str, node: &Node) -> Result<Option<FirewallSetting>, V
         "relay_firewall_admin_addresses" => FirewallSetting::AdminAddresses(admin_addresses(node)?),
         "relay_firewall_rollback_timeout" => {
             FirewallSetting::RollbackTimeout(rollback_timeout(node).map_err(one)?)
+        }
+        "relay_firewall_input_policy" => FirewallSetting::InputPolicy(
+            values::one_of(
+                node,
+                &[("accept", InputPolicy::Accept), ("drop", InputPolicy::Drop)],
+            )
+            .map_err(one)?,
+        ),
+        "relay_firewall_close_reachable" => {
+            FirewallSetting::CloseReachable(values::boolean(node).map_err(one)?)
         }
         _ => return Ok(None),
     }))
@@ -531,6 +569,8 @@ mod tests {
         assert!(defaults.undocumented_ports);
         assert!(!defaults.filter_output);
         assert_eq!(defaults.rollback_timeout, Duration::from_secs(60));
+        assert_eq!(defaults.input_policy, InputPolicy::Accept);
+        assert!(!defaults.close_reachable);
     }
 
     #[test]

@@ -48,7 +48,9 @@ use std::path::Path;
 
 pub use crate::input::{InputError, InputErrors};
 pub use connection::Connection;
-pub use firewall::{EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, FirewallState, RemovedPort};
+pub use firewall::{
+    EXTRA_PORTS_SOURCE, ExtraPort, FirewallSettings, FirewallState, InputPolicy, RemovedPort,
+};
 pub use hosts::{Host, Inventory};
 pub use load::LoadOptions;
 pub use relay::{

@@ -38,6 +38,8 @@ pub(crate) const RELAY_VARS: &[&str] = &[
     "relay_firewall_filter_output",
     "relay_firewall_admin_addresses",
     "relay_firewall_rollback_timeout",
+    "relay_firewall_input_policy",
+    "relay_firewall_close_reachable",
 ];
 
 /// Prefixes of the variable namespaces relayctl owns.
@@ -301,7 +303,7 @@ mod tests {
              (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_roles, relay_ssh_port, \
              relay_firewall_state, relay_firewall_extra_ports, relay_firewall_removed_ports, \
              relay_firewall_undocumented_ports, relay_firewall_filter_output, relay_firewall_admin_addresses, \
-             relay_firewall_rollback_timeout)"
+             relay_firewall_rollback_timeout, relay_firewall_input_policy, relay_firewall_close_reachable)"
         );
     }
 

@@ -19,6 +19,8 @@
 //! | `relay_firewall_filter_output`      | boolean: filter outgoing traffic        | `false`          |
 //! | `relay_firewall_admin_addresses`    | list of IPs / networks let in by SSH    | `[]`             |
 //! | `relay_firewall_rollback_timeout`   | seconds to confirm a ruleset, 15-3600   | `60`             |
+//! | `relay_firewall_input_policy`       | `accept` (only open) or `drop` the rest | `accept`         |
+//! | `relay_firewall_close_reachable`    | boolean: `drop` may close what serves   | `false`          |
 //!
 //! A value written as `null` (`relay_fqdn: ~`) counts as unset, so a host can drop a group's
 //! setting. Roles: a host in the `medulla_servers` group is the Medulla server and one in

@@ -36,30 +36,51 @@ pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, H
     Ok(findings)
 }
 
-/// What relayctl's own table would cut off on this relay (DESIGN rule 9), said before it is
-/// loaded: only where that table is what filters (ufw's and firewalld's rules are only added to).
-fn cut_off(relay: &RelayContext<'_>, facts: &Facts) -> Vec<Warning> {
-    let settings = &relay.job.relay;
-    if settings.firewall.state != FirewallState::Present
-        || facts.firewall.backend != Backend::Nftables
-    {
-        return Vec::new();
+/// Whether the firewall role may change this relay's firewall, and what it would cut off
+/// (DESIGN rules 8 and 9), before any role runs: `Err` names each firewall relayctl cannot open
+/// through and each service reachable today that the new table would close unless the inventory
+/// says so; the warnings name the clients connected now whose next connection it would refuse.
+fn firewall_preconditions(
+    relay: &RelayContext<'_>,
+    facts: &Facts,
+) -> Result<Vec<Warning>, CheckFailure> {
+    let settings = &relay.job.relay.firewall;
+    if settings.state != FirewallState::Present {
+        return Ok(Vec::new());
     }
-    let Ok(ruleset) = relay.shared.run_vars.ruleset(settings, facts) else {
-        return Vec::new();
+    if !facts.firewall.blockers.is_empty() {
+        return Err(CheckFailure::Firewall(facts.firewall.blockers.clone()));
+    }
+    if facts.firewall.backend != Backend::Nftables {
+        return Ok(Vec::new());
+    }
+    let Ok(ruleset) = relay.shared.run_vars.ruleset(&relay.job.relay, facts) else {
+        return Ok(Vec::new());
     };
-    let table_live = facts
-        .firewall
-        .chains
-        .iter()
-        .any(|chain| chain.owner == Owner::Relayctl && chain.hook == "input");
-    blast_radius::cut_off(&ruleset, &facts.listening, &facts.sessions, table_live)
+    // An earlier run's table that drops: what listens is then reachable only as it admits.
+    let table_drops = facts.firewall.chains.iter().any(|chain| {
+        chain.owner == Owner::Relayctl && chain.hook == "input" && chain.policy == "drop"
+    });
+    let cut = blast_radius::cut_off(&ruleset, &facts.listening, &facts.sessions, table_drops);
+    if !cut.services.is_empty() && !settings.close_reachable {
+        let mut reasons = cut.services;
+        reasons.push(
+            "relay_firewall_input_policy drop closes what other hosts reach today: open it \
+             (relay_firewall_extra_ports, relay_firewall_admin_addresses), or say it may close \
+             (relay_firewall_close_reachable: true)"
+                .into(),
+        );
+        return Err(CheckFailure::Firewall(reasons));
+    }
+    Ok(cut
+        .services
         .into_iter()
+        .chain(cut.clients)
         .map(|message| Warning {
             code: "firewall_cuts_off",
             message,
         })
-        .collect()
+        .collect())
 }
 
 /// The relay's roles, then its flow checks and confirmations, as the run's stage says. `Err`:
@@ -97,7 +118,9 @@ async fn roles_and_readiness(
     )
     .map_err(CheckFailure::Variables)?;
     if firewall_role {
-        findings.warnings.extend(cut_off(relay, facts));
+        findings
+            .warnings
+            .extend(firewall_preconditions(relay, facts)?);
     }
     if shared.stage.roles {
         let convergence = HostRun {
