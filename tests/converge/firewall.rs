@@ -1,7 +1,9 @@
-//! The relay firewall on the lab's relays: the flows of the port matrix open from the peers
-//! that should reach them and from no one else, docker's own table untouched, the rules back
-//! after a restart, idempotence and `--check`, removal in one step, and the safe apply: a
-//! ruleset nft refuses changes nothing, one that locks the controller out is rolled back.
+//! The relay firewall on the lab's relays: by default a table that only opens; with the drop
+//! policy, the flows of the port matrix open from the peers that should reach them and from no
+//! one else, once the inventory says what listens today may close; docker's own table and
+//! Debian's nftables.conf untouched, the rules back after a restart, idempotence and `--check`,
+//! removal in one step, and the safe apply: a ruleset nft refuses changes nothing, one that
+//! locks the controller out is rolled back.
 
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,33 @@ fn table(relay: &LabHost) -> String {
 /// Docker's own table in the container (its embedded DNS); relayctl must never touch it.
 fn docker_table(relay: &LabHost) -> String {
     docker_exec(&relay.container, "nft -s list table ip nat 2>/dev/null")
+}
+
+/// Debian's /etc/nftables.conf with nftables.service's state: the customer's, never relayctl's.
+fn nftables_conf(relay: &LabHost) -> String {
+    docker_exec(
+        &relay.container,
+        "sha256sum /etc/nftables.conf; systemctl is-enabled nftables.service || true",
+    )
+}
+
+/// The table loads at boot from relayctl's own unit, and after nftables.service from its
+/// drop-in; nftables.conf and nftables.service are as they were.
+fn assert_boot_persistence(relay: &LabHost, conf_before: &str) {
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "systemctl is-enabled relayctl-firewall-medulla_relay.service; \
+             grep -c '^ExecReload=-/usr/sbin/nft -f /etc/nftables.d/medulla_relay.nft$' \
+             /etc/systemd/system/nftables.service.d/relayctl-medulla_relay.conf"
+        ),
+        "enabled\n1"
+    );
+    assert_eq!(
+        &nftables_conf(relay),
+        conf_before,
+        "nftables.conf untouched"
+    );
 }
 
 fn sorted(mut ports: Vec<u16>) -> Vec<u16> {
@@ -85,18 +114,69 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         "before the firewall, every listener answers"
     );
     let docker_before = (docker_table(classic), docker_table(dmz));
+    let conf_before = nftables_conf(classic);
+
+    // The default policy only opens: what answers today still does.
+    let (code, report, text) = apply(&[
+        "--limit",
+        "relay01",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let firewall = task(host_entry(&report, "relay01"), FIREWALL_TASK);
+    assert_eq!(firewall["status"], "changed", "{firewall:#}");
+    assert!(
+        table(classic).contains("policy accept;"),
+        "{}",
+        table(classic)
+    );
+    assert_eq!(
+        open_ports(server, classic, &[NOT_IN_MATRIX]),
+        [NOT_IN_MATRIX],
+        "the default table closes nothing"
+    );
+    assert_boot_persistence(classic, &conf_before);
+
+    // The drop policy would close 7777, which answers today: refused, in --check and in apply,
+    // before anything changes, until the inventory says it may close.
+    let applied_open = snapshot(classic);
+    let drop_only = [
+        "--limit",
+        "relay01",
+        "-e",
+        "{relay_roles: [relay_firewall], relay_firewall_input_policy: drop}",
+    ];
+    for run in [&drop_only[..], &[&drop_only[..], &["--check"]].concat()] {
+        let (code, report, text) = apply(run);
+        assert_eq!(code, Some(2), "{text}");
+        let error = host_entry(&report, "relay01")["error"]["message"].to_string();
+        assert!(
+            error.contains("tcp/7777 (perl) is reachable from any host now")
+                && error.contains("relay_firewall_close_reachable"),
+            "{error}"
+        );
+        assert!(text.contains("tcp/7777"), "said in the output: {text}");
+    }
+    assert_eq!(snapshot(classic), applied_open, "nothing changed");
+
     let limit = [
         "--limit",
         "relay01,relay02",
         "-e",
-        "{relay_roles: [relay_firewall]}",
+        "{relay_roles: [relay_firewall], relay_firewall_input_policy: drop, \
+         relay_firewall_close_reachable: true}",
     ];
-
     let (code, report, text) = apply(&limit);
     assert_eq!(code, Some(0), "{text}");
     for relay in [classic, dmz] {
         let firewall = task(host_entry(&report, &relay.name), FIREWALL_TASK);
         assert_eq!(firewall["status"], "changed", "{firewall:#}");
+        let warnings = host_entry(&report, &relay.name)["warnings"].to_string();
+        assert!(
+            warnings.contains("firewall_cuts_off") && warnings.contains("tcp/7777"),
+            "what closes is still said: {warnings}"
+        );
     }
 
     // The lab's workstation subnet holds the server too: it gets the workstation ports as well.
@@ -132,15 +212,7 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         .is_empty(),
         "docker's DNS still answers on the relay"
     );
-    let persisted = docker_exec(
-        &classic.container,
-        "grep -c '^include \"/etc/nftables.d/medulla_relay.nft\"$' /etc/nftables.conf; \
-         grep -c '^flush ruleset' /etc/nftables.conf || true; systemctl is-enabled nftables.service",
-    );
-    assert_eq!(
-        persisted, "1\n0\nenabled",
-        "persisted without Debian's flush ruleset"
-    );
+    assert_boot_persistence(dmz, &conf_before);
 
     // Idempotence, and --check changes nothing.
     let snapshots: Vec<String> = [classic, dmz].iter().map(|r| snapshot(r)).collect();
@@ -162,7 +234,8 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         &["--limit", "relay01"][..],
         &[
             "-e",
-            "{relay_roles: [relay_firewall], workstation_subnets: [10.99.0.0/16], \
+            "{relay_roles: [relay_firewall], relay_firewall_input_policy: drop, \
+             relay_firewall_close_reachable: true, workstation_subnets: [10.99.0.0/16], \
              relay_firewall_extra_ports: [{flow: server_to_relay, port: 7777, purpose: a test port}], \
              relay_firewall_removed_ports: [5555]}",
         ],
@@ -181,7 +254,7 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         "the server's ports, with 7777 added and 5555 removed"
     );
 
-    // The ruleset is back after a restart (nftables.service loads it at boot).
+    // The ruleset is back after a restart (relayctl's unit loads it at boot).
     let before_restart = table(classic);
     docker(&["restart", &classic.container]);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -208,10 +281,12 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         assert_eq!(
             docker_exec(
                 &relay.container,
-                "grep -c medulla_relay /etc/nftables.conf || true; ls /etc/nftables.d | grep -v 'relayctl~$' || true"
+                "ls /etc/nftables.d /etc/systemd/system | grep -v 'relayctl~$' | grep -c relayctl || true"
             ),
-            "0"
+            "0",
+            "no ruleset, unit or drop-in left"
         );
+        assert_eq!(nftables_conf(relay), conf_before, "nftables.conf as it was");
         assert!(
             !docker_table(relay).is_empty(),
             "docker's table after removal"

@@ -12,23 +12,24 @@
 //! 4. the staged file is loaded (`nft -f`, atomic);
 //! 5. the engine opens a NEW SSH connection ([`crate::modules::Confirmation`]); over it the
 //!    timer is disarmed, and only then the change is persisted: the file renamed into place,
-//!    `/etc/nftables.conf` made to include it, nftables.service enabled. If no new connection can
-//!    be opened, the snapshot is restored at once over the current connection, or by the timer.
+//!    and relayctl's boot unit written and enabled (`boot.rs`). If no new connection can be
+//!    opened, the snapshot is restored at once over the current connection, or by the timer.
 //!
 //! Disarming and firing race for one token file in /run: whoever removes it acts, so a
 //! confirmation that comes too late fails instead of persisting a ruleset already rolled back.
 //!
-//! Other tables (docker's, fail2ban's) are never touched: no `flush ruleset`, and Debian's
-//! `/etc/nftables.conf`, which starts with one, has that line commented out before
-//! nftables.service is enabled. A second apply compares the file with the rendering, and the
-//! live table with a digest of its listing recorded when it was applied, so a table changed or
-//! lost behind relayctl's back is reloaded. `state: absent` deletes the table, its file and its
-//! include, and nothing else.
+//! Other tables (docker's, fail2ban's, the customer's) are never touched: no `flush ruleset`,
+//! and neither nftables.conf nor nftables.service is relayctl's. A second apply compares the
+//! file with the rendering, and the live table with a digest of its listing recorded when it was
+//! applied, so a table changed or lost behind relayctl's back is reloaded. `state: absent`
+//! deletes the table, its file and its boot unit, and nothing else.
 
 use std::time::Duration;
 
+mod boot;
+
+use self::boot::{Boot, BootFound};
 use super::guard::Guard;
-use crate::modules::remote_file::ManagedFile;
 use crate::modules::shell::{FileStat, quote};
 use crate::modules::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Confirmation, FileDiff, Findings,
@@ -39,8 +40,6 @@ const STATES: &[&str] = &["present", "absent"];
 /// The family of relayctl's table: one table for IPv4 and IPv6.
 const FAMILY: &str = "inet";
 const DEFAULT_TABLE: &str = "medulla_relay";
-/// Debian's nftables.service loads this file at boot (`nft -f /etc/nftables.conf`).
-const NFTABLES_CONF: &str = "/etc/nftables.conf";
 const RULESET_DIR: &str = "/etc/nftables.d";
 /// The rollback snapshot and the digest of the table as last applied.
 const STATE_DIR: &str = "/var/lib/relayctl/firewall";
@@ -96,15 +95,11 @@ impl TablePaths {
             table = self.qualified()
         )
     }
-
-    /// The include line `/etc/nftables.conf` gets.
-    fn include_line(&self) -> String {
-        format!("include \"{}\"", self.ruleset)
-    }
 }
 
 struct Nftables {
     paths: TablePaths,
+    boot: Boot,
     /// `None`: state absent.
     ruleset: Option<Vec<u8>>,
     guard: Guard,
@@ -157,6 +152,7 @@ fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
     };
     Ok(Nftables {
         guard: Guard::new(&paths.table, rollback_timeout),
+        boot: Boot::new(&paths),
         paths,
         ruleset,
     })
@@ -224,65 +220,13 @@ fn ruleset_file(rendered: &str, paths: &TablePaths) -> String {
     text
 }
 
-/// Debian's `/etc/nftables.conf` with relayctl's include, and its `flush ruleset` (which would
-/// delete docker's and fail2ban's tables on every boot and reload) commented out.
-fn config_with_include(current: Option<&str>, paths: &TablePaths) -> String {
-    let include = paths.include_line();
-    let mut text = match current {
-        None => "#!/usr/sbin/nft -f\n".to_string(),
-        Some(current) => {
-            let mut text = String::new();
-            for line in current.lines() {
-                if line.trim() == "flush ruleset" {
-                    text.push_str(
-                        "# flush ruleset  # disabled by relayctl: it deletes every table, docker's and fail2ban's too\n",
-                    );
-                } else {
-                    text.push_str(line);
-                    text.push('\n');
-                }
-            }
-            text
-        }
-    };
-    if !text.lines().any(|line| line.trim() == include) {
-        text.push_str(&format!(
-            "\n# Medulla relay firewall, managed by relayctl\n{include}\n"
-        ));
-    }
-    text
-}
-
-/// `/etc/nftables.conf` without relayctl's include (and its comment line); the rest as it is.
-fn config_without_include(current: &str, paths: &TablePaths) -> String {
-    let include = paths.include_line();
-    let lines: Vec<&str> = current.lines().collect();
-    let mut text = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        let next_is_include = lines.get(i + 1).is_some_and(|next| next.trim() == include);
-        if line.trim() == include
-            || (next_is_include && line.starts_with("# Medulla relay firewall"))
-        {
-            continue;
-        }
-        text.push_str(line);
-        text.push('\n');
-    }
-    while text.ends_with("\n\n") {
-        text.pop();
-    }
-    text
-}
-
 /// What the probe found.
 struct Found<'a> {
     live: &'a str,
     applied: &'a str,
     file: FileStat,
     file_content: Option<&'a [u8]>,
-    conf: FileStat,
-    conf_content: Option<String>,
-    enabled: bool,
+    boot: BootFound<'a>,
 }
 
 impl Nftables {
@@ -299,36 +243,13 @@ impl Nftables {
                 self.guard.token, self.guard.timeout
             )));
         }
-        let conf = FileStat::from_findings(found, "nft.conf")?;
         Ok(Found {
             live: found.require("nft.live")?,
             applied: found.require("nft.applied")?,
             file: FileStat::from_findings(found, "nft.file")?,
             file_content: found.content("nft.file"),
-            conf_content: found
-                .content("nft.conf")
-                .map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
-            conf,
-            enabled: found.require("nft.enabled")? == "enabled",
+            boot: self.boot.read(found)?,
         })
-    }
-
-    /// The write of `/etc/nftables.conf` with `content`, validated by nft itself.
-    fn config_plan(&self, found: &Found, content: String) -> Result<Plan, ProbeError> {
-        ManagedFile {
-            path: NFTABLES_CONF.into(),
-            content: content.into_bytes(),
-            owner: None,
-            group: None,
-            mode: None,
-            validate: Some("nft -c -f %s".into()),
-            backup: true,
-        }
-        .plan_for(
-            &found.conf,
-            found.conf_content.as_deref().map(str::as_bytes),
-            None,
-        )
     }
 
     fn plan_present(&self, ruleset: &[u8], found: &Found) -> Result<Plan, ProbeError> {
@@ -336,28 +257,7 @@ impl Nftables {
         let table = paths.qualified();
         let file_current = found.file_content == Some(ruleset);
         let table_current = found.live != "absent" && found.live == found.applied;
-        let config = config_with_include(found.conf_content.as_deref(), paths);
-        let mut persist = if found.conf_content.as_deref() == Some(config.as_str()) {
-            Plan::unchanged()
-        } else {
-            let mut plan = self.config_plan(found, config)?;
-            plan.changes = vec![format!(
-                "make {NFTABLES_CONF} include {} (and comment out its `flush ruleset`, which would delete docker's and fail2ban's tables)",
-                paths.ruleset
-            )];
-            plan.diff = None;
-            plan
-        };
-        if !found.enabled {
-            persist = persist.and(Plan {
-                changes: vec!["enable nftables.service (loads the ruleset at boot)".into()],
-                step: Some(Step {
-                    script: "systemctl enable --quiet nftables.service || exit 1\n".into(),
-                    ..Step::default()
-                }),
-                ..Plan::default()
-            });
-        }
+        let mut persist = self.boot.plan_present(&found.boot)?;
         if file_current && table_current {
             return Ok(persist);
         }
@@ -385,6 +285,7 @@ impl Nftables {
                 let mut step = confirm_step;
                 step.script.push_str(&persist_step.script);
                 step.stdin = persist_step.stdin;
+                step.long_running |= persist_step.long_running;
                 step
             }
             None => confirm_step,
@@ -452,17 +353,7 @@ impl Nftables {
                 ..Plan::default()
             });
         }
-        if let Some(current) = &found.conf_content {
-            let config = config_without_include(current, paths);
-            if config != *current {
-                let mut edit = self.config_plan(found, config)?;
-                edit.changes = vec![format!(
-                    "remove the include of {} from {NFTABLES_CONF}",
-                    paths.ruleset
-                )];
-                plan = plan.and(edit);
-            }
-        }
+        plan = plan.and(self.boot.plan_absent(&found.boot)?);
         Ok(plan)
     }
 
@@ -544,13 +435,12 @@ impl Action for Nftables {
              {live}f nft.live \"$_live\"\n\
              if [ -r {digest} ]; then read -r _a <{digest}; f nft.applied \"$_a\"; else f nft.applied none; fi\n\
              fstat nft.file {ruleset}\n\
-             fstat nft.conf {conf}\n\
-             f nft.enabled \"$(systemctl is-enabled nftables.service 2>/dev/null)\"\n\
+             {boot}\
              {armed}",
             live = p.live_digest(),
             digest = quote(&p.applied_digest),
             ruleset = quote(&p.ruleset),
-            conf = quote(NFTABLES_CONF),
+            boot = self.boot.probe(),
             armed = self.guard.probe("nft.armed"),
         ))
     }
@@ -587,192 +477,4 @@ impl Action for Nftables {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DEBIAN_CONF: &str = "#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter;\n\t}\n}\n";
-    const RENDERED: &str = "table inet medulla_relay {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n";
-
-    fn action(ruleset: Option<&str>) -> Nftables {
-        let paths = TablePaths::new(DEFAULT_TABLE);
-        Nftables {
-            ruleset: ruleset.map(|r| ruleset_file(r, &paths).into_bytes()),
-            guard: Guard::new(&paths.table, 60),
-            paths,
-        }
-    }
-
-    fn findings(
-        live: &str,
-        applied: &str,
-        file: Option<&[u8]>,
-        conf: &str,
-        enabled: &str,
-    ) -> Findings {
-        let mut found = Findings::from_values(&[
-            ("nft.bin", "yes"),
-            ("nft.live", live),
-            ("nft.applied", applied),
-            ("nft.enabled", enabled),
-            ("nft.armed", "no"),
-        ]);
-        match file {
-            None => found.values.push(("nft.file".into(), "absent".into())),
-            Some(bytes) => {
-                found.values.push((
-                    "nft.file".into(),
-                    format!("regular file|root|root|644|{}", bytes.len()),
-                ));
-                found.contents.push(("nft.file".into(), bytes.to_vec()));
-            }
-        }
-        found.values.push((
-            "nft.conf".into(),
-            format!("regular file|root|root|755|{}", conf.len()),
-        ));
-        found
-            .contents
-            .push(("nft.conf".into(), conf.as_bytes().to_vec()));
-        found
-    }
-
-    #[test]
-    fn the_debian_config_gets_the_include_and_loses_its_flush() {
-        let paths = TablePaths::new(DEFAULT_TABLE);
-        let config = config_with_include(Some(DEBIAN_CONF), &paths);
-        assert!(
-            !config.lines().any(|l| l.trim() == "flush ruleset"),
-            "{config}"
-        );
-        assert!(config.contains("# flush ruleset  # disabled by relayctl"));
-        assert!(config.ends_with("include \"/etc/nftables.d/medulla_relay.nft\"\n"));
-        assert!(config.contains("table inet filter {"), "the rest is kept");
-        assert_eq!(
-            config_with_include(Some(&config), &paths),
-            config,
-            "idempotent"
-        );
-        let removed = config_without_include(&config, &paths);
-        assert!(!removed.contains("medulla_relay"), "{removed}");
-        assert!(removed.contains("table inet filter {"));
-        assert!(removed.ends_with("}\n"));
-    }
-
-    #[test]
-    fn a_template_may_define_only_relayctls_table() {
-        let paths = TablePaths::new(DEFAULT_TABLE);
-        assert!(check_owns_only(RENDERED, &paths).is_ok());
-        for bad in [
-            "flush ruleset\ntable inet medulla_relay {\n}\n",
-            "table inet medulla_relay {\n}\ntable ip nat {\n}\n",
-            "delete table ip nat\ntable inet medulla_relay {\n}\n",
-            "table inet other {\n}\n",
-        ] {
-            assert!(check_owns_only(bad, &paths).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn a_fresh_host_gets_the_table_loaded_confirmed_and_persisted() {
-        let action = action(Some(RENDERED));
-        let plan = action
-            .plan(&findings("absent", "none", None, DEBIAN_CONF, "disabled"))
-            .unwrap();
-        assert_eq!(plan.changes[0], "load table inet medulla_relay");
-        assert!(
-            plan.changes
-                .iter()
-                .any(|c| c.contains("enable nftables.service"))
-        );
-        assert!(
-            plan.changes
-                .iter()
-                .any(|c| c.contains("/etc/nftables.conf include"))
-        );
-        let step = plan.step.unwrap();
-        assert!(step.script.contains("nft -c -f"));
-        assert!(step.script.contains("systemd-run"));
-        let confirm = step
-            .confirm
-            .expect("a load is confirmed over a new connection");
-        // Persisting comes after the disarm, in the confirmation, never before.
-        assert!(!step.script.contains("systemctl enable"));
-        let disarm = confirm
-            .step
-            .script
-            .find("rm '/run/relayctl/firewall-medulla_relay.armed'");
-        let enable = confirm.step.script.find("systemctl enable");
-        assert!(disarm.unwrap() < enable.unwrap(), "{}", confirm.step.script);
-        assert!(
-            !confirm.step.stdin.is_empty(),
-            "the config travels with the confirmation"
-        );
-    }
-
-    #[test]
-    fn an_applied_table_with_its_file_and_config_is_unchanged() {
-        let action = action(Some(RENDERED));
-        let file = action.ruleset.clone().unwrap();
-        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
-        let plan = action
-            .plan(&findings("abc", "abc", Some(&file), &conf, "enabled"))
-            .unwrap();
-        assert!(!plan.is_change(), "{:?}", plan.changes);
-    }
-
-    #[test]
-    fn a_live_table_changed_behind_relayctls_back_is_reloaded() {
-        let action = action(Some(RENDERED));
-        let file = action.ruleset.clone().unwrap();
-        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
-        let plan = action
-            .plan(&findings("def", "abc", Some(&file), &conf, "enabled"))
-            .unwrap();
-        assert!(
-            plan.changes[0].starts_with("reload table"),
-            "{:?}",
-            plan.changes
-        );
-        assert!(plan.step.unwrap().confirm.is_some());
-    }
-
-    #[test]
-    fn a_disabled_service_alone_is_enabled_without_touching_the_table() {
-        let action = action(Some(RENDERED));
-        let file = action.ruleset.clone().unwrap();
-        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
-        let plan = action
-            .plan(&findings("abc", "abc", Some(&file), &conf, "disabled"))
-            .unwrap();
-        assert_eq!(plan.changes.len(), 1, "{:?}", plan.changes);
-        let step = plan.step.unwrap();
-        assert!(step.confirm.is_none());
-        assert!(!step.script.contains("nft -f"));
-    }
-
-    #[test]
-    fn absent_removes_the_table_its_file_and_include_only() {
-        let action = action(None);
-        let file = b"whatever".to_vec();
-        let conf = config_with_include(Some(DEBIAN_CONF), &action.paths);
-        let plan = action
-            .plan(&findings("abc", "abc", Some(&file), &conf, "enabled"))
-            .unwrap();
-        assert_eq!(plan.changes.len(), 3, "{:?}", plan.changes);
-        let script = plan.step.unwrap().script;
-        assert!(script.contains("nft delete table inet medulla_relay"));
-        assert!(!script.contains("flush"));
-        let nothing = action
-            .plan(&findings("absent", "none", None, DEBIAN_CONF, "disabled"))
-            .unwrap();
-        assert!(!nothing.is_change(), "{:?}", nothing.changes);
-    }
-
-    #[test]
-    fn an_armed_rollback_stops_the_task() {
-        let action = action(Some(RENDERED));
-        let mut found = findings("absent", "none", None, DEBIAN_CONF, "disabled");
-        found.values.push(("nft.armed".into(), "yes".into()));
-        assert!(matches!(action.plan(&found), Err(ProbeError::Failed(_))));
-    }
-}
+mod tests;
