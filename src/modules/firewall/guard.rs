@@ -8,10 +8,36 @@
 //! confirmation that comes too late fails instead of persisting a change already undone. /run
 //! is a tmpfs: a reboot disarms, and what was persisted before the change is what boots.
 
+use std::time::Duration;
+
 use crate::modules::shell::quote;
+use crate::modules::{ArgError, Confirmation, Rendered, Step};
 
 /// Where the tokens live.
 const TOKEN_DIR: &str = "/run/relayctl";
+/// Where the firewall modules keep their rollback snapshots and records.
+pub(super) const STATE_DIR: &str = "/var/lib/relayctl/firewall";
+const DEFAULT_ROLLBACK_TIMEOUT: i64 = 60;
+/// Extra time for a revert over a connection the new rules stalled: TCP retransmissions back
+/// off to several seconds once the host's timer has restored the previous rules.
+const REVERT_GRACE: Duration = Duration::from_secs(30);
+
+/// The `rollback_timeout` argument every firewall module takes: seconds, 15 to 3600 (a new SSH
+/// connection through a bastion takes seconds; a wrong firewall should not stay for long).
+pub(super) fn rollback_timeout(args: &Rendered) -> Result<u32, ArgError> {
+    let seconds = args
+        .opt_int("rollback_timeout")?
+        .unwrap_or(DEFAULT_ROLLBACK_TIMEOUT);
+    u32::try_from(seconds)
+        .ok()
+        .filter(|t| (15..=3600).contains(t))
+        .ok_or_else(|| {
+            ArgError::new(
+                "rollback_timeout",
+                format!("{seconds}: between 15 and 3600 seconds"),
+            )
+        })
+}
 
 /// The guard of one firewall object (a table, a set of ufw rules, a firewalld policy).
 #[derive(Clone, Debug)]
@@ -91,6 +117,21 @@ impl Guard {
             token = quote(&self.token),
             unit = self.unit,
         )
+    }
+
+    /// What the engine does after a guarded change: `confirm` over a new connection (which
+    /// starts with [`Guard::disarm`]), else `undo` over the current one ([`Guard::revert`]), else
+    /// it says that the host restores `what` by itself.
+    pub fn confirmation(&self, confirm: Step, undo: &str, what: &str) -> Confirmation {
+        Confirmation {
+            step: Box::new(confirm),
+            revert: self.revert(undo),
+            revert_within: Duration::from_secs(self.timeout.into()) + REVERT_GRACE,
+            fallback: format!(
+                "the host restores {what} by itself {} s after the change",
+                self.timeout
+            ),
+        }
     }
 
     /// Over the current connection, when no new one could be opened: runs `undo` now, unless

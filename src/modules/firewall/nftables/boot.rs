@@ -11,7 +11,6 @@
 //! ruleset` commented out, so that each reload duplicated the customer's rules); the conf is
 //! given back as it was.
 
-use super::TablePaths;
 use crate::modules::remote_file::ManagedFile;
 use crate::modules::shell::{FileStat, quote};
 use crate::modules::{Findings, Plan, ProbeError, Step};
@@ -45,17 +44,15 @@ pub(super) struct BootFound<'a> {
 }
 
 impl Boot {
-    pub fn new(paths: &TablePaths) -> Self {
-        let unit_name = format!("relayctl-firewall-{}.service", paths.table);
+    /// The boot files of `table`, whose ruleset file is `ruleset`.
+    pub fn new(table: &str, ruleset: &str) -> Self {
+        let unit_name = format!("relayctl-firewall-{table}.service");
         Boot {
-            ruleset: paths.ruleset.clone(),
+            ruleset: ruleset.to_string(),
             unit_path: format!("{UNIT_DIR}/{unit_name}"),
             dropin_dir: format!("{UNIT_DIR}/nftables.service.d"),
-            dropin_path: format!(
-                "{UNIT_DIR}/nftables.service.d/relayctl-{}.conf",
-                paths.table
-            ),
-            include_line: format!("include \"{}\"", paths.ruleset),
+            dropin_path: format!("{UNIT_DIR}/nftables.service.d/relayctl-{table}.conf"),
+            include_line: format!("include \"{ruleset}\""),
             unit_name,
         }
     }
@@ -289,7 +286,7 @@ mod tests {
     const DEBIAN_CONF: &str = "#!/usr/sbin/nft -f\n\nflush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter;\n\t}\n}\n";
 
     fn boot() -> Boot {
-        Boot::new(&TablePaths::new("medulla_relay"))
+        Boot::new("medulla_relay", "/etc/nftables.d/medulla_relay.nft")
     }
 
     /// What relayctl 0.1 made of Debian's nftables.conf.

@@ -24,16 +24,14 @@
 //! applied, so a table changed or lost behind relayctl's back is reloaded. `state: absent`
 //! deletes the table, its file and its boot unit, and nothing else.
 
-use std::time::Duration;
-
 mod boot;
 
 use self::boot::{Boot, BootFound};
-use super::guard::Guard;
+use super::guard::{self, Guard, STATE_DIR};
 use crate::modules::shell::{FileStat, quote};
 use crate::modules::{
-    Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Confirmation, FileDiff, Findings,
-    ModuleDef, ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
+    Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, FileDiff, Findings, ModuleDef,
+    ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
 };
 
 const STATES: &[&str] = &["present", "absent"];
@@ -41,12 +39,6 @@ const STATES: &[&str] = &["present", "absent"];
 const FAMILY: &str = "inet";
 const DEFAULT_TABLE: &str = "medulla_relay";
 const RULESET_DIR: &str = "/etc/nftables.d";
-/// The rollback snapshot and the digest of the table as last applied.
-const STATE_DIR: &str = "/var/lib/relayctl/firewall";
-const DEFAULT_ROLLBACK_TIMEOUT: i64 = 60;
-/// Extra time for a revert over a connection the new ruleset stalled: TCP retransmissions back
-/// off to several seconds once the host's timer has restored the previous table.
-const REVERT_GRACE: Duration = Duration::from_secs(30);
 
 pub static NFTABLES: ModuleDef = ModuleDef {
     name: "nftables",
@@ -124,18 +116,7 @@ fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
     }
     let paths = TablePaths::new(&table);
     let present = args.choice_or("state", STATES, "present")? == "present";
-    let rollback_timeout = args
-        .opt_int("rollback_timeout")?
-        .unwrap_or(DEFAULT_ROLLBACK_TIMEOUT);
-    let rollback_timeout = u32::try_from(rollback_timeout)
-        .ok()
-        .filter(|t| (15..=3600).contains(t))
-        .ok_or_else(|| {
-            ArgError::new(
-                "rollback_timeout",
-                format!("{rollback_timeout}: between 15 and 3600 seconds"),
-            )
-        })?;
+    let rollback_timeout = guard::rollback_timeout(args)?;
     let ruleset = if present {
         let Some(template) = args.opt_str("template")? else {
             return Err(ArgError::new(
@@ -152,7 +133,7 @@ fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
     };
     Ok(Nftables {
         guard: Guard::new(&paths.table, rollback_timeout),
-        boot: Boot::new(&paths),
+        boot: Boot::new(&paths.table, &paths.ruleset),
         paths,
         ruleset,
     })
@@ -306,15 +287,11 @@ impl Nftables {
             step: Some(Step {
                 script: self.load_script(ruleset.len()),
                 stdin: ruleset.to_vec(),
-                confirm: Some(Confirmation {
-                    step: Box::new(confirm_step),
-                    revert: self.revert_script(),
-                    revert_within: Duration::from_secs(self.guard.timeout.into()) + REVERT_GRACE,
-                    fallback: format!(
-                        "the host restores the previous table by itself {} s after the load",
-                        self.guard.timeout
-                    ),
-                }),
+                confirm: Some(self.guard.confirmation(
+                    confirm_step,
+                    &self.undo_script(),
+                    "the previous table",
+                )),
                 ..Step::default()
             }),
             provides: vec![Provides::Resource(Resource::Path(paths.ruleset.clone()))],
@@ -417,13 +394,13 @@ impl Nftables {
 
     /// Over the current connection, when no new one could be opened: restore now, unless the
     /// host's timer already has.
-    fn revert_script(&self) -> String {
+    fn undo_script(&self) -> String {
         let p = &self.paths;
-        self.guard.revert(&format!(
+        format!(
             "nft -f {} >&2 && rm -f {}",
             quote(&p.rollback),
             quote(&p.staged)
-        ))
+        )
     }
 }
 

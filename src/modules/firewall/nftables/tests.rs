@@ -10,7 +10,7 @@ fn action(ruleset: Option<&str>) -> Nftables {
     Nftables {
         ruleset: ruleset.map(|r| ruleset_file(r, &paths).into_bytes()),
         guard: Guard::new(&paths.table, 60),
-        boot: Boot::new(&paths),
+        boot: Boot::new(&paths.table, &paths.ruleset),
         paths,
     }
 }
@@ -41,7 +41,10 @@ fn findings(live: &str, applied: &str, file: Option<&[u8]>, boot_in_place: bool)
             if boot_in_place { "enabled" } else { "" },
         ),
     ]);
-    let boot = Boot::new(&TablePaths::new(DEFAULT_TABLE));
+    let boot = {
+        let paths = TablePaths::new(DEFAULT_TABLE);
+        Boot::new(&paths.table, &paths.ruleset)
+    };
     let (unit, dropin) = (boot.unit(), boot.dropin());
     push_file(&mut found, "nft.file", file);
     push_file(
