@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::accounts;
+use super::firewall::flows;
 use crate::input::text;
 
 /// One argument of a module.
@@ -70,6 +71,8 @@ pub enum ArgKind {
     TextList,
     /// One expression or a list of them, evaluated by the engine (`assert`'s `that`).
     Expressions,
+    /// A list of flows to open in a firewall ([`super::firewall::flows`]).
+    Flows,
 }
 
 impl ArgKind {
@@ -90,6 +93,7 @@ impl ArgKind {
             ArgKind::AccountList => account_list(value).map(drop),
             ArgKind::TextList => text_list(value).map(drop),
             ArgKind::Expressions => expressions(value).map(drop),
+            ArgKind::Flows => flows::parse(value).map(drop),
         }
     }
 }
@@ -204,6 +208,11 @@ impl Rendered {
 
     pub fn text_list(&self, name: &str) -> Result<Vec<String>, ArgError> {
         Ok(self.with(name, text_list)?.unwrap_or_default())
+    }
+
+    /// The flows to open; none when absent.
+    pub(crate) fn flows(&self, name: &str) -> Result<Vec<flows::Flow>, ArgError> {
+        Ok(self.with(name, flows::parse)?.unwrap_or_default())
     }
 }
 

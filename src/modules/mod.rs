@@ -61,6 +61,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &service::SERVICE,
     &command::COMMAND,
     &firewall::nftables::NFTABLES,
+    &firewall::ufw::UFW_FLOWS,
     &ASSERT,
     &LOGIN_CHECK,
 ];

@@ -3,5 +3,7 @@
 //! connection (DESIGN rule 4): relayctl's own nftables table where nothing else filters
 //! (`nftables.rs`); the guard every backend arms and disarms the same way (`guard.rs`).
 
+pub(crate) mod flows;
 mod guard;
 pub(super) mod nftables;
+pub(super) mod ufw;
