@@ -13,6 +13,10 @@ use crate::preflight::{self, Warning};
 use crate::report::HostFindings;
 use crate::sizing::{self, SizingReport};
 
+/// The modules that change a relay's firewall: a role using one is checked against the firewall
+/// the relay has, and what it would cut off, before any role runs.
+const FIREWALL_MODULES: &[&str] = &["nftables", "ufw_flows", "firewalld_flows"];
+
 /// The relay's findings; `Err` when it could not be worked on at all (its facts).
 pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, HostFailure> {
     let settings = &relay.job.relay;
@@ -106,7 +110,12 @@ async fn roles_and_readiness(
         .flat_map(|role| role.defaults.iter())
         .map(|(name, value, _)| (name.clone(), value.clone()))
         .collect();
-    let firewall_role = shared.stage.roles && roles.iter().any(|role| role.uses_module("nftables"));
+    let firewall_role = shared.stage.roles
+        && roles.iter().any(|role| {
+            FIREWALL_MODULES
+                .iter()
+                .any(|module| role.uses_module(module))
+        });
     let host_vars = vars::relay_vars(
         &defaults,
         &shared.run_vars,

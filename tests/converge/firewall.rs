@@ -17,6 +17,8 @@ use crate::lab::{exclusive, listen, open_ports, reset, snapshot, task, tasks_wit
 const FIREWALL_TASK: &str = "Medulla relay firewall (table inet medulla_relay)";
 /// Listened on by the tests but in no row of the matrix.
 const NOT_IN_MATRIX: u16 = 7777;
+/// A monitoring agent's port (Zabbix's), listening on the relay before relayctl comes.
+const AGENT: u16 = 10050;
 
 /// `relayctl apply` on the lab inventory with `args`, JSON: (exit code, report, all output).
 fn apply(args: &[&str]) -> (Option<i32>, Value, String) {
@@ -94,6 +96,7 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         9990,
         22000,
         NOT_IN_MATRIX,
+        AGENT,
     ];
     let dmz_listeners = [
         4369,
@@ -132,9 +135,9 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         table(classic)
     );
     assert_eq!(
-        open_ports(server, classic, &[NOT_IN_MATRIX]),
-        [NOT_IN_MATRIX],
-        "the default table closes nothing"
+        open_ports(server, classic, &[NOT_IN_MATRIX, AGENT]),
+        [NOT_IN_MATRIX, AGENT],
+        "the default table closes nothing: the agent still answers"
     );
     assert_boot_persistence(classic, &conf_before);
 
@@ -153,10 +156,11 @@ fn the_firewall_opens_the_matrix_to_its_peers_only_and_survives_a_restart() {
         let error = host_entry(&report, "relay01")["error"]["message"].to_string();
         assert!(
             error.contains("tcp/7777 (perl) is reachable from any host now")
+                && error.contains("tcp/10050 (perl) is reachable from any host now")
                 && error.contains("relay_firewall_close_reachable"),
             "{error}"
         );
-        assert!(text.contains("tcp/7777"), "said in the output: {text}");
+        assert!(text.contains("tcp/10050"), "said in the output: {text}");
     }
     assert_eq!(snapshot(classic), applied_open, "nothing changed");
 

@@ -40,7 +40,8 @@ pub fn snapshot(host: &LabHost) -> String {
         r#"
         cd /
         sha256sum etc/passwd etc/group etc/shadow etc/gshadow etc/systemd/system.conf
-        for d in etc/sudoers.d etc/security/limits.d etc/systemd home root; do
+        sha256sum etc/nftables.conf
+        for d in etc/sudoers.d etc/security/limits.d etc/systemd etc/ufw etc/firewalld home root; do
           find "$d" -xdev ! -name .sudo_as_admin_successful -printf '%p %u %g %m %s %y\n' | sort
           find "$d" -xdev -type f ! -name .sudo_as_admin_successful -size -2M -exec sha256sum {} + |
             sort -k 2
@@ -50,6 +51,35 @@ pub fn snapshot(host: &LabHost) -> String {
         systemctl show -p DefaultLimitNPROC -p DefaultLimitSIGPENDING
         "#,
     )
+}
+
+/// Restarts a lab host as a reboot would (`docker restart`), and waits until systemd has
+/// finished booting it.
+pub fn reboot(host: &LabHost) {
+    crate::harness::docker(&["restart", &host.container]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let state = std::process::Command::new("docker")
+            .args([
+                "exec",
+                &host.container,
+                "systemctl",
+                "is-system-running",
+                "--wait",
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        if state == "running" || state == "degraded" {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} did not boot again: {state}",
+            host.name
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }
 
 /// Whether `password` is the password whose yescrypt hash the host's /etc/shadow holds for `user`.

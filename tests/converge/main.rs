@@ -8,6 +8,7 @@
 mod harness;
 
 mod become_password;
+mod customer_firewalls;
 mod firewall;
 mod flows;
 mod hostile_values;

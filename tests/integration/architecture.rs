@@ -587,3 +587,55 @@ fn inline_paths(code: &str) -> Vec<Vec<String>> {
     }
     paths
 }
+
+/// The lab's hosts have python3 (ufw and firewalld are written in it), and relayctl is agentless:
+/// no script relayctl sends may run it, or a lab test could pass only because python is there.
+/// Every string of src/ outside tests, and every line of roles/ and templates/, is searched; the
+/// one name allowed is the Ansible variable relayctl accepts and ignores.
+#[test]
+fn nothing_relayctl_sends_to_a_host_runs_python() {
+    fn files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                files(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    for dir in ["src", "roles", "templates"] {
+        files(&repo().join(dir), &mut paths);
+    }
+    let mut offending = Vec::new();
+    for path in paths {
+        let is_rust = path.extension().is_some_and(|e| e == "rs");
+        if is_rust && path.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // Test modules come last in a source file.
+        let code = if is_rust {
+            text.split("#[cfg(test)]").next().unwrap_or("")
+        } else {
+            &text
+        };
+        for (number, line) in code.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if is_rust && (trimmed.starts_with("//") || trimmed.starts_with("//!")) {
+                continue;
+            }
+            if line
+                .to_lowercase()
+                .replace("ansible_python_interpreter", "")
+                .contains("python")
+            {
+                offending.push(format!("{}:{}: {line}", path.display(), number + 1));
+            }
+        }
+    }
+    assert!(offending.is_empty(), "{offending:#?}");
+}

@@ -149,19 +149,27 @@ debian_mirror() {
 # comments), so editing the recipe rebuilds the image and anything else reuses the cached one.
 
 IMAGE_PACKAGES=openssh-server,sudo,nftables,systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates
+# ufw and firewalld ship installed but off, as on many customers' images: tests turn them on per
+# host. They are written in python, so the hosts have python3; relayctl never runs it (a test of
+# tests/integration/architecture.rs keeps python out of every script relayctl sends). Installed
+# with apt in the finished system: polkitd, which firewalld needs, does not configure inside
+# debootstrap.
+FIREWALL_PACKAGES="ufw firewalld iptables"
 
 build_rootfs() {
   local root=$1 mirror=$2
   # ca-certificates: an operator's mirror may be https, and apt inside the relays must reach it too.
   debootstrap --variant=minbase --include="$IMAGE_PACKAGES" bookworm "$root" "$mirror"
 
-  # relayctl is agentless: the hosts must not have python, or a test could pass by accident.
-  local pkgs
-  # shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
-  pkgs=$(chroot "$root" dpkg-query -W -f '${Package}\n')
-  if [[ -e $root/usr/bin/python3 ]] || grep -q '^python' <<<"$pkgs"; then
-    die "python ended up in the lab image; the lab hosts must not have it"
+  mount -t proc proc "$root/proc"
+  # shellcheck disable=SC2086 # a list of package names
+  if ! chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y --no-install-recommends $FIREWALL_PACKAGES >/dev/null"; then
+    umount "$root/proc"
+    die "apt-get could not install $FIREWALL_PACKAGES in the image"
   fi
+  umount "$root/proc"
+  # Installed, not running: firewalld's package enables its service (ufw's stays ENABLED=no).
+  chroot "$root" systemctl disable firewalld.service
 
   # Host keys baked into an image would be shared by every container: generate them at first boot.
   rm -f "$root"/etc/ssh/ssh_host_*
@@ -235,7 +243,7 @@ import_rootfs() {
 }
 
 image_tag() {
-  { declare -f build_rootfs import_rootfs; echo "$IMAGE_PACKAGES"; } | sha256sum | cut -c1-12
+  { declare -f build_rootfs import_rootfs; echo "$IMAGE_PACKAGES $FIREWALL_PACKAGES"; } | sha256sum | cut -c1-12
 }
 
 IMAGE=$IMAGE_REPO:$(image_tag)
