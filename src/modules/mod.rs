@@ -62,6 +62,7 @@ pub static MODULES: &[&ModuleDef] = &[
     &command::COMMAND,
     &firewall::nftables::NFTABLES,
     &firewall::ufw::UFW_FLOWS,
+    &firewall::firewalld::FIREWALLD_FLOWS,
     &ASSERT,
     &LOGIN_CHECK,
 ];

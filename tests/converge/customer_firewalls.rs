@@ -10,6 +10,7 @@ use crate::harness::{LabHost, docker_exec, host, host_entry, lab_inventory, rela
 use crate::lab::{exclusive, listen, open_ports, reboot, reset, snapshot, task, tasks_with};
 
 const UFW_TASK: &str = "Medulla relay flows in ufw";
+const FIREWALLD_TASK: &str = "Medulla relay flows in firewalld";
 const TABLE_TASK: &str = "Medulla relay firewall (table inet medulla_relay)";
 /// Listened on, in no row of the matrix.
 const NOT_IN_MATRIX: u16 = 7777;
@@ -137,6 +138,77 @@ fn ufw_on_the_relay_gets_the_medulla_flows_in_its_own_rules_and_gives_them_back(
     let (code, _, text) = apply(&["-e", "relay_firewall_state=absent"]);
     assert_eq!(code, Some(0), "{text}");
     assert_eq!(ufw_state(relay), before, "ufw as it was");
+    assert_eq!(open_ports(server, relay, &[5269]), Vec::<u16>::new());
+}
+
+/// firewalld's permanent configuration and what it has loaded: what "firewalld as it was" means.
+fn firewalld_state(relay: &LabHost) -> String {
+    docker_exec(
+        &relay.container,
+        "ls /etc/firewalld/policies; firewall-cmd --get-policies; firewall-cmd --list-all",
+    )
+}
+
+#[test]
+fn firewalld_on_the_relay_gets_the_medulla_flows_in_policies_of_relayctls_own() {
+    let _lab = exclusive();
+    let relay = fresh_relay01();
+    let server = host("medulla-server");
+    docker_exec(
+        &relay.container,
+        // firewall-cmd --state waits for firewalld to have loaded its rules.
+        "systemctl enable --now firewalld.service 2>/dev/null && firewall-cmd --state >/dev/null",
+    );
+    let all_ports = [&server_ports()[..], &[NOT_IN_MATRIX]].concat();
+    assert_eq!(
+        open_ports(server, relay, &all_ports),
+        [22],
+        "firewalld's public zone admits SSH only"
+    );
+    let before = firewalld_state(relay);
+
+    let (code, report, text) = apply(&[]);
+    assert_eq!(code, Some(0), "{text}");
+    let entry = host_entry(&report, "relay01");
+    assert_eq!(
+        task(entry, FIREWALLD_TASK)["status"],
+        "changed",
+        "{entry:#}"
+    );
+    assert_eq!(
+        open_ports(server, relay, &all_ports),
+        server_ports(),
+        "the server ports open through firewalld, 7777 still closed"
+    );
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "systemctl is-enabled nftables.service || true; nft list table inet medulla_relay >/dev/null 2>&1 && echo table || echo none"
+        ),
+        "disabled\nnone",
+        "no nftables.service, no table of relayctl's beside firewalld"
+    );
+
+    let applied = snapshot(relay);
+    for args in [&[][..], &["--check"]] {
+        let (code, report, text) = apply(args);
+        assert_eq!(code, Some(0), "{text}");
+        let entry = host_entry(&report, "relay01");
+        assert!(tasks_with(entry, "changed").is_empty(), "{entry:#}");
+    }
+    assert_eq!(snapshot(relay), applied);
+
+    reboot(relay);
+    listen(relay, &[5269, NOT_IN_MATRIX]);
+    assert_eq!(
+        open_ports(server, relay, &[5269, NOT_IN_MATRIX]),
+        [5269],
+        "after a reboot"
+    );
+
+    let (code, _, text) = apply(&["-e", "relay_firewall_state=absent"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(firewalld_state(relay), before, "firewalld as it was");
     assert_eq!(open_ports(server, relay, &[5269]), Vec::<u16>::new());
 }
 
