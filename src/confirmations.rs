@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use crate::facts::Facts;
+use crate::facts::{Backend, Facts, FirewallFacts};
 use crate::flows::{FlowOutcome, FlowResult};
 use crate::inventory::RelaySettings;
 use crate::sizing::SizingReport;
@@ -159,7 +159,7 @@ pub struct Inputs<'a> {
 pub fn confirm(inputs: &Inputs) -> Confirmations {
     let items = vec![
         itsm_entity(inputs.relay),
-        ports(inputs.flows),
+        ports(inputs.flows, &inputs.facts.firewall),
         ssh_key(inputs),
         medulla_access(inputs),
         fqdn(inputs.relay, inputs.facts),
@@ -208,7 +208,7 @@ fn itsm_entity(relay: &RelaySettings) -> Confirmation {
     )
 }
 
-fn ports(flows: &[FlowResult]) -> Confirmation {
+fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
     let failing: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(false)).collect();
     let confirmed = flows.iter().filter(|f| f.passed() == Some(true)).count();
     let unverified = flows.iter().filter(|f| f.passed().is_none()).count();
@@ -232,10 +232,19 @@ fn ports(flows: &[FlowResult]) -> Confirmation {
             format!("{} flow(s) failing: {}", failing.len(), ports.join(", ")),
         )
     };
-    let details = failing
+    let mut details: Vec<String> = failing
         .iter()
         .map(|f| format!("{}: {}", f.describe(), f.result_text()))
         .collect();
+    details.push(format!(
+        "what filters on the relay (before this run): {}",
+        match firewall.backend {
+            Backend::Ufw => "ufw, where relayctl opens the flows as rules of its own",
+            Backend::Firewalld =>
+                "firewalld, where relayctl opens the flows in policies of its own",
+            Backend::Nftables => "no other firewall; relayctl's own table, inet medulla_relay",
+        }
+    ));
     Confirmation::new(2, "ports", "Ports opened", status, summary, details)
 }
 

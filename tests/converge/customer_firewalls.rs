@@ -112,6 +112,32 @@ fn ufw_on_the_relay_gets_the_medulla_flows_in_its_own_rules_and_gives_them_back(
         "none\ndisabled"
     );
 
+    // The flows work through ufw, and the report says where they were opened.
+    let inventory = lab_inventory();
+    let (code, report, text) = relayctl_report(
+        &[
+            "flows",
+            inventory.to_str().expect("utf-8"),
+            "--limit",
+            "relay01,medulla-server,workstation",
+        ],
+        &[],
+    );
+    // Only the firewall role ran: NOT READY for the medulla account, the ports are the point.
+    assert_eq!(code, Some(2), "{text}");
+    let ports = host_entry(&report, "relay01")["confirmations"]["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["key"] == "ports"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ports["status"], "confirmed", "{ports:#}");
+    assert!(
+        ports["details"]
+            .to_string()
+            .contains("ufw, where relayctl opens the flows"),
+        "{ports:#}"
+    );
+
     // Idempotent, and --check changes nothing.
     let applied = snapshot(relay);
     for args in [&[][..], &["--check"]] {
