@@ -36,6 +36,7 @@ fn findings(live: &str, applied: &str, file: Option<&[u8]>, boot_in_place: bool)
         ("nft.live", live),
         ("nft.applied", applied),
         ("nft.armed", "no"),
+        ("nft.service", "disabled inactive"),
         (
             "nft.unit_enabled",
             if boot_in_place { "enabled" } else { "" },
@@ -99,12 +100,12 @@ fn a_fresh_host_gets_the_table_loaded_confirmed_and_persisted() {
         .confirm
         .expect("a load is confirmed over a new connection");
     // Persisting comes after the disarm, in the confirmation, never before.
-    assert!(!step.script.contains("systemctl enable"));
+    assert!(!step.script.contains("sysinit.target.wants"));
     let disarm = confirm
         .step
         .script
         .find("rm '/run/relayctl/firewall-medulla_relay.armed'");
-    let enable = confirm.step.script.find("systemctl enable");
+    let enable = confirm.step.script.find("sysinit.target.wants");
     assert!(disarm.unwrap() < enable.unwrap(), "{}", confirm.step.script);
     assert!(
         !confirm.step.stdin.is_empty(),
