@@ -86,16 +86,21 @@ impl Guard {
             "rm {token} && {{ {undo}; }}; {cleanup}",
             token = quote(&self.token)
         );
+        // A unit of an earlier run that failed keeps its name until reset: reset, and try again,
+        // only then (each systemctl call is work for PID 1, shared by every relay's container).
+        let run = format!(
+            "systemd-run --quiet --unit={unit} --on-active={timeout}s --timer-property=AccuracySec=1s /bin/sh -c {fire}",
+            unit = self.unit,
+            timeout = self.timeout,
+            fire = quote(&fire),
+        );
         format!(
             ": >{token} || exit 1\n\
-             systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
-             if ! systemd-run --quiet --unit={unit} --on-active={timeout}s --timer-property=AccuracySec=1s /bin/sh -c {fire} >&2; then\n\
+             if ! {run} 2>/dev/null && ! {{ systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1; {run} >&2; }}; then\n\
              \x20 rm -f {token}; {cleanup}; echo 'cannot arm the rollback timer (systemd-run); nothing was changed' >&2; exit 1\n\
              fi\n",
             token = quote(&self.token),
             unit = self.unit,
-            timeout = self.timeout,
-            fire = quote(&fire),
         )
     }
 
@@ -109,11 +114,12 @@ impl Guard {
         )
     }
 
-    /// Over the new connection: disarms, or fails if the host already undid the change.
+    /// Over the new connection: disarms, or fails if the host already undid the change. A
+    /// stopped timer whose service never ran leaves nothing for systemd to keep.
     pub fn disarm(&self) -> String {
         format!(
             "if ! rm {token} 2>/dev/null; then echo 'the host had already restored the previous firewall: its rollback timer fired before this confirmation' >&2; exit 1; fi\n\
-             systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n",
+             systemctl stop {unit}.timer >/dev/null 2>&1\n",
             token = quote(&self.token),
             unit = self.unit,
         )
@@ -139,7 +145,7 @@ impl Guard {
     pub fn revert(&self, undo: &str) -> String {
         format!(
             "if rm {token} 2>/dev/null; then\n\
-             \x20 systemctl stop {unit}.timer >/dev/null 2>&1; systemctl reset-failed {unit}.timer {unit}.service >/dev/null 2>&1\n\
+             \x20 systemctl stop {unit}.timer >/dev/null 2>&1\n\
              \x20 {undo} || exit 1\n\
              \x20 f reverted now\n\
              else f reverted by_host; fi\n",
