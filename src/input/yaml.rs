@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::Path;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{DuplicateKeyPolicy, Location, MessageFormatter, Spanned};
+use serde_saphyr::{DuplicateKeyPolicy, Location, MessageFormatter, Spanned, Tagged};
 
 use super::error::InputError;
 use super::pos::Pos;
@@ -48,6 +48,9 @@ pub(crate) enum NodeKind {
     Seq(Vec<Node>),
     /// Entries in source order; duplicates are kept (and reported by [`duplicate_keys`]).
     Map(Vec<Entry>),
+    /// A value tagged `!vault`: Ansible Vault's text, still encrypted (the inventory decrypts
+    /// it when it has the vault password).
+    Vault(String),
 }
 
 /// One `key: value` pair of a YAML map.
@@ -75,6 +78,8 @@ impl Node {
                     .map(|e| (e.key.clone(), e.value.to_json()))
                     .collect(),
             ),
+            // As ansible-inventory shows a value it has not decrypted.
+            NodeKind::Vault(text) => serde_json::json!({ VAULT_KEY: text }),
         }
     }
 
@@ -112,6 +117,7 @@ impl Node {
             NodeKind::String(s) => format!("the string {s:?}"),
             NodeKind::Seq(_) => "a list".to_owned(),
             NodeKind::Map(_) => "a map".to_owned(),
+            NodeKind::Vault(_) => "a vault-encrypted value".to_owned(),
         }
     }
 
@@ -135,7 +141,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, InputError> {
         leading_zero_numbers_as_strings: true,
         with_snippet: false,
     };
-    match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, options) {
+    match serde_saphyr::from_str_with_options::<Spanned<Tagged<RawNode>>>(text, options) {
         Ok(root) => Ok(convert(root, text)),
         Err(error) => Err(syntax_error(file, text, &error)),
     }
@@ -250,6 +256,9 @@ fn nearest_key(text: &str, pos: Pos) -> String {
     }
 }
 
+/// The key under which Ansible's JSON holds a vault-encrypted value.
+pub(crate) const VAULT_KEY: &str = "__ansible_vault";
+
 /// The key used for problems about the document as a whole.
 pub(crate) const TOP_LEVEL: &str = "(top level)";
 
@@ -304,8 +313,8 @@ enum RawNode {
     Unsigned(u64),
     Float(f64),
     String(String),
-    Seq(Vec<Spanned<RawNode>>),
-    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+    Seq(Vec<Spanned<Tagged<RawNode>>>),
+    Map(Vec<(Spanned<String>, Spanned<Tagged<RawNode>>)>),
 }
 
 impl<'de> Deserialize<'de> for RawNode {
@@ -371,9 +380,12 @@ const PYYAML_BOOLEANS: [&str; 18] = [
     "On", "ON", "off", "Off", "OFF",
 ];
 
-fn convert(raw: Spanned<RawNode>, text: &str) -> Node {
+fn convert(raw: Spanned<Tagged<RawNode>>, text: &str) -> Node {
     let pos = pos_of(&raw.referenced);
-    let kind = match raw.value {
+    let Tagged(value, tag) = raw.value;
+    let kind = match value {
+        // Ansible's tag for a vault-encrypted value; any other tag leaves the value as it is.
+        RawNode::String(s) if tag.as_deref() == Some("!vault") => NodeKind::Vault(s),
         RawNode::Null => NodeKind::Null,
         RawNode::Bool(b) => match source_text(&raw.defined, text) {
             Some(written) if !PYYAML_BOOLEANS.contains(&written) && is_plain_word(written) => {
@@ -442,6 +454,21 @@ mod tests {
         assert_eq!(
             node.to_json(),
             json!({"a": true, "b": "n", "c": "Y", "d": false, "e": "no", "f": "yEs", "g": true})
+        );
+    }
+
+    #[test]
+    fn a_vault_tagged_value_is_kept_encrypted_and_other_tags_are_ignored() {
+        let node = parse_ok(
+            "a: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\nb: !unsafe '{{ x }}'\nc: [!vault x]\n",
+        );
+        assert_eq!(
+            node.to_json(),
+            json!({
+                "a": {"__ansible_vault": "$ANSIBLE_VAULT;1.1;AES256\n6162\n"},
+                "b": "{{ x }}",
+                "c": [{"__ansible_vault": "x"}],
+            })
         );
     }
 
