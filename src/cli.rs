@@ -56,6 +56,50 @@ pub enum Command {
     Facts(FactsArgs),
 }
 
+/// The inventory sources and the vault passwords that open them (every command that reads an
+/// inventory takes these).
+#[derive(Debug, Args)]
+#[group(id = "inventories", required = true, multiple = true, args = ["positional", "inventory"])]
+pub struct SourceArgs {
+    /// The inventory: an Ansible YAML or INI file, a directory of them, or a comma-separated
+    /// host list; group_vars/ and host_vars/ beside it are read. Several are merged in order,
+    /// a later one winning (these first, then each -i).
+    #[arg(value_name = "INVENTORY")]
+    pub positional: Vec<PathBuf>,
+
+    /// Another inventory, as Ansible's -i (repeatable; merged after the positional ones).
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY")]
+    pub inventory: Vec<PathBuf>,
+
+    /// A file holding the Ansible Vault password (an executable one is run, its output the
+    /// password). Repeatable. Default: the file ANSIBLE_VAULT_PASSWORD_FILE names.
+    #[arg(long, value_name = "FILE")]
+    pub vault_password_file: Vec<PathBuf>,
+
+    /// An Ansible vault id: LABEL@FILE, LABEL@prompt, FILE or prompt. Repeatable.
+    #[arg(long, value_name = "ID")]
+    pub vault_id: Vec<String>,
+
+    /// Ask for the Ansible Vault password once.
+    #[arg(
+        short = 'J',
+        long = "ask-vault-pass",
+        visible_alias = "ask-vault-password"
+    )]
+    pub ask_vault_pass: bool,
+}
+
+impl SourceArgs {
+    /// Every inventory source, in the order they are merged.
+    pub fn sources(&self) -> Vec<PathBuf> {
+        self.positional
+            .iter()
+            .chain(&self.inventory)
+            .cloned()
+            .collect()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Dry run: report what would change and change nothing on any host. Exits 6 when changes
@@ -113,9 +157,8 @@ pub struct FactsArgs {
 /// Options shared by every command that connects to hosts.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The inventory: an Ansible YAML inventory file (group_vars/ and host_vars/ beside it are read).
-    #[arg(value_name = "INVENTORY")]
-    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     /// Only these hosts: an Ansible host pattern (`relay01`, `dmz_relays`, `relays:!relay02`,
     /// `relay0*`, `relays:&site_lyon`).

@@ -31,6 +31,22 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Two secrets are equal when their texts are (a host's connection is compared whole).
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Secret {}
+
+/// Serialised as the mask, like every other way out of it.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(MASK)
+    }
+}
+
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(MASK)
@@ -101,5 +117,11 @@ mod tests {
             mask("nothing to hide", &[Secret::new(String::new())]),
             "nothing to hide"
         );
+    }
+
+    #[test]
+    fn a_secret_serialises_as_the_mask() {
+        let json = serde_json::to_string(&Secret::new("hunter2".into())).expect("json");
+        assert_eq!(json, format!("\"{MASK}\""));
     }
 }

@@ -146,8 +146,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("inventory.yaml");
         std::fs::write(&path, yaml).expect("write");
-        let inventory = crate::inventory::load(&path, &crate::inventory::LoadOptions::default())
-            .expect("valid inventory");
+        let inventory = crate::inventory::load(
+            std::slice::from_ref(&path),
+            &crate::inventory::LoadOptions::default(),
+        )
+        .expect("valid inventory");
         let host = inventory.hosts.into_iter().next().expect("one host");
         (dir, host)
     }

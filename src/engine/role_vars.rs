@@ -120,8 +120,10 @@ mod tests {
         let options = LoadOptions {
             role_vars: catalog.variable_names(),
             extra_vars: Vec::new(),
+            ..LoadOptions::default()
         };
-        let inventory = inventory::load(&path, &options).unwrap_or_else(|e| panic!("{e}"));
+        let inventory = inventory::load(std::slice::from_ref(&path), &options)
+            .unwrap_or_else(|e| panic!("{e}"));
         let hosts: Vec<&Host> = inventory.hosts.iter().collect();
         check(&catalog, &hosts)
             .into_iter()

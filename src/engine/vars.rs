@@ -296,7 +296,8 @@ mod tests {
              shown: \"{{ ansible_facts.os_pretty_name }}\"\n      fqdn_seen: \"{{ relay_fqdn }}\"\n",
         )
         .expect("write");
-        let inventory = inventory::load(&path, &LoadOptions::default()).expect("loads");
+        let inventory =
+            inventory::load(std::slice::from_ref(&path), &LoadOptions::default()).expect("loads");
         let selected = inventory.select(None).expect("selects");
         let planned = inventory.plan_apply(&selected).expect("plans");
         let (host, HostRole::Relay(relay)) = &planned[0] else {

@@ -3,18 +3,26 @@
 //! argument variables (see `ssh_args.rs`) and `ansible_ssh_timeout`, with Ansible's older
 //! `ansible_ssh_*` spellings. Setting both a name and its alias for one host is an error: which
 //! one wins differs between Ansible versions, and relayctl does not guess.
+//!
+//! This is the connection policy, and it applies to the hosts a command selects (a network
+//! switch or a `local` host beside the relays is left alone): a non-SSH connection, a become
+//! method other than sudo to root, ssh options relayctl cannot honour, disabled
+//! host-key checking and passwords are refused. A become password kept by Ansible Vault is the
+//! one exception: it is used, as a secret.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::names;
 use super::ssh_args::{self, JumpHost, SshOptions};
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
 use crate::input::error::InputError;
 use crate::input::paths::PathContext;
 use crate::input::yaml::Node;
+use crate::secret::Secret;
 use crate::ssh::HostKeyPolicy;
 
 /// Everything the ssh layer needs to open this host's one connection.
@@ -40,7 +48,34 @@ pub struct Connection {
     pub host_key_policy: Option<HostKeyPolicy>,
     /// `-o ConnectTimeout=N` or `ansible_ssh_timeout`.
     pub connect_timeout: Option<Duration>,
+    /// `ansible_become_password` (or an alias) when Ansible Vault keeps it.
+    pub become_password: Option<Secret>,
 }
+
+impl Connection {
+    /// The stand-in for a host whose connection is refused: its name, nothing else.
+    pub(crate) fn refused(host: &str) -> Self {
+        Connection {
+            address: host.to_owned(),
+            port: 22,
+            user: None,
+            private_key_file: None,
+            r#become: false,
+            jump: None,
+            known_hosts_file: None,
+            host_key_policy: None,
+            connect_timeout: None,
+            become_password: None,
+        }
+    }
+}
+
+/// Ansible's switches of host-key checking: off is refused, as `StrictHostKeyChecking=no` is.
+const HOST_KEY_CHECKING_VARS: [&str; 3] = [
+    "ansible_host_key_checking",
+    "ansible_ssh_host_key_checking",
+    "ansible_paramiko_host_key_checking",
+];
 
 /// One connection variable's meaning.
 enum Setting {
@@ -124,24 +159,34 @@ pub(crate) fn check(name: &str, node: &Node, paths: &PathContext) -> Vec<Problem
     read(name, node, paths).err().unwrap_or_default()
 }
 
-/// The host's connection from its merged variables.
+/// The host's connection from its merged variables, or every problem of its connection
+/// policy.
 pub(crate) fn build(
     host: &str,
     vars: &Vars,
     paths: &PathContext,
 ) -> Result<Connection, Vec<InputError>> {
     let mut errors = Vec::new();
-    let mut connection = Connection {
-        address: host.to_owned(),
-        port: 22,
-        user: None,
-        private_key_file: None,
-        r#become: false,
-        jump: None,
-        known_hosts_file: None,
-        host_key_policy: None,
-        connect_timeout: None,
-    };
+    let mut connection = Connection::refused(host);
+    connection.become_password = secrets(vars, &mut errors);
+    for name in HOST_KEY_CHECKING_VARS {
+        if let Some(var) = vars.get(name) {
+            let node = Node::from_json(&var.value, var.origin.pos());
+            match values::boolean(&node) {
+                Ok(true) => {}
+                Ok(false) => errors.push(InputError::at(
+                    &var.origin.file,
+                    var.origin.pos(),
+                    name,
+                    format!(
+                        "{name} is off: relayctl always verifies host keys; set -o StrictHostKeyChecking=accept-new \
+                         in ansible_ssh_common_args to trust a host on first contact (and detect any later change)"
+                    ),
+                )),
+                Err(problem) => errors.push(problem.into_error(&var.origin.file, name)),
+            }
+        }
+    }
     let read_var =
         |name: &str, errors: &mut Vec<InputError>| read_merged(vars, name, paths, errors);
     let mut alias_errors = Vec::new();
@@ -233,6 +278,47 @@ pub(crate) fn build(
     } else {
         Err(errors)
     }
+}
+
+/// The become password when Ansible Vault keeps it; every other secret is refused here.
+fn secrets(vars: &Vars, errors: &mut Vec<InputError>) -> Option<Secret> {
+    let mut become_password = None;
+    for (name, var) in vars.iter().filter(|(name, _)| names::is_secret(name)) {
+        let refuse =
+            |message: String| InputError::at(&var.origin.file, var.origin.pos(), name, message);
+        if names::BECOME_PASSWORD_VARS.contains(&name.as_str()) && var.is_secret() {
+            let text = match &var.value {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            match &become_password {
+                Some(existing) if *existing != Secret::new(text.clone()) => {
+                    errors.push(refuse(format!(
+                        "{name} is another become password for this host, different from the one already set; \
+                         keep only one of them"
+                    )));
+                }
+                _ => become_password = Some(Secret::new(text)),
+            }
+        } else if names::LOGIN_PASSWORD_VARS.contains(&name.as_str()) {
+            errors.push(refuse(format!(
+                "relayctl logs in with SSH keys (ansible_ssh_private_key_file, ~/.ssh/config or the ssh-agent), not \
+                 with a password: remove {name} for this host"
+            )));
+        } else if names::BECOME_PASSWORD_VARS.contains(&name.as_str()) {
+            errors.push(refuse(format!(
+                "secrets are not kept in clear in inventories: encrypt {name} with Ansible Vault \
+                 (`ansible-vault encrypt_string`) and give the vault password, or remove it and give the become \
+                 password in the RELAYCTL_BECOME_PASSWORD environment variable or at the prompt (-K)"
+            )));
+        } else {
+            errors.push(refuse(format!(
+                "{name} is a password relayctl has no use for: relayctl connects over SSH with keys; remove it for \
+                 this host"
+            )));
+        }
+    }
+    become_password
 }
 
 /// Reads a merged variable; its problems (rare: definitions were checked already) go to `errors`.
@@ -335,6 +421,7 @@ mod tests {
                         Var {
                             value: value.clone(),
                             origin,
+                            listing: None,
                         },
                     )
                 })

@@ -35,6 +35,7 @@ pub(crate) fn parse(arguments: &[String], errors: &mut Vec<InputError>) -> Vec<V
                                 ..entry.value
                             },
                             origin: Origin::new(file, at(entry.key_pos.column)),
+                            listing: None,
                         });
                     }
                 }
@@ -60,6 +61,7 @@ pub(crate) fn parse(arguments: &[String], errors: &mut Vec<InputError>) -> Vec<V
                     pos: at(name.len() + 2),
                 },
                 origin: Origin::new(file, at(1)),
+                listing: None,
             }),
             _ => errors.push(InputError::at(
                 file,

@@ -1,33 +1,43 @@
-//! Loading an inventory: read and parse the file, read its shape, read the vars files, check
-//! every variable where it is written, merge per host, build each host's connection. Problems
-//! are collected across all of these steps and reported together; only a YAML syntax error in
-//! the inventory file itself stops early (nothing after it can be trusted).
+//! Loading an inventory: read its sources (`sources.rs`: files, directories, host lists, INI
+//! or YAML, vault-encrypted or not), read their shape into one layout, read the vars files,
+//! decrypt inline vault values, check every variable where it is written, merge per host, build
+//! each host's connection. Problems are collected across all of these steps and reported
+//! together; only a source that does not read (a YAML syntax error, an INI line that is not
+//! one, a refused plugin) stops early (nothing after it can be trusted).
+//!
+//! The connection policy is the exception: a host whose connection relayctl refuses (a network
+//! switch, `ansible_connection: local`, a password) still loads, with its problems, and they are
+//! reported only when a command selects it ([`Inventory::select`](super::Inventory::select)).
 
-use std::collections::{BTreeSet, HashSet};
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
-use super::connection;
+use super::connection::{self, Connection};
 use super::extra_vars;
-use super::hosts::{Host, Inventory};
+use super::hosts::{Group, Host, Inventory};
 use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
 use super::relay;
-use super::structure;
+use super::sources::{self, Document, Format};
+use super::structure::{self, Layout};
 use super::var_files::{self, VarFiles};
-use super::vars::{Origin, VarDef};
+use super::vars::{Origin, VarDef, Vars};
+use super::vault::VaultSecrets;
 use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
-use crate::input::files;
 use crate::input::paths::PathContext;
-use crate::input::yaml;
+use crate::input::yaml::{self, Node, NodeKind};
+use crate::secret::MASK;
 
-/// What loading an inventory needs to know besides the file.
+/// What loading an inventory needs to know besides its sources.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// The variables the roles declare (their `defaults/`): an inventory may set them.
     pub role_vars: BTreeSet<String>,
     /// `-e` arguments, applied over every host's variables.
     pub extra_vars: Vec<String>,
+    /// The vault passwords, for encrypted files and `!vault` values.
+    pub vault: VaultSecrets,
 }
 
 /// The most variables and group memberships all hosts may hold together. Each host holds its
@@ -45,55 +55,79 @@ enum Place {
     CommandLine,
 }
 
-pub(crate) fn load(path: &Path, options: &LoadOptions) -> Result<Inventory, InputErrors> {
-    let text = files::read_text(path, files::VARS).map_err(|e| {
-        InputError::at(
-            path,
-            Pos::START,
-            "(file)",
-            format!("cannot read the inventory: {e}"),
-        )
-    })?;
-    load_source(path, &text, true, options)
+pub(crate) fn load(sources: &[PathBuf], options: &LoadOptions) -> Result<Inventory, InputErrors> {
+    let mut errors = Vec::new();
+    let read = sources::read(sources, &options.vault, &mut errors);
+    InputErrors::finish(errors)?;
+    build(sources, read.documents, &read.var_dirs, options)
 }
 
-/// `load` on text already read; `read_var_files: false` keeps unit tests independent of
-/// whatever `group_vars/` sits in the working directory.
+#[cfg(test)]
+/// `load` of one YAML inventory's text already read; `read_var_files: false` keeps unit tests
+/// independent of whatever `group_vars/` sits in the working directory.
 pub(crate) fn load_source(
     path: &Path,
     text: &str,
     read_var_files: bool,
     options: &LoadOptions,
 ) -> Result<Inventory, InputErrors> {
-    let root = yaml::parse(path, text).map_err(|mut error| {
-        if looks_like_ini(text) {
-            error.message = INI_HINT.to_owned();
-        }
-        error
-    })?;
+    let root = yaml::parse(path, text)?;
+    let document = Document {
+        file: path.to_path_buf(),
+        root,
+        format: Format::Yaml,
+        vaulted: false,
+    };
+    let var_dirs = if read_var_files {
+        vec![path.parent().map(Path::to_path_buf).unwrap_or_default()]
+    } else {
+        Vec::new()
+    };
+    build(&[path.to_path_buf()], vec![document], &var_dirs, options)
+}
+
+fn build(
+    sources: &[PathBuf],
+    documents: Vec<Document>,
+    var_dirs: &[PathBuf],
+    options: &LoadOptions,
+) -> Result<Inventory, InputErrors> {
+    let first = sources.first().cloned().unwrap_or_default();
     let mut errors = Vec::new();
-    yaml::duplicate_keys(path, &root, "", &mut errors);
-    let layout = structure::read(path, &root, &mut errors);
+    for document in documents.iter().filter(|d| d.format == Format::Yaml) {
+        yaml::duplicate_keys(&document.file, &document.root, "", &mut errors);
+    }
+    let mut layout = structure::read(
+        documents.iter().map(|d| (d.file.as_path(), &d.root)),
+        &mut errors,
+    );
     if layout.hosts.is_empty() && errors.is_empty() {
         errors.push(InputError::at(
-            path,
+            &first,
             Pos::START,
             yaml::TOP_LEVEL,
             "this inventory defines no host; list hosts under a group's `hosts:` (see inventories/site.yaml)",
         ));
     }
-    let files = if read_var_files {
-        let dir = path.parent().unwrap_or(Path::new(""));
-        var_files::read(dir, &layout, &mut errors)
-    } else {
-        VarFiles::default()
-    };
-    let paths = PathContext::for_inventory(path);
+    let mut files = var_files::read(var_dirs, &layout, &options.vault, &mut errors);
     let extra = extra_vars::parse(&options.extra_vars, &mut errors);
+    let vaulted: HashSet<&Path> = documents
+        .iter()
+        .filter(|d| d.vaulted)
+        .map(|d| d.file.as_path())
+        .collect();
+    decrypt_all(
+        &mut layout,
+        &mut files,
+        &vaulted,
+        &options.vault,
+        &mut errors,
+    );
 
     // Each definition is checked once, where it is written, so that a bad value inherited by
-    // fifty hosts is reported once, at its own line.
-    let mut failed: HashSet<Origin> = HashSet::new();
+    // fifty hosts is reported once, at its own line. A connection variable's problems are the
+    // connection policy's: kept for the hosts whose value it is.
+    let mut checks = Checks::default();
     let inventory_groups = layout
         .groups
         .iter()
@@ -116,11 +150,7 @@ pub(crate) fn load_source(
         .chain(vars_files)
         .chain(command_line)
     {
-        let before = errors.len();
-        check_definition(def, place, &paths, &options.role_vars, &mut errors);
-        if errors.len() > before {
-            failed.insert(def.origin.clone());
-        }
+        check_definition(def, place, &options.role_vars, &mut checks, &mut errors);
     }
 
     let order = GroupOrder::new(&layout, &mut errors);
@@ -134,7 +164,7 @@ pub(crate) fn load_source(
         held += merged.vars.len() + merged.groups.len();
         if held > MAX_HELD {
             errors.push(InputError::at(
-                path,
+                &decl.file,
                 decl.pos,
                 decl.key.clone(),
                 format!(
@@ -145,61 +175,198 @@ pub(crate) fn load_source(
             ));
             break;
         }
-        let connection = match connection::build(&decl.name, &merged.vars, &paths) {
-            Ok(connection) => Some(connection),
-            Err(problems) => {
-                // Values that failed their own check are already reported, at their value.
-                errors.extend(problems.into_iter().filter(|e| {
-                    let at = Origin::new(
-                        &e.file,
-                        Pos {
-                            line: e.line,
-                            column: e.column,
-                        },
-                    );
-                    !failed.contains(&at)
-                }));
-                None
-            }
-        };
-        if let Some(connection) = connection {
-            hosts.push(Host {
-                name: decl.name.clone(),
-                groups: merged.groups,
-                vars: merged.vars,
-                connection,
-                origin: Origin::new(path, decl.pos),
-            });
+        let paths = PathContext::for_inventory(&decl.file);
+        let (connection, problems) = host_connection(&decl.name, &merged, &paths, &checks);
+        let mut own_vars = Vars::default();
+        for def in decl
+            .vars
+            .iter()
+            .chain(files.hosts.get(&decl.name).into_iter().flatten())
+        {
+            own_vars.set(def);
         }
+        hosts.push(Host {
+            name: decl.name.clone(),
+            groups: merged.groups,
+            vars: merged.vars,
+            own_vars,
+            connection,
+            origin: Origin::new(&decl.file, decl.pos),
+            problems,
+        });
     }
     InputErrors::finish(errors)?;
+    let groups = groups(&layout, &files);
     Ok(Inventory {
-        path: path.to_path_buf(),
+        path: first,
+        sources: sources.to_vec(),
         hosts,
+        groups,
+        unused_ansible: checks.unused_ansible.into_iter().collect(),
     })
 }
 
-const INI_HINT: &str = "this looks like an INI inventory; relayctl reads Ansible's YAML inventory \
-                        format (`ansible-inventory -i FILE --list --yaml` converts one)";
+/// What checking every definition found besides errors.
+#[derive(Default)]
+struct Checks {
+    /// Problems of connection variables, by the definition they are about.
+    connection: HashMap<Origin, Vec<InputError>>,
+    /// Ansible variables relayctl does not use, each where first written.
+    unused_ansible: BTreeMap<String, Origin>,
+}
 
-/// An INI inventory's first line is a `[group]` header, which YAML cannot make sense of.
-fn looks_like_ini(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#') && !line.starts_with(';'))
-        .is_some_and(|line| {
-            line.starts_with('[')
-                && line.ends_with(']')
-                && !line.contains(',')
-                && !line.contains(' ')
+/// The host's connection, or a stand-in and the problems that refuse it.
+fn host_connection(
+    name: &str,
+    merged: &merge::Merged,
+    paths: &PathContext,
+    checks: &Checks,
+) -> (Connection, Vec<InputError>) {
+    let mut problems: Vec<InputError> = names::CONNECTION_VARS
+        .iter()
+        .filter_map(|var| merged.vars.get(var))
+        .filter_map(|var| checks.connection.get(&var.origin))
+        .flatten()
+        .cloned()
+        .collect();
+    let failed: HashSet<&Origin> = checks.connection.keys().collect();
+    let connection = match connection::build(name, &merged.vars, paths) {
+        Ok(connection) => Some(connection),
+        Err(found) => {
+            // Values that failed their own check are already reported, at their value.
+            problems.extend(found.into_iter().filter(|e| {
+                let at = Origin::new(
+                    &e.file,
+                    Pos {
+                        line: e.line,
+                        column: e.column,
+                    },
+                );
+                !failed.contains(&at)
+            }));
+            None
+        }
+    };
+    match connection {
+        Some(connection) if problems.is_empty() => (connection, problems),
+        _ => (Connection::refused(name), problems),
+    }
+}
+
+/// The groups as a listing shows them: direct children and hosts, and each group's own
+/// variables (the inventory's, then its `group_vars/` files').
+fn groups(layout: &Layout, files: &VarFiles) -> Vec<Group> {
+    layout
+        .groups
+        .iter()
+        .map(|group| {
+            let mut vars = Vars::default();
+            for def in group
+                .vars
+                .iter()
+                .chain(files.groups.get(&group.name).into_iter().flatten())
+            {
+                vars.set(def);
+            }
+            Group {
+                name: group.name.clone(),
+                children: group
+                    .children
+                    .iter()
+                    .map(|c| layout.groups[*c].name.clone())
+                    .collect(),
+                hosts: group
+                    .hosts
+                    .iter()
+                    .map(|h| layout.hosts[*h].name.clone())
+                    .collect(),
+                vars,
+            }
         })
+        .collect()
+}
+
+/// Decrypts the `!vault` values of every definition (when a vault password was given; without
+/// one they stay encrypted, as Ansible lists them) and marks the values of vault-encrypted
+/// files: each becomes a secret a listing never shows.
+fn decrypt_all(
+    layout: &mut Layout,
+    files: &mut VarFiles,
+    vaulted: &HashSet<&Path>,
+    vault: &VaultSecrets,
+    errors: &mut Vec<InputError>,
+) {
+    let definitions = layout
+        .groups
+        .iter_mut()
+        .flat_map(|g| g.vars.iter_mut())
+        .chain(layout.hosts.iter_mut().flat_map(|h| h.vars.iter_mut()))
+        .chain(files.groups.values_mut().flatten())
+        .chain(files.hosts.values_mut().flatten());
+    for def in definitions {
+        if vaulted.contains(def.origin.file.as_path()) {
+            def.listing = Some(serde_json::Value::String(MASK.to_owned()));
+        }
+        if vault.is_empty() || !holds_vault(&def.value) {
+            continue;
+        }
+        let listing = def.value.to_json();
+        let mut problems = Vec::new();
+        decrypt_node(&mut def.value, vault, &mut problems);
+        if problems.is_empty() {
+            def.listing.get_or_insert(listing);
+        }
+        errors.extend(
+            problems.into_iter().map(|(pos, message)| {
+                InputError::at(&def.origin.file, pos, def.key.clone(), message)
+            }),
+        );
+    }
+}
+
+fn holds_vault(node: &Node) -> bool {
+    match &node.kind {
+        NodeKind::Vault(_) => true,
+        NodeKind::Seq(items) => items.iter().any(holds_vault),
+        NodeKind::Map(entries) => entries.iter().any(|e| holds_vault(&e.value)),
+        _ => false,
+    }
+}
+
+fn decrypt_node(node: &mut Node, vault: &VaultSecrets, problems: &mut Vec<(Pos, String)>) {
+    match &mut node.kind {
+        NodeKind::Vault(text) => match vault.decrypt(text) {
+            Ok(plain) => node.kind = NodeKind::String(plain.expose().to_owned()),
+            Err(message) => problems.push((node.pos, message)),
+        },
+        NodeKind::Seq(items) => items
+            .iter_mut()
+            .for_each(|i| decrypt_node(i, vault, problems)),
+        NodeKind::Map(entries) => entries
+            .iter_mut()
+            .for_each(|e| decrypt_node(&mut e.value, vault, problems)),
+        _ => {}
+    }
+}
+
+/// What the paths a definition writes are relative to: the inventory's directory, for a
+/// definition in a `group_vars/` or `host_vars/` file too (the directory that holds them).
+fn paths_of(file: &Path) -> PathContext {
+    let vars_dir = file.ancestors().find(|dir| {
+        dir.file_name()
+            .is_some_and(|name| name == "group_vars" || name == "host_vars")
+    });
+    match vars_dir {
+        Some(dir) => PathContext::for_inventory(dir),
+        None => PathContext::for_inventory(file),
+    }
 }
 
 fn check_definition(
     def: &VarDef,
     place: Place,
-    paths: &PathContext,
     role_vars: &BTreeSet<String>,
+    checks: &mut Checks,
     errors: &mut Vec<InputError>,
 ) {
     let class = match names::classify(def, role_vars) {
@@ -209,9 +376,29 @@ fn check_definition(
             return;
         }
     };
+    let paths = paths_of(&def.origin.file);
     let problems = match class {
-        VarClass::Connection => connection::check(&def.name, &def.value, paths),
-        VarClass::Relay => relay::check(&def.name, &def.value, paths),
+        VarClass::Connection => {
+            let problems = connection::check(&def.name, &def.value, &paths);
+            if !problems.is_empty() {
+                checks.connection.insert(
+                    def.origin.clone(),
+                    problems
+                        .into_iter()
+                        .map(|p| p.into_error(&def.origin.file, &def.key))
+                        .collect(),
+                );
+            }
+            return;
+        }
+        VarClass::Relay => relay::check(&def.name, &def.value, &paths),
+        VarClass::Ansible => {
+            checks
+                .unused_ansible
+                .entry(def.name.clone())
+                .or_insert_with(|| def.origin.clone());
+            return;
+        }
         VarClass::GroupPriority if place != Place::InventoryGroup => {
             let why = match place {
                 Place::VarsFile => "it is read before group_vars/ files are",
@@ -226,8 +413,8 @@ fn check_definition(
             ));
             return;
         }
-        // Its value is checked while ordering groups.
-        VarClass::GroupPriority | VarClass::Ignored | VarClass::Role | VarClass::Free => Vec::new(),
+        // Its value is checked while ordering groups; a secret, with the connection.
+        VarClass::GroupPriority | VarClass::Secret | VarClass::Role | VarClass::Free => Vec::new(),
     };
     errors.extend(
         problems

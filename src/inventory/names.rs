@@ -2,10 +2,11 @@
 //! which namespaces it owns, so that a misspelt variable is an error instead of a setting that
 //! silently never applies.
 //!
-//! - `ansible_*`: the connection variables below are read; `ansible_python_interpreter` and
-//!   `ansible_shell_type` are accepted and ignored (relayctl needs no Python and runs its own
-//!   POSIX `sh` commands); password variables are refused (secrets do not live in inventories);
-//!   any other `ansible_*` name is an error with a suggestion.
+//! - `ansible_*`: the connection variables below are read; the secret ones (passwords) are
+//!   checked with the connection, for the hosts a command selects (a vault-encrypted become
+//!   password is the Ansible way to keep one; any other is refused); every other Ansible
+//!   variable (`ansible_vars.rs`) is accepted and left unused (`-v` lists them); any other
+//!   `ansible_*` name is a typo, an error with a suggestion.
 //! - `relay_*`, `medulla_*`, `sizing_*`, `itsm_*`, `workstation_*`: owned by relayctl; only the
 //!   relay variables listed in [`RELAY_VARS`] and the variables the roles declare in their
 //!   `defaults/` exist.
@@ -15,6 +16,7 @@
 
 use std::collections::BTreeSet;
 
+use super::ansible_vars;
 use super::vars::VarDef;
 use crate::input::error::InputError;
 use crate::input::suggest;
@@ -66,22 +68,34 @@ pub(crate) const CONNECTION_VARS: &[&str] = &[
     "ansible_private_key_file",
 ];
 
-/// Ansible variables that change nothing for relayctl.
-const IGNORED_ANSIBLE_VARS: &[&str] = &["ansible_python_interpreter", "ansible_shell_type"];
-
 /// Read while building the group order (`merge.rs`).
 pub(crate) const GROUP_PRIORITY: &str = "ansible_group_priority";
 
-/// Passwords: refused wherever they appear.
-const SECRET_VARS: &[&str] = &[
-    "ansible_password",
-    "ansible_ssh_pass",
-    "ansible_ssh_password",
+/// The become password: relayctl uses it when Ansible Vault keeps it.
+pub(crate) const BECOME_PASSWORD_VARS: &[&str] = &[
     "ansible_become_password",
     "ansible_become_pass",
     "ansible_sudo_pass",
     "ansible_sudo_password",
 ];
+
+/// Login passwords: relayctl logs in with keys.
+pub(crate) const LOGIN_PASSWORD_VARS: &[&str] = &[
+    "ansible_password",
+    "ansible_ssh_pass",
+    "ansible_ssh_password",
+];
+
+/// Whether an Ansible variable holds a secret: the passwords above, and any other `*_pass`,
+/// `*_password` or `*_passphrase` of Ansible's (`ansible_winrm_password`).
+pub(crate) fn is_secret(name: &str) -> bool {
+    BECOME_PASSWORD_VARS.contains(&name)
+        || LOGIN_PASSWORD_VARS.contains(&name)
+        || (name.starts_with("ansible_")
+            && (name.ends_with("_pass")
+                || name.ends_with("_password")
+                || name.ends_with("_passphrase")))
+}
 
 /// Ansible's magic variables: computed, never set by an inventory.
 const RESERVED_VARS: &[&str] = &[
@@ -99,19 +113,25 @@ const RESERVED_VARS: &[&str] = &[
 /// What a variable name means to relayctl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum VarClass {
+    /// Read to connect (`connection.rs`): checked for the hosts a command selects.
     Connection,
+    /// A password: checked with the connection, for the hosts a command selects.
+    Secret,
     GroupPriority,
-    Ignored,
+    /// One of Ansible's own variables that relayctl does not use.
+    Ansible,
     Relay,
     /// A role default (its type is checked where a task uses it).
     Role,
     Free,
 }
 
+/// The Ansible names a typo is compared with: never a password, so that the fix suggested for
+/// a typo is not a variable that holds a secret.
 fn known_ansible() -> impl Iterator<Item = &'static str> {
     CONNECTION_VARS
         .iter()
-        .chain(IGNORED_ANSIBLE_VARS)
+        .chain(ansible_vars::NAMES)
         .chain(std::iter::once(&GROUP_PRIORITY))
         .copied()
 }
@@ -151,19 +171,11 @@ pub(crate) fn classify(def: &VarDef, role_vars: &BTreeSet<String>) -> Result<Var
     if name == GROUP_PRIORITY {
         return Ok(VarClass::GroupPriority);
     }
-    if IGNORED_ANSIBLE_VARS.contains(&name) {
-        return Ok(VarClass::Ignored);
+    if is_secret(name) {
+        return Ok(VarClass::Secret);
     }
-    if SECRET_VARS.contains(&name) {
-        let what = if name.contains("become") || name.contains("sudo") {
-            "give the become password"
-        } else {
-            "relayctl logs in with SSH keys (ansible_ssh_private_key_file or the ssh-agent); give the become password"
-        };
-        return refuse(format!(
-            "secrets do not live in inventories: remove {name} and {what} in the RELAYCTL_BECOME_PASSWORD \
-             environment variable or at the prompt"
-        ));
+    if ansible_vars::is_ansible(name) {
+        return Ok(VarClass::Ansible);
     }
     if RESERVED_VARS.contains(&name) {
         return refuse(format!(
@@ -175,7 +187,7 @@ pub(crate) fn classify(def: &VarDef, role_vars: &BTreeSet<String>) -> Result<Var
     }
     if name.starts_with("ansible_") {
         return refuse(format!(
-            "unknown Ansible variable {name}: relayctl would ignore it{}",
+            "unknown Ansible variable {name}: neither Ansible nor relayctl reads it{}",
             // Never suggest a secret: the fix for a typo cannot be a refused variable.
             suggest::hint(name, known_ansible())
         ));
@@ -226,6 +238,7 @@ mod tests {
             },
             origin: Origin::new(Path::new("site.yaml"), Pos { line: 4, column: 7 }),
             key: format!("all.vars.{name}"),
+            listing: None,
         }
     }
 
@@ -273,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             classify(&def("ansible_python_interpreter"), &role_vars()),
-            Ok(VarClass::Ignored)
+            Ok(VarClass::Ansible)
         );
         assert_eq!(
             classify(&def("ansible_group_priority"), &role_vars()),
@@ -311,25 +324,49 @@ mod tests {
     fn unknown_ansible_var_gets_a_suggestion() {
         assert_eq!(
             message("ansible_hots"),
-            "site.yaml:4:7: all.vars.ansible_hots: unknown Ansible variable ansible_hots: relayctl would ignore it; \
-             did you mean ansible_host?"
+            "site.yaml:4:7: all.vars.ansible_hots: unknown Ansible variable ansible_hots: neither Ansible nor \
+             relayctl reads it; did you mean ansible_host?"
         );
         assert_eq!(
-            message("ansible_become_flags"),
-            "site.yaml:4:7: all.vars.ansible_become_flags: unknown Ansible variable ansible_become_flags: \
-             relayctl would ignore it"
+            message("ansible_connetion"),
+            "site.yaml:4:7: all.vars.ansible_connetion: unknown Ansible variable ansible_connetion: neither \
+             Ansible nor relayctl reads it; did you mean ansible_connection?"
         );
     }
 
     #[test]
-    fn secrets_are_refused() {
-        assert_eq!(
-            message("ansible_become_password"),
-            "site.yaml:4:7: all.vars.ansible_become_password: secrets do not live in inventories: remove \
-             ansible_become_password and give the become password in the RELAYCTL_BECOME_PASSWORD environment \
-             variable or at the prompt"
-        );
-        assert!(message("ansible_ssh_pass").contains("relayctl logs in with SSH keys"));
+    fn ansible_s_own_variables_are_accepted_and_left_unused() {
+        for name in [
+            "ansible_ssh_pipelining",
+            "ansible_ssh_retries",
+            "ansible_network_os",
+            "ansible_become_flags",
+            "ansible_winrm_server_cert_validation",
+        ] {
+            assert_eq!(
+                classify(&def(name), &role_vars()),
+                Ok(VarClass::Ansible),
+                "{name}"
+            );
+        }
+        // A family's bare prefix is not a variable of it.
+        assert!(classify(&def("ansible_winrm_"), &role_vars()).is_err());
+    }
+
+    #[test]
+    fn passwords_are_secrets_checked_with_the_connection() {
+        for name in [
+            "ansible_become_password",
+            "ansible_ssh_pass",
+            "ansible_winrm_password",
+            "ansible_ssh_private_key_passphrase",
+        ] {
+            assert_eq!(
+                classify(&def(name), &role_vars()),
+                Ok(VarClass::Secret),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! groups: its vars are host vars wherever they are written, merged in file order.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::entity_name::{self, Entity};
 use super::host_pattern;
@@ -58,7 +58,8 @@ pub(crate) struct Group {
 #[derive(Debug)]
 pub(crate) struct HostDecl {
     pub name: String,
-    /// Where the host was first written (its key).
+    /// The inventory file where the host was first written, and where in it (its key).
+    pub file: PathBuf,
     pub pos: Pos,
     pub key: String,
     /// Host vars from every place the host is written, in file order.
@@ -85,11 +86,15 @@ impl Layout {
     }
 }
 
-/// Reads the inventory file's tree; structural problems go to `errors` and the rest is kept,
-/// so that one run reports as much as possible.
-pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> Layout {
+/// Reads the trees of the inventory's documents, in order, into one layout (a group or a host
+/// written in several is one group or host, as with Ansible's several sources); structural
+/// problems go to `errors` and the rest is kept, so that one run reports as much as possible.
+pub(crate) fn read<'d>(
+    documents: impl IntoIterator<Item = (&'d Path, &'d Node)>,
+    errors: &mut Vec<InputError>,
+) -> Layout {
     let mut reader = Reader {
-        file,
+        file: PathBuf::new(),
         layout: Layout::default(),
         host_index: HashMap::new(),
         listed: HashSet::new(),
@@ -98,21 +103,24 @@ pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> La
         errors,
     };
     reader.layout.add_group(ALL, Vec::new());
-    match &root.kind {
-        NodeKind::Null => {}
-        NodeKind::Map(entries) => {
-            for entry in entries {
-                reader.group(entry, &entry.key, None);
+    for (file, root) in documents {
+        reader.file = file.to_path_buf();
+        match &root.kind {
+            NodeKind::Null => {}
+            NodeKind::Map(entries) => {
+                for entry in entries {
+                    reader.group(entry, &entry.key, None);
+                }
             }
-        }
-        _ => reader.error(
-            root.pos,
-            yaml::TOP_LEVEL,
-            format!(
-                "the top level must be a map of groups (normally `all:`), found {}",
-                root.describe()
+            _ => reader.error(
+                root.pos,
+                yaml::TOP_LEVEL,
+                format!(
+                    "the top level must be a map of groups (normally `all:`), found {}",
+                    root.describe()
+                ),
             ),
-        ),
+        }
     }
     reader.attach_orphans_to_all();
     reader.fill_ungrouped();
@@ -121,7 +129,8 @@ pub(crate) fn read(file: &Path, root: &Node, errors: &mut Vec<InputError>) -> La
 }
 
 struct Reader<'a> {
-    file: &'a Path,
+    /// The document being read.
+    file: PathBuf,
     layout: Layout,
     host_index: HashMap<String, usize>,
     /// (group, host) for every host listed under a group's `hosts:`: a search of the group's
@@ -138,7 +147,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn error(&mut self, pos: Pos, key: &str, message: String) {
         self.errors
-            .push(InputError::at(self.file, pos, key, message));
+            .push(InputError::at(&self.file, pos, key, message));
     }
 
     /// One group definition: `entry.key` is the group name, `path` its dotted path.
@@ -332,8 +341,9 @@ impl Reader<'_> {
                         kind: NodeKind::Number(port.into()),
                         pos: entry.key_pos,
                     },
-                    origin: Origin::new(self.file, entry.key_pos),
+                    origin: Origin::new(&self.file, entry.key_pos),
                     key: host_path.clone(),
+                    listing: None,
                 });
             }
             match &entry.value.kind {
@@ -355,6 +365,7 @@ impl Reader<'_> {
                     None => {
                         self.layout.hosts.push(HostDecl {
                             name: name.clone(),
+                            file: self.file.clone(),
                             pos: entry.key_pos,
                             key: host_path.clone(),
                             vars: Vec::new(),
@@ -404,8 +415,9 @@ impl Reader<'_> {
                     defs.push(VarDef {
                         name: entry.key.clone(),
                         value: entry.value.clone(),
-                        origin: Origin::new(self.file, entry.key_pos),
+                        origin: Origin::new(&self.file, entry.key_pos),
                         key,
+                        listing: None,
                     });
                 }
                 defs

@@ -26,7 +26,13 @@ fn inline(text: &str) -> Result<Inventory, InputErrors> {
 
 /// Loads a fixture file (its group_vars/ and host_vars/ included), no roles, no `-e`.
 fn load_file(path: &Path) -> Result<Inventory, InputErrors> {
-    load(path, &LoadOptions::default())
+    load(&[path.to_path_buf()], &LoadOptions::default())
+}
+
+/// Loads inline text and selects every host, as a command that contacts them all does: the
+/// connection policy's problems come out here.
+fn selected_all(text: &str) -> Result<(), InputErrors> {
+    inline(text).and_then(|inventory| inventory.select(None).map(|_| ()))
 }
 
 fn messages<T>(result: Result<T, InputErrors>) -> Vec<String> {
@@ -173,19 +179,6 @@ fn yaml_syntax_error_names_the_position_and_nearest_key() {
 }
 
 #[test]
-fn an_ini_inventory_is_recognised() {
-    assert_eq!(
-        messages(inline(
-            "# site\n[relays]\nrelay01 ansible_host=192.0.2.11\n"
-        )),
-        [
-            "inventories/test.yaml:3:1: (top level): this looks like an INI inventory; relayctl reads Ansible's YAML \
-          inventory format (`ansible-inventory -i FILE --list --yaml` converts one)"
-        ]
-    );
-}
-
-#[test]
 fn unknown_structural_keys_get_a_suggestion() {
     assert_eq!(
         messages(inline(
@@ -309,16 +302,7 @@ fn every_mistake_of_a_file_is_reported_in_one_run() {
             "tests/fixtures/inventory/errors/inventory.yaml:4:5: all.vars.relay_typ: unknown relayctl variable \
              relay_typ; did you mean relay_type?",
             "tests/fixtures/inventory/errors/inventory.yaml:5:5: all.vars.ansible_hots: unknown Ansible variable \
-             ansible_hots: relayctl would ignore it; did you mean ansible_host?",
-            "tests/fixtures/inventory/errors/inventory.yaml:6:5: all.vars.ansible_become_password: secrets do not \
-             live in inventories: remove ansible_become_password and give the become password in the \
-             RELAYCTL_BECOME_PASSWORD environment variable or at the prompt",
-            "tests/fixtures/inventory/errors/inventory.yaml:7:30: all.vars.ansible_ssh_common_args: \
-             StrictHostKeyChecking=no is refused: relayctl always verifies host keys; use \
-             StrictHostKeyChecking=accept-new to trust a host on first contact (and detect any later change)",
-            "tests/fixtures/inventory/errors/inventory.yaml:7:30: all.vars.ansible_ssh_common_args: ssh option \
-             ControlMaster is not supported by relayctl, which cannot honour it silently; remove it (supported: \
-             ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout)",
+             ansible_hots: neither Ansible nor relayctl reads it; did you mean ansible_host?",
             "tests/fixtures/inventory/errors/inventory.yaml:8:26: all.vars.workstation_subnets: expected a list of \
              subnets in CIDR notation, found the string \"10.0.0.0/8\"; write it as a list: [10.0.0.0/8]",
             "tests/fixtures/inventory/errors/inventory.yaml:11:7: all.children.relays.childs: unknown key \"childs\" \
@@ -330,8 +314,6 @@ fn every_mistake_of_a_file_is_reported_in_one_run() {
             "tests/fixtures/inventory/errors/inventory.yaml:18:33: \
              all.children.relays.hosts.relay02.workstation_subnets[0]: 10.1.2.3/16 has host bits set; did you mean \
              10.1.0.0/16?",
-            "tests/fixtures/inventory/errors/inventory.yaml:19:25: all.children.relays.hosts.relay02.ansible_port: \
-             expected a port number (1-65535), found 70000",
             "tests/fixtures/inventory/errors/inventory.yaml:20:9: all.children.relays.hosts.relay02: duplicate key: \
              \"relay02\" is already defined at line 16, column 9 of the same map; YAML keeps only one of them, so \
              merge the two entries",
@@ -340,15 +322,38 @@ fn every_mistake_of_a_file_is_reported_in_one_run() {
 }
 
 #[test]
-fn login_password_is_refused_with_the_way_to_authenticate() {
+fn passwords_are_refused_for_the_hosts_a_command_selects() {
     assert_eq!(
-        messages(inline(
-            "all:\n  hosts:\n    relay01:\n      ansible_ssh_pass: secret\n"
+        messages(selected_all(
+            "all:\n  hosts:\n    relay01:\n      ansible_ssh_pass: secret\n      ansible_become_password: hunter2\n"
         )),
         [
-            "inventories/test.yaml:4:7: all.hosts.relay01.ansible_ssh_pass: secrets do not live in inventories: remove \
-          ansible_ssh_pass and relayctl logs in with SSH keys (ansible_ssh_private_key_file or the ssh-agent); give \
-          the become password in the RELAYCTL_BECOME_PASSWORD environment variable or at the prompt"
+            "inventories/test.yaml:4:7: ansible_ssh_pass: relayctl logs in with SSH keys (ansible_ssh_private_key_file, \
+             ~/.ssh/config or the ssh-agent), not with a password: remove ansible_ssh_pass for this host",
+            "inventories/test.yaml:5:7: ansible_become_password: secrets are not kept in clear in inventories: \
+             encrypt ansible_become_password with Ansible Vault (`ansible-vault encrypt_string`) and give the vault \
+             password, or remove it and give the become password in the RELAYCTL_BECOME_PASSWORD environment \
+             variable or at the prompt (-K)",
+        ]
+    );
+}
+
+#[test]
+fn a_refused_connection_is_reported_only_for_the_hosts_selected() {
+    let text = "all:\n  children:\n    switches:\n      vars:\n        ansible_connection: network_cli\n        \
+                ansible_network_os: ios\n        ansible_password: admin\n        ansible_port: 70000\n      hosts:\n        \
+                sw1:\n    relays:\n      hosts:\n        relay01:\n";
+    let inventory = inline(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(selected(&inventory, "relays"), ["relay01"]);
+    assert_eq!(
+        messages(inventory.select(Some("sw1"))),
+        [
+            "inventories/test.yaml:5:29: all.children.switches.vars.ansible_connection: expected one of ssh, smart, paramiko, \
+             found \"network_cli\": relayctl only connects over SSH",
+            "inventories/test.yaml:7:9: ansible_password: relayctl logs in with SSH keys \
+             (ansible_ssh_private_key_file, ~/.ssh/config or the ssh-agent), not with a password: remove \
+             ansible_password for this host",
+            "inventories/test.yaml:8:23: all.children.switches.vars.ansible_port: expected a port number (1-65535), found 70000",
         ]
     );
 }
@@ -365,7 +370,7 @@ fn irrelevant_ansible_vars_are_accepted_and_free_vars_kept_for_templates() {
         &json!(["ntp1.example.com"])
     );
     assert_eq!(
-        messages(inline(
+        messages(selected_all(
             "all:\n  vars:\n    ansible_connection: local\n  hosts:\n    relay01:\n"
         )),
         [
@@ -477,7 +482,7 @@ fn jump_host_and_host_key_options_from_ssh_args() {
 #[test]
 fn strict_host_key_checking_no_is_refused() {
     assert_eq!(
-        messages(inline(
+        messages(selected_all(
             "all:\n  hosts:\n    relay01:\n      ansible_ssh_common_args: '-o StrictHostKeyChecking=no'\n"
         )),
         [
@@ -726,7 +731,7 @@ fn a_line_break_in_the_itsm_entity_cannot_forge_a_line_of_the_ticket() {
         ]
     );
     assert_eq!(
-        messages(inline(
+        messages(selected_all(
             "all:\n  hosts:\n    relay01:\n      ansible_user: \"admin\\u001b[31m\"\n"
         )),
         [

@@ -15,11 +15,13 @@ use std::path::{Path, PathBuf};
 
 use super::structure::Layout;
 use super::vars::{Origin, VarDef};
+use super::vault::{self, VaultSecrets};
 use crate::input::Pos;
 use crate::input::error::InputError;
 use crate::input::files;
 use crate::input::walk;
 use crate::input::yaml::{self, NodeKind};
+use crate::secret::MASK;
 
 const EXTENSIONS: [&str; 3] = ["yml", "yaml", "json"];
 const FILE_KEY: &str = "(file)";
@@ -31,28 +33,50 @@ pub(crate) struct VarFiles {
     pub hosts: HashMap<String, Vec<VarDef>>,
 }
 
-/// Reads the vars files for every group and host of `layout`.
-pub(crate) fn read(dir: &Path, layout: &Layout, errors: &mut Vec<InputError>) -> VarFiles {
+/// Reads the vars files for every group and host of `layout` in each of `dirs`, in order: for
+/// one group or host, the definitions of a later directory come after (and so win over) those
+/// of an earlier one, as with Ansible's several inventory sources.
+pub(crate) fn read(
+    dirs: &[PathBuf],
+    layout: &Layout,
+    vault: &VaultSecrets,
+    errors: &mut Vec<InputError>,
+) -> VarFiles {
     let mut files = VarFiles::default();
-    let group_dir = dir.join("group_vars");
-    for group in &layout.groups {
-        let defs = read_entity(&group_dir, &group.name, errors);
-        if !defs.is_empty() {
-            files.groups.insert(group.name.clone(), defs);
+    for dir in dirs {
+        let group_dir = dir.join("group_vars");
+        for group in &layout.groups {
+            let defs = read_entity(&group_dir, &group.name, vault, errors);
+            if !defs.is_empty() {
+                files
+                    .groups
+                    .entry(group.name.clone())
+                    .or_default()
+                    .extend(defs);
+            }
         }
-    }
-    let host_dir = dir.join("host_vars");
-    for host in &layout.hosts {
-        let defs = read_entity(&host_dir, &host.name, errors);
-        if !defs.is_empty() {
-            files.hosts.insert(host.name.clone(), defs);
+        let host_dir = dir.join("host_vars");
+        for host in &layout.hosts {
+            let defs = read_entity(&host_dir, &host.name, vault, errors);
+            if !defs.is_empty() {
+                files
+                    .hosts
+                    .entry(host.name.clone())
+                    .or_default()
+                    .extend(defs);
+            }
         }
     }
     files
 }
 
 /// All definitions for one group or host, in file order.
-fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarDef> {
+fn read_entity(
+    dir: &Path,
+    name: &str,
+    vault: &VaultSecrets,
+    errors: &mut Vec<InputError>,
+) -> Vec<VarDef> {
     if !dir.is_dir() {
         return Vec::new();
     }
@@ -97,18 +121,30 @@ fn read_entity(dir: &Path, name: &str, errors: &mut Vec<InputError>) -> Vec<VarD
     }
     paths
         .iter()
-        .flat_map(|path| read_file(path, errors))
+        .flat_map(|path| read_file(path, vault, errors))
         .collect()
 }
 
-/// One vars file: a map of `name: value` (or nothing at all).
-fn read_file(path: &Path, errors: &mut Vec<InputError>) -> Vec<VarDef> {
+/// One vars file: a map of `name: value` (or nothing at all). A vault-encrypted file is
+/// decrypted first, and each of its values is then a secret.
+fn read_file(path: &Path, vault: &VaultSecrets, errors: &mut Vec<InputError>) -> Vec<VarDef> {
     let text = match files::read_text(path, files::VARS) {
         Ok(text) => text,
         Err(e) => {
             errors.push(files::unreadable(path, &e));
             return Vec::new();
         }
+    };
+    let (text, vaulted) = if vault::is_vault(&text) {
+        match vault.decrypt(&text) {
+            Ok(plain) => (plain.expose().to_owned(), true),
+            Err(e) => {
+                errors.push(InputError::at(path, Pos::START, FILE_KEY, e));
+                return Vec::new();
+            }
+        }
+    } else {
+        (text, false)
     };
     let root = match yaml::parse(path, &text) {
         Ok(root) => root,
@@ -127,6 +163,7 @@ fn read_file(path: &Path, errors: &mut Vec<InputError>) -> Vec<VarDef> {
                 key: entry.key.clone(),
                 name: entry.key,
                 value: entry.value,
+                listing: vaulted.then(|| serde_json::Value::String(MASK.to_owned())),
             })
             .collect(),
         _ => {

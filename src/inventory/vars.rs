@@ -47,6 +47,23 @@ impl fmt::Display for Origin {
 pub struct Var {
     pub value: serde_json::Value,
     pub origin: Origin,
+    /// What a listing shows instead of the value: set for a value Ansible Vault kept (the
+    /// vault text as Ansible shows it, or the mask for a value of an encrypted file), so that
+    /// a decrypted value is never shown. `None`: the value itself.
+    #[serde(skip)]
+    pub listing: Option<serde_json::Value>,
+}
+
+impl Var {
+    /// Whether the value was decrypted from Ansible Vault: a secret.
+    pub fn is_secret(&self) -> bool {
+        self.listing.is_some()
+    }
+
+    /// The value as a listing shows it.
+    pub fn listed(&self) -> &serde_json::Value {
+        self.listing.as_ref().unwrap_or(&self.value)
+    }
 }
 
 /// A host's variables after precedence has been applied, by name.
@@ -94,6 +111,7 @@ impl Vars {
             Var {
                 value: def.value.to_json(),
                 origin: def.origin.clone(),
+                listing: def.listing.clone(),
             },
         );
     }
@@ -124,4 +142,6 @@ pub(crate) struct VarDef {
     pub origin: Origin,
     /// Dotted YAML path of the key in its file, for error messages.
     pub key: String,
+    /// For a value decrypted from Ansible Vault: what a listing shows instead (see [`Var`]).
+    pub listing: Option<serde_json::Value>,
 }

@@ -17,13 +17,13 @@ mod relay;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, SourceArgs};
 use crate::engine::{self, Catalog, role_vars, vars};
 use crate::error::Error;
 use crate::fleet;
 use crate::flows::run::PeerSessions;
-use crate::input::InputErrors;
-use crate::inventory::{self, HostRole, Inventory, LoadOptions};
+use crate::input::{InputError, InputErrors, Pos};
+use crate::inventory::{self, HostRole, Inventory, LoadOptions, VaultSecrets, VaultSources};
 use crate::modules::RunScope;
 use crate::progress::Progress;
 use crate::report::{self, RunReport, report_dir};
@@ -39,9 +39,42 @@ pub fn load_inputs(args: &RunArgs) -> Result<(Catalog, Inventory), Error> {
     let options = LoadOptions {
         role_vars: catalog.variable_names(),
         extra_vars: args.extra_vars.clone(),
+        vault: vault_secrets(&args.sources)?,
     };
-    let inventory = inventory::load(&args.inventory, &options)?;
+    let inventory = inventory::load(&args.sources.sources(), &options)?;
+    if args.verbose > 0 {
+        eprint!("{}", unused_ansible_note(&inventory));
+    }
     Ok((catalog, inventory))
+}
+
+/// The vault passwords the command line names (or `ANSIBLE_VAULT_PASSWORD_FILE`), read now.
+///
+/// # Errors
+/// A password file that cannot be read, or a prompt that failed: bad input, exit 4.
+pub fn vault_secrets(args: &SourceArgs) -> Result<VaultSecrets, Error> {
+    let sources = VaultSources {
+        password_files: args.vault_password_file.clone(),
+        ids: args.vault_id.clone(),
+        ask: args.ask_vault_pass,
+    };
+    VaultSecrets::gather(&sources).map_err(|message| {
+        Error::Input(InputError::at(Path::new("vault"), Pos::START, "(password)", message).into())
+    })
+}
+
+/// The Ansible variables the inventory sets and relayctl does not use, for `-v`: an operator
+/// who expected one of them to matter sees that it does not.
+pub fn unused_ansible_note(inventory: &Inventory) -> String {
+    inventory
+        .unused_ansible
+        .iter()
+        .map(|(name, origin)| {
+            format!(
+                "note: relayctl does not use the Ansible variable {name} (first set at {origin})\n"
+            )
+        })
+        .collect()
 }
 
 /// Runs `stage` on every selected relay of `run_args`'s inventory; writes the confirmations
@@ -57,6 +90,17 @@ pub async fn run(
 ) -> Result<RunReport, Error> {
     let (catalog, inventory) = load_inputs(run_args)?;
     let selected = inventory.select(run_args.limit.as_deref())?;
+    if stage.flows {
+        // The flow checks connect to the Medulla servers and workstations, selected or not.
+        let peers: Vec<&inventory::Host> = (inventory.hosts.iter())
+            .filter(|h| {
+                h.groups.iter().any(|g| {
+                    g == inventory::MEDULLA_SERVERS_GROUP || g == inventory::WORKSTATIONS_GROUP
+                })
+            })
+            .collect();
+        Inventory::check_connections(&peers)?;
+    }
     // Every selected relay's variables and role list are validated before any host is contacted.
     let plan = inventory.plan_apply(&selected)?;
     let mut errors = role_vars::check(&catalog, &selected);
