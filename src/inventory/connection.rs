@@ -5,8 +5,9 @@
 //! one wins differs between Ansible versions, and relayctl does not guess.
 //!
 //! This is the connection policy, and it applies to the hosts a command selects (a network
-//! switch or a `local` host beside the relays is left alone): a non-SSH connection, a become
-//! method other than sudo to root, ssh options relayctl cannot honour, disabled
+//! switch or a `local` host beside the relays is left alone): templates in these variables are
+//! resolved from the host's own variables first (`templating.rs`); a non-SSH connection, a
+//! become method other than sudo to root, ssh options relayctl cannot honour, disabled
 //! host-key checking and passwords are refused. A become password kept by Ansible Vault is the
 //! one exception: it is used, as a secret.
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use super::names;
 use super::ssh_args::{self, JumpHost, SshOptions};
+use super::templating;
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
 use crate::input::error::InputError;
@@ -159,14 +161,17 @@ pub(crate) fn check(name: &str, node: &Node, paths: &PathContext) -> Vec<Problem
     read(name, node, paths).err().unwrap_or_default()
 }
 
-/// The host's connection from its merged variables, or every problem of its connection
-/// policy.
+/// The host's connection from its merged variables (`groups`: the host's groups, which its
+/// templates may name), or every problem of its connection policy.
 pub(crate) fn build(
     host: &str,
+    groups: &[String],
     vars: &Vars,
     paths: &PathContext,
 ) -> Result<Connection, Vec<InputError>> {
     let mut errors = Vec::new();
+    let resolved = resolve_templates(host, groups, vars, &mut errors);
+    let vars = &resolved;
     let mut connection = Connection::refused(host);
     connection.become_password = secrets(vars, &mut errors);
     for name in HOST_KEY_CHECKING_VARS {
@@ -278,6 +283,45 @@ pub(crate) fn build(
     } else {
         Err(errors)
     }
+}
+
+/// `vars` with the templates of its connection variables resolved; a template that does not
+/// resolve is an error at the variable, and the variable is left out.
+fn resolve_templates(
+    host: &str,
+    groups: &[String],
+    vars: &Vars,
+    errors: &mut Vec<InputError>,
+) -> Vars {
+    let mut resolved = vars.clone();
+    let names = names::CONNECTION_VARS.iter().chain(&HOST_KEY_CHECKING_VARS);
+    for name in names {
+        let Some(var) = vars.get(name) else { continue };
+        let Some(text) = var.value.as_str().filter(|t| templating::is_template(t)) else {
+            continue;
+        };
+        match templating::render(text, host, groups, vars) {
+            Ok(value) => {
+                resolved.0.insert(
+                    (*name).to_owned(),
+                    Var {
+                        value: serde_json::Value::String(value),
+                        ..var.clone()
+                    },
+                );
+            }
+            Err(message) => {
+                errors.push(InputError::at(
+                    &var.origin.file,
+                    var.origin.pos(),
+                    *name,
+                    message,
+                ));
+                resolved.0.remove(*name);
+            }
+        }
+    }
+    resolved
 }
 
 /// The become password when Ansible Vault keeps it; every other secret is refused here.
@@ -431,7 +475,7 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_host_name() {
-        let connection = build("relay01", &Vars::default(), &paths()).unwrap();
+        let connection = build("relay01", &[], &Vars::default(), &paths()).unwrap();
         assert_eq!(connection.address, "relay01");
         assert_eq!(connection.port, 22);
         assert_eq!(connection.user, None);
@@ -442,6 +486,7 @@ mod tests {
     fn aliases_and_truthy_become() {
         let connection = build(
             "relay01",
+            &[],
             &vars(&[
                 ("ansible_ssh_host", json!("10.0.0.11")),
                 ("ansible_ssh_port", json!("2222")),
@@ -469,6 +514,7 @@ mod tests {
     fn jump_host_from_common_args() {
         let connection = build(
             "relay03",
+            &[],
             &vars(&[(
                 "ansible_ssh_common_args",
                 json!("-o ProxyJump=ops@bastion.example.com:2222"),
@@ -490,6 +536,7 @@ mod tests {
     fn a_name_and_its_alias_together_are_refused() {
         let errors = build(
             "relay01",
+            &[],
             &vars(&[
                 ("ansible_host", json!("10.0.0.1")),
                 ("ansible_ssh_host", json!("10.0.0.2")),
@@ -508,6 +555,7 @@ mod tests {
     fn conflicting_ssh_options_are_refused() {
         let errors = build(
             "relay01",
+            &[],
             &vars(&[
                 ("ansible_ssh_common_args", json!("-J bastion1")),
                 ("ansible_ssh_extra_args", json!("-J bastion2")),

@@ -20,6 +20,7 @@ use super::names::{self, VarClass};
 use super::relay;
 use super::sources::{self, Document, Format};
 use super::structure::{self, Layout};
+use super::templating;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef, Vars};
 use super::vault::VaultSecrets;
@@ -230,7 +231,7 @@ fn host_connection(
         .cloned()
         .collect();
     let failed: HashSet<&Origin> = checks.connection.keys().collect();
-    let connection = match connection::build(name, &merged.vars, paths) {
+    let connection = match connection::build(name, &merged.groups, &merged.vars, paths) {
         Ok(connection) => Some(connection),
         Err(found) => {
             // Values that failed their own check are already reported, at their value.
@@ -379,15 +380,18 @@ fn check_definition(
     let paths = paths_of(&def.origin.file);
     let problems = match class {
         VarClass::Connection => {
-            let problems = connection::check(&def.name, &def.value, &paths);
-            if !problems.is_empty() {
-                checks.connection.insert(
-                    def.origin.clone(),
-                    problems
-                        .into_iter()
-                        .map(|p| p.into_error(&def.origin.file, &def.key))
-                        .collect(),
-                );
+            // A template is resolved for each host, from its own variables (`connection.rs`).
+            if !def.value.as_str().is_some_and(templating::is_template) {
+                let problems = connection::check(&def.name, &def.value, &paths);
+                if !problems.is_empty() {
+                    checks.connection.insert(
+                        def.origin.clone(),
+                        problems
+                            .into_iter()
+                            .map(|p| p.into_error(&def.origin.file, &def.key))
+                            .collect(),
+                    );
+                }
             }
             return;
         }

@@ -22,8 +22,8 @@
 //! `host_pattern.rs` (`relay[01:03]:2222` keys), `entity_name.rs` (which names a host or group
 //! may have), `var_files.rs` (group_vars/host_vars), `extra_vars.rs` (`-e`), `names.rs` +
 //! `ansible_vars.rs` (which variable names exist), `values.rs` (typed values), `vars.rs`
-//! (variables with their origin), `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` (how
-//! to reach a host), `relay.rs` + `support_key.rs` + `firewall.rs` (a
+//! (variables with their origin), `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` +
+//! `templating.rs` (how to reach a host), `relay.rs` + `support_key.rs` + `firewall.rs` (a
 //! relay's settings), `pattern.rs` (`--limit`). Parsing with positions, errors and suggestions are `crate::input`'s.
 
 mod ansible_vars;
@@ -44,6 +44,7 @@ mod sources;
 mod ssh_args;
 mod structure;
 mod support_key;
+mod templating;
 mod values;
 mod var_files;
 mod vars;

@@ -740,3 +740,38 @@ fn a_line_break_in_the_itsm_entity_cannot_forge_a_line_of_the_ticket() {
         ]
     );
 }
+
+#[test]
+fn templates_in_connection_variables_resolve_from_the_host_s_own_variables() {
+    let inventory = inline(
+        "all:\n  vars:\n    admin_user: ops\n    ansible_user: \"{{ admin_user }}\"\n    \
+         ansible_host: \"{{ host_ip | default(inventory_hostname ~ '.lab.test') }}\"\n  hosts:\n    \
+         relay01:\n      host_ip: 10.0.0.1\n    relay02:\n    relay03:\n      \
+         ansible_port: \"{{ lookup('env', 'PORT') }}\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let hosts = inventory
+        .select(Some("relay01,relay02"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reached: Vec<(&str, Option<&str>)> = hosts
+        .iter()
+        .map(|h| (h.connection.address.as_str(), h.connection.user.as_deref()))
+        .collect();
+    assert_eq!(
+        reached,
+        [("10.0.0.1", Some("ops")), ("relay02.lab.test", Some("ops"))]
+    );
+    // The listing keeps the template as written, as ansible-inventory does.
+    assert_eq!(
+        var(&inventory.hosts[0], "ansible_user"),
+        &json!("{{ admin_user }}")
+    );
+    assert_eq!(
+        messages(inventory.select(Some("relay03"))),
+        [
+            "inventories/test.yaml:11:7: ansible_port: the template \"{{ lookup('env', 'PORT') }}\" uses lookup, \
+             which reaches past this host's own variables: a connection variable's template may name only the \
+             host's variables, inventory_hostname and group_names"
+        ]
+    );
+}
