@@ -54,6 +54,9 @@ pub enum Command {
     Flows(FlowsArgs),
     /// Gather and show the facts of every host (works on any Ansible inventory).
     Facts(FactsArgs),
+    /// Show the inventory as relayctl reads it, as `ansible-inventory` shows it: --list (JSON),
+    /// --graph or --host NAME. Contacts no host, and checks syntax, not connection policy.
+    Inventory(InventoryArgs),
 }
 
 /// The inventory sources and the vault passwords that open them (every command that reads an
@@ -98,6 +101,38 @@ impl SourceArgs {
             .cloned()
             .collect()
     }
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("shown").required(true).args(["list", "graph", "host"])))]
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    /// Every group and host, as `ansible-inventory --list` prints them (JSON).
+    #[arg(long)]
+    pub list: bool,
+
+    /// The groups as a tree, from GROUP (default all), as `ansible-inventory --graph`.
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all")]
+    pub graph: Option<String>,
+
+    /// One host's variables, as `ansible-inventory --host` prints them (JSON).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// With --list: each group's own variables in the group, and only each host's own in
+    /// _meta.hostvars (as `ansible-inventory --export`).
+    #[arg(long)]
+    pub export: bool,
+
+    /// With --graph: each host's variables too.
+    #[arg(long)]
+    pub vars: bool,
+
+    /// -v lists the Ansible variables the inventory sets that relayctl does not use.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Args)]

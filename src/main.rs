@@ -46,6 +46,18 @@ async fn run(cli: &Cli) -> i32 {
         Command::Apply(args) => (relayctl::commands::apply::run(args).await, args.run.format),
         Command::Flows(args) => (relayctl::commands::flows::run(args).await, args.run.format),
         Command::Facts(args) => (relayctl::commands::facts::run(args).await, args.run.format),
+        Command::Inventory(args) => {
+            return match relayctl::commands::inventory::run(args) {
+                Ok(text) => {
+                    print!("{text}");
+                    exit_code::SUCCESS
+                }
+                Err(error) => {
+                    print_error(&error);
+                    error.exit_code()
+                }
+            };
+        }
     };
     match result {
         Ok(report) => {

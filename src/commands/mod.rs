@@ -1,10 +1,12 @@
 //! The edge of the library: one module per subcommand, each turning its command-line options
-//! into a run ([`crate::pipeline`] for `apply` and `flows`, [`crate::fleet`] for `facts`), and
+//! into a run ([`crate::pipeline`] for `apply` and `flows`, [`crate::fleet`] for `facts`; `inventory`
+//! prints the inventory and contacts nothing), and
 //! the terminal's progress (`terminal.rs`).
 
 pub mod apply;
 pub mod facts;
 pub mod flows;
+pub mod inventory;
 mod terminal;
 
 use std::path::Path;

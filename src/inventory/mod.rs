@@ -24,7 +24,8 @@
 //! `ansible_vars.rs` (which variable names exist), `values.rs` (typed values), `vars.rs`
 //! (variables with their origin), `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` +
 //! `templating.rs` (how to reach a host), `relay.rs` + `support_key.rs` + `firewall.rs` (a
-//! relay's settings), `pattern.rs` (`--limit`). Parsing with positions, errors and suggestions are `crate::input`'s.
+//! relay's settings), `pattern.rs` (`--limit`), `listing.rs` (what `relayctl inventory`
+//! prints). Parsing with positions, errors and suggestions are `crate::input`'s.
 
 mod ansible_vars;
 mod connection;
@@ -34,6 +35,7 @@ mod firewall;
 mod host_pattern;
 mod hosts;
 mod ini;
+pub mod listing;
 mod load;
 mod merge;
 mod names;

@@ -6,6 +6,7 @@ mod bad_inventory;
 mod bad_roles;
 mod facts;
 mod harness;
+mod inventory_command;
 mod options;
 mod session;
 mod sizing;
