@@ -82,7 +82,14 @@ impl RunSettings {
             Privilege::Root => user != "root",
             Privilege::AsInventorySays => connection.r#become,
         };
-        let escalation = match (escalate, &self.become_password) {
+        // A become password the inventory keeps in Ansible Vault is this host's own: it wins
+        // over the run's (-K, RELAYCTL_BECOME_PASSWORD), as Ansible's variable wins over its
+        // --ask-become-pass.
+        let password = connection
+            .become_password
+            .as_ref()
+            .or(self.become_password.as_ref());
+        let escalation = match (escalate, password) {
             (false, _) => Become::No,
             (true, None) => Become::Sudo,
             (true, Some(password)) => Become::SudoWithPassword(password.clone()),
@@ -222,6 +229,53 @@ mod tests {
             with_password.target(&admin, Privilege::Root).escalation,
             Become::SudoWithPassword(_)
         ));
+    }
+
+    #[test]
+    fn a_become_password_from_vault_is_the_host_s_own_and_wins_over_the_run_s() {
+        // `ansible-vault encrypt_string` of "inline-secret", vault password `vaultpw`.
+        let vaulted: String = [
+            "$ANSIBLE_VAULT;1.1;AES256",
+            "35363233653866323435363039623138343438643737663661623132303034353337356461313264",
+            "6535643038623066376533666264666361653436376466390a363037333266343664623936376135",
+            "36303635623839613363346437303163343732333033636263653537663866633165393362306433",
+            "6331313261613463370a333165323865353937323138386533323235396563396161343631306235",
+            "3864",
+        ]
+        .iter()
+        .map(|line| format!("        {line}\n"))
+        .collect();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("inventory.yaml");
+        let yaml = format!(
+            "all:\n  hosts:\n    r1:\n      ansible_user: operator\n      ansible_become_password: !vault |\n{vaulted}    \
+             r2:\n      ansible_user: operator\n"
+        );
+        std::fs::write(&path, yaml).expect("write");
+        let options = crate::inventory::LoadOptions {
+            vault: crate::inventory::VaultSecrets::with_password("vaultpw"),
+            ..Default::default()
+        };
+        let inventory = crate::inventory::load(std::slice::from_ref(&path), &options)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let run = RunSettings {
+            become_password: Some(Secret::new("from -K".into())),
+            ..settings()
+        };
+        let password = |host: &Host| match run.target(host, Privilege::Root).escalation {
+            Become::SudoWithPassword(secret) => secret.expose().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(password(&inventory.hosts[0]), "inline-secret");
+        assert_eq!(password(&inventory.hosts[1]), "from -K");
+        assert_eq!(
+            inventory
+                .secrets()
+                .iter()
+                .map(Secret::expose)
+                .collect::<Vec<_>>(),
+            ["inline-secret"]
+        );
     }
 
     #[test]

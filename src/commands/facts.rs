@@ -47,6 +47,6 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
         hosts,
         fleet.started.elapsed().as_millis() as u64,
     );
-    report.mask(&settings.secrets());
+    report.mask(&[settings.secrets(), inventory.secrets()].concat());
     Ok(report)
 }

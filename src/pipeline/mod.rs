@@ -187,7 +187,7 @@ pub async fn run(
         hosts,
         fleet.started.elapsed().as_millis() as u64,
     );
-    report.mask(&settings.secrets());
+    report.mask(&[settings.secrets(), inventory.secrets()].concat());
     if let Some(dir) = written_under {
         report.written = Some(report_dir::write_recorded(dir, &report, &catalog.templates));
     }
