@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::names;
 use super::ssh_args::{self, JumpHost, SshOptions};
+use super::ssh_config::{self, SshConfigs};
 use super::templating;
 use super::values::{self, Problem};
 use super::vars::{Var, Vars};
@@ -162,12 +163,14 @@ pub(crate) fn check(name: &str, node: &Node, paths: &PathContext) -> Vec<Problem
 }
 
 /// The host's connection from its merged variables (`groups`: the host's groups, which its
-/// templates may name), or every problem of its connection policy.
+/// templates may name) and the ssh configuration (`configs`, read once for all hosts), or
+/// every problem of its connection policy.
 pub(crate) fn build(
     host: &str,
     groups: &[String],
     vars: &Vars,
     paths: &PathContext,
+    configs: &mut SshConfigs,
 ) -> Result<Connection, Vec<InputError>> {
     let mut errors = Vec::new();
     let resolved = resolve_templates(host, groups, vars, &mut errors);
@@ -195,6 +198,7 @@ pub(crate) fn build(
     let read_var =
         |name: &str, errors: &mut Vec<InputError>| read_merged(vars, name, paths, errors);
     let mut alias_errors = Vec::new();
+    let mut port_set = false;
     for (primary, alias) in [
         ("ansible_host", "ansible_ssh_host"),
         ("ansible_port", "ansible_ssh_port"),
@@ -212,7 +216,10 @@ pub(crate) fn build(
         };
         match read_var(name, &mut errors) {
             Some(Setting::Address(address)) => connection.address = address,
-            Some(Setting::Port(port)) => connection.port = port,
+            Some(Setting::Port(port)) => {
+                connection.port = port;
+                port_set = true;
+            }
             Some(Setting::User(user)) => connection.user = Some(user),
             Some(Setting::KeyFile(path)) => connection.private_key_file = Some(path),
             _ => {}
@@ -270,6 +277,37 @@ pub(crate) fn build(
                 }
             }
             _ => ssh.connect_timeout = Some(timeout),
+        }
+    }
+    // ~/.ssh/config (or -F FILE) fills what the inventory leaves unset, as with Ansible.
+    let config_file = match ssh.config_file.take() {
+        Some(file) => Some((file, true)),
+        None => ssh_config::default_file(paths.home.as_deref()).map(|file| (file, false)),
+    };
+    if let Some((file, explicit)) = config_file {
+        match ssh_config::fill(configs, &file, explicit, paths, &connection.address) {
+            Ok(fill) => {
+                if let Some(address) = fill.address {
+                    connection.address = address;
+                }
+                if !port_set && let Some(port) = fill.port {
+                    connection.port = port;
+                }
+                connection.user = connection.user.take().or(fill.user);
+                connection.private_key_file = connection.private_key_file.take().or(fill.key_file);
+                ssh.jump = ssh.jump.or(fill.options.jump);
+                ssh.known_hosts_file = ssh.known_hosts_file.or(fill.options.known_hosts_file);
+                ssh.host_key_policy = ssh.host_key_policy.or(fill.options.host_key_policy);
+                ssh.connect_timeout = ssh.connect_timeout.or(fill.options.connect_timeout);
+            }
+            Err(problems) => errors.extend(problems.into_iter().map(|message| {
+                InputError::at(
+                    &file,
+                    crate::input::Pos::START,
+                    format!("Host {host}"),
+                    message,
+                )
+            })),
         }
     }
     connection.jump = ssh.jump.flatten();
@@ -421,6 +459,12 @@ fn merge_ssh(into: &mut SshOptions, more: SshOptions) -> Vec<&'static str> {
         "ConnectTimeout",
         &mut conflicts,
     );
+    take(
+        &mut into.config_file,
+        more.config_file,
+        "-F",
+        &mut conflicts,
+    );
     conflicts
 }
 
@@ -475,7 +519,14 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_host_name() {
-        let connection = build("relay01", &[], &Vars::default(), &paths()).unwrap();
+        let connection = build(
+            "relay01",
+            &[],
+            &Vars::default(),
+            &paths(),
+            &mut SshConfigs::default(),
+        )
+        .unwrap();
         assert_eq!(connection.address, "relay01");
         assert_eq!(connection.port, 22);
         assert_eq!(connection.user, None);
@@ -497,6 +548,7 @@ mod tests {
                 ("ansible_ssh_timeout", json!(7)),
             ]),
             &paths(),
+            &mut SshConfigs::default(),
         )
         .unwrap();
         assert_eq!(connection.address, "10.0.0.11");
@@ -520,6 +572,7 @@ mod tests {
                 json!("-o ProxyJump=ops@bastion.example.com:2222"),
             )]),
             &paths(),
+            &mut SshConfigs::default(),
         )
         .unwrap();
         assert_eq!(
@@ -542,6 +595,7 @@ mod tests {
                 ("ansible_ssh_host", json!("10.0.0.2")),
             ]),
             &paths(),
+            &mut SshConfigs::default(),
         )
         .unwrap_err();
         assert_eq!(
@@ -561,6 +615,7 @@ mod tests {
                 ("ansible_ssh_extra_args", json!("-J bastion2")),
             ]),
             &paths(),
+            &mut SshConfigs::default(),
         )
         .unwrap_err();
         assert_eq!(

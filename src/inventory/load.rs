@@ -19,6 +19,7 @@ use super::merge::{self, GroupOrder};
 use super::names::{self, VarClass};
 use super::relay;
 use super::sources::{self, Document, Format};
+use super::ssh_config::SshConfigs;
 use super::structure::{self, Layout};
 use super::templating;
 use super::var_files::{self, VarFiles};
@@ -157,6 +158,7 @@ fn build(
     let order = GroupOrder::new(&layout, &mut errors);
     let mut hosts = Vec::with_capacity(layout.hosts.len());
     let mut held = 0;
+    let mut ssh_configs = SshConfigs::default();
     for (index, decl) in layout.hosts.iter().enumerate() {
         let mut merged = merge::merge(&layout, &files, &order, index);
         for def in &extra {
@@ -177,7 +179,8 @@ fn build(
             break;
         }
         let paths = PathContext::for_inventory(&decl.file);
-        let (connection, problems) = host_connection(&decl.name, &merged, &paths, &checks);
+        let (connection, problems) =
+            host_connection(&decl.name, &merged, &paths, &checks, &mut ssh_configs);
         let mut own_vars = Vars::default();
         for def in decl
             .vars
@@ -222,6 +225,7 @@ fn host_connection(
     merged: &merge::Merged,
     paths: &PathContext,
     checks: &Checks,
+    ssh_configs: &mut SshConfigs,
 ) -> (Connection, Vec<InputError>) {
     let mut problems: Vec<InputError> = names::CONNECTION_VARS
         .iter()
@@ -231,7 +235,8 @@ fn host_connection(
         .cloned()
         .collect();
     let failed: HashSet<&Origin> = checks.connection.keys().collect();
-    let connection = match connection::build(name, &merged.groups, &merged.vars, paths) {
+    let connection = match connection::build(name, &merged.groups, &merged.vars, paths, ssh_configs)
+    {
         Ok(connection) => Some(connection),
         Err(found) => {
             // Values that failed their own check are already reported, at their value.

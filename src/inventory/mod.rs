@@ -23,7 +23,7 @@
 //! may have), `var_files.rs` (group_vars/host_vars), `extra_vars.rs` (`-e`), `names.rs` +
 //! `ansible_vars.rs` (which variable names exist), `values.rs` (typed values), `vars.rs`
 //! (variables with their origin), `merge.rs` (precedence), `connection.rs` + `ssh_args.rs` +
-//! `templating.rs` (how to reach a host), `relay.rs` + `support_key.rs` + `firewall.rs` (a
+//! `ssh_config.rs` + `templating.rs` (how to reach a host), `relay.rs` + `support_key.rs` + `firewall.rs` (a
 //! relay's settings), `pattern.rs` (`--limit`), `listing.rs` (what `relayctl inventory`
 //! prints). Parsing with positions, errors and suggestions are `crate::input`'s.
 
@@ -44,6 +44,7 @@ mod python_literal;
 mod relay;
 mod sources;
 mod ssh_args;
+mod ssh_config;
 mod structure;
 mod support_key;
 mod templating;

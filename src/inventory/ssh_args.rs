@@ -20,6 +20,8 @@ pub(crate) struct SshOptions {
     pub known_hosts_file: Option<PathBuf>,
     pub host_key_policy: Option<HostKeyPolicy>,
     pub connect_timeout: Option<Duration>,
+    /// `-F FILE`: the ssh configuration file to read instead of `~/.ssh/config`.
+    pub config_file: Option<PathBuf>,
 }
 
 /// The bastion a host is reached through.
@@ -33,7 +35,7 @@ pub struct JumpHost {
 }
 
 const SUPPORTED: &str =
-    "ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout";
+    "ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, -F";
 
 /// Parses an argument string the way Ansible splits it (POSIX shell words). Every problem is
 /// reported, not just the first.
@@ -72,6 +74,13 @@ pub(crate) fn parse(args: &str, paths: &PathContext) -> Result<SshOptions, Vec<S
                 }
                 None => Err("-J needs a jump host (-J [user@]host[:port])".to_owned()),
             },
+            "F" => match value() {
+                Some(file) => paths
+                    .resolve(&file)
+                    .map_err(|e| format!("-F: {e}"))
+                    .and_then(|path| set(&mut options.config_file, path, "-F")),
+                None => Err("-F needs an ssh configuration file (-F FILE)".to_owned()),
+            },
             _ => Err(format!(
                 "ssh flag -{flag} is not supported by relayctl, which cannot honour it silently; remove it \
                  (supported: {SUPPORTED})"
@@ -89,7 +98,11 @@ pub(crate) fn parse(args: &str, paths: &PathContext) -> Result<SshOptions, Vec<S
 }
 
 /// One `Key=Value` or `Key Value` option (keys are case-insensitive, as in ssh).
-fn apply_option(option: &str, options: &mut SshOptions, paths: &PathContext) -> Result<(), String> {
+pub(crate) fn apply_option(
+    option: &str,
+    options: &mut SshOptions,
+    paths: &PathContext,
+) -> Result<(), String> {
     let option = option.trim();
     let split = option
         .find(|c: char| c == '=' || c.is_whitespace())
@@ -362,11 +375,11 @@ mod tests {
             parse("-o ControlMaster=auto -C -o ForwardAgent=yes", &paths()).unwrap_err(),
             [
                 "ssh option ControlMaster is not supported by relayctl, which cannot honour it silently; remove it \
-                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout)",
+                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, -F)",
                 "ssh flag -C is not supported by relayctl, which cannot honour it silently; remove it \
-                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout)",
+                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, -F)",
                 "ssh option ForwardAgent is not supported by relayctl, which cannot honour it silently; remove it \
-                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout)",
+                 (supported: ProxyJump (or -J), UserKnownHostsFile, StrictHostKeyChecking, ConnectTimeout, -F)",
             ]
         );
     }

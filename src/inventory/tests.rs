@@ -775,3 +775,74 @@ fn templates_in_connection_variables_resolve_from_the_host_s_own_variables() {
         ]
     );
 }
+
+#[test]
+fn an_ssh_config_alias_is_reached_as_openssh_reaches_it_and_the_inventory_wins() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("ssh_config"),
+        "Host relay-paris\n  HostName 192.0.2.11\n  User admin\n  Port 2222\n  ProxyJump jump\n  \
+         UserKnownHostsFile ~/.ssh/relays_known_hosts\n  StrictHostKeyChecking accept-new\n  ConnectTimeout 4\n\
+         Host jump\n  HostName 192.0.2.1\n  User ops\nHost lax\n  StrictHostKeyChecking no\n",
+    )
+    .expect("write");
+    let path = dir.path().join("hosts");
+    std::fs::write(
+        &path,
+        "relay-paris\nrelay-lyon ansible_user=root ansible_port=22\nrelay-lyon-alias ansible_host=relay-paris ansible_user=root\nlax\n\
+         [all:vars]\nansible_ssh_common_args=-F ssh_config\n",
+    )
+    .expect("write");
+    let inventory = load(std::slice::from_ref(&path), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let paris = &inventory
+        .select(Some("relay-paris"))
+        .unwrap_or_else(|e| panic!("{e}"))[0]
+        .connection;
+    assert_eq!(
+        (paris.address.as_str(), paris.port, paris.user.as_deref()),
+        ("192.0.2.11", 2222, Some("admin"))
+    );
+    assert_eq!(
+        paris.jump,
+        Some(JumpHost {
+            address: "192.0.2.1".into(),
+            port: 22,
+            user: Some("ops".into())
+        })
+    );
+    assert_eq!(paris.host_key_policy, Some(HostKeyPolicy::AcceptNew));
+    assert_eq!(paris.connect_timeout, Some(Duration::from_secs(4)));
+    assert!(
+        paris
+            .known_hosts_file
+            .as_ref()
+            .is_some_and(|f| f.ends_with(".ssh/relays_known_hosts"))
+    );
+    // The inventory's variables win over the configuration's, as Ansible's command line does.
+    let alias = &inventory
+        .select(Some("relay-lyon-alias"))
+        .unwrap_or_else(|e| panic!("{e}"))[0]
+        .connection;
+    assert_eq!(
+        (alias.address.as_str(), alias.port, alias.user.as_deref()),
+        ("192.0.2.11", 2222, Some("root"))
+    );
+    let lyon = &inventory
+        .select(Some("relay-lyon"))
+        .unwrap_or_else(|e| panic!("{e}"))[0]
+        .connection;
+    assert_eq!(
+        (lyon.address.as_str(), lyon.port, lyon.jump.as_ref()),
+        ("relay-lyon", 22, None)
+    );
+    let refused = messages(inventory.select(Some("lax")));
+    assert_eq!(
+        refused,
+        [format!(
+            "{}:1:1: Host lax: StrictHostKeyChecking=no is refused: relayctl always verifies host keys; use \
+             StrictHostKeyChecking=accept-new to trust a host on first contact (and detect any later change)",
+            dir.path().join("ssh_config").display(),
+        )]
+    );
+}

@@ -10,4 +10,5 @@ mod inventory_command;
 mod options;
 mod session;
 mod sizing;
+mod ssh_config;
 mod transport;
