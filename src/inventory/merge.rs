@@ -139,7 +139,8 @@ pub(crate) fn merge(layout: &Layout, files: &VarFiles, order: &GroupOrder, host:
         .chain(std::iter::once(files.hosts.get(name).unwrap_or(&no_defs)));
 
     let mut vars = Vars::default();
-    for def in layers.flatten() {
+    // ansible_group_priority orders groups; as in Ansible, it is no variable of any host.
+    for def in layers.flatten().filter(|def| def.name != GROUP_PRIORITY) {
         vars.set(def);
     }
     Merged {

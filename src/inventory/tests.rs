@@ -439,6 +439,8 @@ fn group_priority_reorders_siblings() {
     .unwrap();
     assert_eq!(var(&inventory.hosts[0], "sibling"), &json!("a"));
     assert_eq!(inventory.hosts[0].groups, ["all", "b_sibling", "a_sibling"]);
+    // It orders groups and is no host's variable, as ansible-inventory --host shows.
+    assert!(!inventory.hosts[0].vars.contains("ansible_group_priority"));
 }
 
 #[test]
