@@ -43,9 +43,14 @@ impl State {
     }
 }
 
-/// The tree of an INI inventory, or every problem found in it.
-pub(crate) fn parse(text: &str) -> Result<Node, Vec<IniError>> {
-    let mut reader = Reader::default();
+/// The tree of an INI inventory, or every problem found in it. `known`: the groups the
+/// inventory's earlier sources declare, which this file may name without declaring them (as
+/// Ansible checks names against the inventory read so far).
+pub(crate) fn parse(text: &str, known: &HashSet<String>) -> Result<Node, Vec<IniError>> {
+    let mut reader = Reader {
+        declared: known.clone(),
+        ..Reader::default()
+    };
     for (index, line) in text.lines().enumerate() {
         reader.line(index + 1, line);
     }
@@ -434,11 +439,13 @@ mod tests {
     use serde_json::json;
 
     fn tree(text: &str) -> serde_json::Value {
-        parse(text).unwrap_or_else(|e| panic!("{e:?}")).to_json()
+        parse(text, &HashSet::new())
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .to_json()
     }
 
     fn errors(text: &str) -> Vec<String> {
-        parse(text)
+        parse(text, &HashSet::new())
             .expect_err("refused")
             .into_iter()
             .map(|e| format!("{}:{}: {}: {}", e.pos.line, e.pos.column, e.key, e.message))
@@ -468,7 +475,7 @@ web  # a comment
             }}})
         );
         assert_eq!(tree(text)["app"], json!({"children": {"web": null}}));
-        let root = parse(text).expect("parsed");
+        let root = parse(text, &HashSet::new()).expect("parsed");
         let NodeKind::Map(sections) = &root.kind else {
             panic!("a map")
         };
@@ -506,6 +513,8 @@ web  # a comment
                 "3:1: c: [c:vars] sets variables of \"c\", a group no [c] or [c:children] section declares",
             ]
         );
+        let known = HashSet::from(["b".to_owned()]);
+        assert!(parse("[a:children]\nb\n", &known).is_ok());
         assert_eq!(
             errors("h x='open\n"),
             ["1:1: h x='open: no closing quotation (') in \"h x='open\""]

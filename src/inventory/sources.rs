@@ -68,6 +68,7 @@ pub(crate) fn read(
     errors: &mut Vec<InputError>,
 ) -> Read {
     let mut read = Read::default();
+    let mut known = HashSet::new();
     for source in sources {
         match std::fs::metadata(source) {
             Ok(metadata) if metadata.is_dir() => {
@@ -83,12 +84,14 @@ pub(crate) fn read(
                     ));
                 }
                 for file in &walk.files {
-                    read.documents.extend(document(file, vault, errors));
+                    read.documents
+                        .extend(document(file, vault, &mut known, errors));
                 }
                 read.var_dirs.push(source.clone());
             }
             Ok(_) => {
-                read.documents.extend(document(source, vault, errors));
+                read.documents
+                    .extend(document(source, vault, &mut known, errors));
                 read.var_dirs
                     .push(source.parent().map(Path::to_path_buf).unwrap_or_default());
             }
@@ -121,7 +124,40 @@ fn ignored(name: &str) -> bool {
     IGNORED_NAMES.contains(&name) || IGNORED_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
 }
 
-fn document(path: &Path, vault: &VaultSecrets, errors: &mut Vec<InputError>) -> Option<Document> {
+/// One file as a document; `known`: the groups earlier documents name, which an INI file may
+/// name without declaring them, and to which this one's are added.
+fn document(
+    path: &Path,
+    vault: &VaultSecrets,
+    known: &mut HashSet<String>,
+    errors: &mut Vec<InputError>,
+) -> Option<Document> {
+    let document = read_document(path, vault, known, errors)?;
+    group_names(&document.root, known);
+    Some(document)
+}
+
+/// Every group a document's tree names (its top-level keys, and the keys of `children:`).
+fn group_names(root: &Node, names: &mut HashSet<String>) {
+    let NodeKind::Map(groups) = &root.kind else {
+        return;
+    };
+    for group in groups {
+        names.insert(group.key.clone());
+        if let NodeKind::Map(sections) = &group.value.kind {
+            for section in sections.iter().filter(|s| s.key == "children") {
+                group_names(&section.value, names);
+            }
+        }
+    }
+}
+
+fn read_document(
+    path: &Path,
+    vault: &VaultSecrets,
+    known: &HashSet<String>,
+    errors: &mut Vec<InputError>,
+) -> Option<Document> {
     let refuse = |errors: &mut Vec<InputError>, message: String| {
         errors.push(InputError::at(path, Pos::START, FILE_KEY, message));
         None
@@ -159,7 +195,7 @@ fn document(path: &Path, vault: &VaultSecrets, errors: &mut Vec<InputError>) -> 
     };
     let yaml_extension = matches!(extension.as_deref(), Some("yml" | "yaml" | "json"));
     if !yaml_extension && ini::looks_like_ini(&text) {
-        return match ini::parse(&text) {
+        return match ini::parse(&text, known) {
             Ok(root) => Some(Document {
                 file: path.to_path_buf(),
                 root,
