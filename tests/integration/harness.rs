@@ -222,3 +222,31 @@ pub fn host_key_fingerprint(container: &str, key_type: &str) -> String {
         .expect("fingerprint field")
         .to_string()
 }
+
+/// A program of the virtualenv with ansible-core that tests/lab/ansible-venv.sh makes
+/// (`RELAYCTL_ANSIBLE_VENV`, default /var/lib/relayctl-lab/ansible-venv), run from an empty
+/// directory with a home of its own, so that no ansible.cfg, group_vars/ or vault password of
+/// the machine's changes what it reads. Panics, failing the test, when the virtualenv is not
+/// made: these tests are never skipped.
+pub fn ansible(program: &str) -> (Command, tempfile::TempDir) {
+    let venv = std::env::var_os("RELAYCTL_ANSIBLE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/lib/relayctl-lab/ansible-venv"));
+    let path = venv.join("bin").join(program);
+    assert!(
+        path.exists(),
+        "{} is missing: run tests/lab/ansible-venv.sh (tests/run.sh does)",
+        path.display()
+    );
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(path);
+    command
+        .current_dir(scratch.path())
+        .env("HOME", scratch.path())
+        .env("ANSIBLE_HOME", scratch.path())
+        .env("ANSIBLE_LOCAL_TEMP", scratch.path())
+        .env_remove("ANSIBLE_CONFIG")
+        .env_remove("ANSIBLE_VAULT_PASSWORD_FILE")
+        .env_remove("ANSIBLE_INVENTORY");
+    (command, scratch)
+}
