@@ -366,6 +366,10 @@ fn resolve_templates(
 fn secrets(vars: &Vars, errors: &mut Vec<InputError>) -> Option<Secret> {
     let mut become_password = None;
     for (name, var) in vars.iter().filter(|(name, _)| names::is_secret(name)) {
+        if let Some(locked) = still_encrypted(name, var) {
+            errors.push(locked);
+            continue;
+        }
         let refuse =
             |message: String| InputError::at(&var.origin.file, var.origin.pos(), name, message);
         if names::BECOME_PASSWORD_VARS.contains(&name.as_str()) && var.is_secret() {
@@ -411,6 +415,10 @@ fn read_merged(
     errors: &mut Vec<InputError>,
 ) -> Option<Setting> {
     let var = vars.get(name)?;
+    if let Some(locked) = still_encrypted(name, var) {
+        errors.push(locked);
+        return None;
+    }
     let node = Node::from_json(&var.value, var.origin.pos());
     match read(name, &node, paths) {
         Ok(setting) => Some(setting),
@@ -423,6 +431,24 @@ fn read_merged(
             None
         }
     }
+}
+
+/// The error for a value Ansible Vault keeps that no vault password given opened (it is still
+/// the vault text, as a listing shows it).
+fn still_encrypted(name: &str, var: &Var) -> Option<InputError> {
+    let locked = var
+        .value
+        .as_object()
+        .is_some_and(|map| map.len() == 1 && map.contains_key(crate::input::yaml::VAULT_KEY));
+    locked.then(|| {
+        InputError::at(
+            &var.origin.file,
+            var.origin.pos(),
+            name,
+            "this value is encrypted with Ansible Vault and no vault password was given: use \
+             --vault-password-file, --vault-id, --ask-vault-pass or ANSIBLE_VAULT_PASSWORD_FILE",
+        )
+    })
 }
 
 /// Adds `more` to `into`; returns the options both set differently (`into` keeps its value).

@@ -13,3 +13,4 @@ mod session;
 mod sizing;
 mod ssh_config;
 mod transport;
+mod vault;
