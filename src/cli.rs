@@ -9,7 +9,7 @@ use crate::ssh::HostKeyPolicy;
 
 /// Prepare Debian 12 machines as Medulla relay servers over SSH, and prove they are ready.
 ///
-/// relayctl reads an Ansible YAML inventory of relay hosts, connects to each over SSH (one connection
+/// relayctl reads an Ansible inventory (YAML, INI, a directory, vault) of relay hosts, connects to each over SSH (one connection
 /// per host, nothing installed on the hosts), gathers facts, checks the relay sizing that the
 /// Medulla documentation requires, and runs its roles (the medulla user, the pre-install
 /// prerequisites), each task probed first so that --check is exact.
@@ -62,12 +62,11 @@ pub enum Command {
 /// The inventory sources and the vault passwords that open them (every command that reads an
 /// inventory takes these).
 #[derive(Debug, Args)]
-#[group(id = "inventories", required = true, multiple = true, args = ["positional", "inventory"])]
 pub struct SourceArgs {
     /// The inventory: an Ansible YAML or INI file, a directory of them, or a comma-separated
     /// host list; group_vars/ and host_vars/ beside it are read. Several are merged in order,
     /// a later one winning (these first, then each -i).
-    #[arg(value_name = "INVENTORY")]
+    #[arg(value_name = "INVENTORY", required_unless_present = "inventory")]
     pub positional: Vec<PathBuf>,
 
     /// Another inventory, as Ansible's -i (repeatable; merged after the positional ones).

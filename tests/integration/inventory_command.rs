@@ -132,10 +132,16 @@ fn a_host_or_group_the_inventory_does_not_have_is_bad_input() {
     assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
     let output = relayctl(&["inventory", inventory, "--graph"], &[]);
     assert_eq!(stdout(&output), "@all:\n  |--@ungrouped:\n  |  |--h1\n");
-    let output = relayctl(&["inventory", "--list"], &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(5),
-        "no inventory is a bad option"
-    );
+    // A vault option is no inventory.
+    for args in [
+        &["inventory", "--list"][..],
+        &["inventory", "--list", "--vault-id", "x"],
+    ] {
+        let output = relayctl(args, &[]);
+        assert_eq!(
+            output.status.code(),
+            Some(5),
+            "{args:?}: no inventory is a bad option"
+        );
+    }
 }
