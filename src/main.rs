@@ -49,7 +49,8 @@ async fn run(cli: &Cli) -> i32 {
         Command::Inventory(args) => {
             return match relayctl::commands::inventory::run(args) {
                 Ok(text) => {
-                    print!("{text}");
+                    // A reader that stops early (`| head`) is no failure of the listing.
+                    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
                     exit_code::SUCCESS
                 }
                 Err(error) => {
