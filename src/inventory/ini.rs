@@ -17,6 +17,10 @@ use super::python_literal;
 use crate::input::Pos;
 use crate::input::yaml::{Entry, Node, NodeKind};
 
+/// The most values one INI file may make: the YAML parser's own budget (serde-saphyr's 250 000),
+/// so that an INI file of 8 MiB of `[0,0,0,...]` asks no more of the controller than a YAML one.
+const MAX_VALUES: usize = 250_000;
+
 /// An INI problem: where, and why (the key is the section or the line's first word).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct IniError {
@@ -89,6 +93,8 @@ struct Reader {
     declared: HashSet<String>,
     /// Groups named by `[group:vars]` or under a `:children` section, where first named.
     named: Vec<(String, Pos, String)>,
+    /// Values made so far (see [`MAX_VALUES`]); past it, the lines after are not read.
+    values: usize,
     errors: Vec<IniError>,
 }
 
@@ -102,6 +108,9 @@ impl Reader {
     }
 
     fn line(&mut self, number: usize, raw: &str) {
+        if self.values > MAX_VALUES {
+            return;
+        }
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             return;
@@ -234,10 +243,12 @@ impl Reader {
                 );
             };
             let value_pos = at(column + key.chars().count() + 1);
+            let value = typed(value, value_pos);
+            self.count(&value, pos, &host);
             vars.push(Entry {
                 key: key.to_owned(),
                 key_pos: at(*column),
-                value: typed(value, value_pos),
+                value,
             });
         }
         let value = if vars.is_empty() {
@@ -309,12 +320,27 @@ impl Reader {
             line: pos.line,
             column: pos.column + line[..value_start].chars().count(),
         };
+        let value = typed(value, value_pos);
+        self.count(&value, pos, key);
         if let Some(entries) = self.section_entries() {
             entries.push(Entry {
                 key: key.to_owned(),
                 key_pos: pos,
-                value: typed(value, value_pos),
+                value,
             });
+        }
+    }
+
+    /// Counts the values of `node`; the one that goes past [`MAX_VALUES`] says so.
+    fn count(&mut self, node: &Node, pos: Pos, key: &str) {
+        let before = self.values;
+        self.values += values_in(node);
+        if before <= MAX_VALUES && self.values > MAX_VALUES {
+            self.error(
+                pos,
+                key,
+                format!("with this line the file would hold more than {MAX_VALUES} values, more than an inventory may"),
+            );
         }
     }
 
@@ -348,6 +374,14 @@ fn map(entries: Vec<Entry>, pos: Pos) -> Node {
     Node {
         kind: NodeKind::Map(entries),
         pos,
+    }
+}
+
+fn values_in(node: &Node) -> usize {
+    1 + match &node.kind {
+        NodeKind::Seq(items) => items.iter().map(values_in).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|e| values_in(&e.value)).sum(),
+        _ => 0,
     }
 }
 

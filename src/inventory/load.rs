@@ -24,7 +24,7 @@ use super::structure::{self, Layout};
 use super::templating;
 use super::var_files::{self, VarFiles};
 use super::vars::{Origin, VarDef, Vars};
-use super::vault::VaultSecrets;
+use super::vault::{MAX_TEXTS as MAX_VAULT_TEXTS, VaultSecrets};
 use crate::input::Pos;
 use crate::input::error::{InputError, InputErrors};
 use crate::input::paths::PathContext;
@@ -302,6 +302,29 @@ fn decrypt_all(
     vault: &VaultSecrets,
     errors: &mut Vec<InputError>,
 ) {
+    // Counted before any is decrypted: each costs 10 000 rounds of PBKDF2.
+    if !vault.is_empty() {
+        let mut count = 0;
+        let all = (layout.groups.iter().flat_map(|g| &g.vars))
+            .chain(layout.hosts.iter().flat_map(|h| &h.vars))
+            .chain(files.groups.values().flatten())
+            .chain(files.hosts.values().flatten());
+        for def in all {
+            count += vault_texts(&def.value);
+            if count > MAX_VAULT_TEXTS {
+                errors.push(InputError::at(
+                    &def.origin.file,
+                    def.origin.pos(),
+                    def.key.clone(),
+                    format!(
+                        "with this value the inventory would hold more than {MAX_VAULT_TEXTS} vault-encrypted values, \
+                         more than relayctl decrypts in one run"
+                    ),
+                ));
+                return;
+            }
+        }
+    }
     let definitions = layout
         .groups
         .iter_mut()
@@ -313,7 +336,7 @@ fn decrypt_all(
         if vaulted.contains(def.origin.file.as_path()) {
             def.listing = Some(serde_json::Value::String(MASK.to_owned()));
         }
-        if vault.is_empty() || !holds_vault(&def.value) {
+        if vault.is_empty() || vault_texts(&def.value) == 0 {
             continue;
         }
         let listing = def.value.to_json();
@@ -330,12 +353,12 @@ fn decrypt_all(
     }
 }
 
-fn holds_vault(node: &Node) -> bool {
+fn vault_texts(node: &Node) -> usize {
     match &node.kind {
-        NodeKind::Vault(_) => true,
-        NodeKind::Seq(items) => items.iter().any(holds_vault),
-        NodeKind::Map(entries) => entries.iter().any(|e| holds_vault(&e.value)),
-        _ => false,
+        NodeKind::Vault(_) => 1,
+        NodeKind::Seq(items) => items.iter().map(vault_texts).sum(),
+        NodeKind::Map(entries) => entries.iter().map(|e| vault_texts(&e.value)).sum(),
+        _ => 0,
     }
 }
 

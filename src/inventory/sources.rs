@@ -32,6 +32,11 @@ const IGNORED_EXTENSIONS: [&str; 12] = [
     ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry",
 ];
 
+/// The most bytes all the inventory files of a run may hold together: four files at their own
+/// limit (`files::VARS`). A directory of 10 000 files of 8 MiB each would otherwise be parsed
+/// whole, each tree kept, until the controller ran out of memory.
+const MAX_TOTAL_BYTES: usize = 32 << 20;
+
 /// Names Ansible never reads as inventories in a directory.
 const IGNORED_NAMES: [&str; 3] = ["host_vars", "group_vars", "vars_plugins"];
 
@@ -69,6 +74,7 @@ pub(crate) fn read(
 ) -> Read {
     let mut read = Read::default();
     let mut known = HashSet::new();
+    let mut budget = MAX_TOTAL_BYTES;
     for source in sources {
         match std::fs::metadata(source) {
             Ok(metadata) if metadata.is_dir() => {
@@ -85,13 +91,13 @@ pub(crate) fn read(
                 }
                 for file in &walk.files {
                     read.documents
-                        .extend(document(file, vault, &mut known, errors));
+                        .extend(document(file, vault, &mut known, &mut budget, errors));
                 }
                 read.var_dirs.push(source.clone());
             }
             Ok(_) => {
                 read.documents
-                    .extend(document(source, vault, &mut known, errors));
+                    .extend(document(source, vault, &mut known, &mut budget, errors));
                 read.var_dirs
                     .push(source.parent().map(Path::to_path_buf).unwrap_or_default());
             }
@@ -130,9 +136,14 @@ fn document(
     path: &Path,
     vault: &VaultSecrets,
     known: &mut HashSet<String>,
+    budget: &mut usize,
     errors: &mut Vec<InputError>,
 ) -> Option<Document> {
-    let document = read_document(path, vault, known, errors)?;
+    if *budget == 0 {
+        // Said once, at the file that went past it.
+        return None;
+    }
+    let document = read_document(path, vault, known, budget, errors)?;
     group_names(&document.root, known);
     Some(document)
 }
@@ -156,6 +167,7 @@ fn read_document(
     path: &Path,
     vault: &VaultSecrets,
     known: &HashSet<String>,
+    budget: &mut usize,
     errors: &mut Vec<InputError>,
 ) -> Option<Document> {
     let refuse = |errors: &mut Vec<InputError>, message: String| {
@@ -166,6 +178,18 @@ fn read_document(
         Ok(text) => text,
         Err(e) => return refuse(errors, format!("cannot read the inventory: {e}")),
     };
+    if text.len() > *budget {
+        *budget = 0;
+        return refuse(
+            errors,
+            format!(
+                "with this file the inventory's sources would hold more than {} MiB, more than relayctl reads \
+                 for one inventory",
+                MAX_TOTAL_BYTES >> 20
+            ),
+        );
+    }
+    *budget -= text.len();
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());

@@ -17,6 +17,7 @@
 //! decrypt are [`Secret`]s: never printed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aes::cipher::{KeyIvInit, StreamCipher};
 use hmac::{KeyInit, Mac};
@@ -38,10 +39,26 @@ const PASSWORD_FILE: files::Limit = files::Limit {
     kind: "a vault password file",
 };
 
+/// The most vault texts one run decrypts. Each costs 10 000 rounds of PBKDF2 per password
+/// tried (about 100 ms each in a debug build, measured): an inventory keeps a few dozen secrets, and the
+/// bound keeps one of 100 000 vault values from taking the controller's CPU for minutes.
+pub(crate) const MAX_TEXTS: usize = 1_000;
+
 /// The vault passwords of a run, each with its vault id (`None`: Ansible's `default`).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct VaultSecrets {
     passwords: Vec<(Option<String>, Secret)>,
+    /// Vault texts decrypted so far (see [`MAX_TEXTS`]).
+    opened: AtomicUsize,
+}
+
+impl Clone for VaultSecrets {
+    fn clone(&self) -> Self {
+        VaultSecrets {
+            passwords: self.passwords.clone(),
+            opened: AtomicUsize::new(self.opened.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 /// Where to find the vault passwords (the command line's options).
@@ -85,13 +102,17 @@ impl VaultSecrets {
         {
             passwords.push((None, read_password_file(Path::new(&file))?));
         }
-        Ok(VaultSecrets { passwords })
+        Ok(VaultSecrets {
+            passwords,
+            ..VaultSecrets::default()
+        })
     }
 
     /// One password without a vault id (tests, and callers that already hold it).
     pub fn with_password(password: &str) -> Self {
         VaultSecrets {
             passwords: vec![(None, Secret::new(password.to_owned()))],
+            ..VaultSecrets::default()
         }
     }
 
@@ -106,6 +127,11 @@ impl VaultSecrets {
     /// which, never a password).
     pub(crate) fn decrypt(&self, vault_text: &str) -> Result<Secret, String> {
         let envelope = Envelope::parse(vault_text)?;
+        if self.opened.fetch_add(1, Ordering::Relaxed) >= MAX_TEXTS {
+            return Err(format!(
+                "the inventory holds more than {MAX_TEXTS} vault texts, more than relayctl decrypts in one run"
+            ));
+        }
         if self.passwords.is_empty() {
             return Err(
                 "this is encrypted with Ansible Vault and no vault password was given: use --vault-password-file, \
@@ -340,6 +366,7 @@ mod tests {
                 (Some("dev".into()), Secret::new("wrong".into())),
                 (None, Secret::new("vaultpw".into())),
             ],
+            ..VaultSecrets::default()
         };
         assert!(secrets.decrypt(FILE_1_2).is_ok());
         assert!(secrets.decrypt(INLINE).is_ok());

@@ -546,3 +546,77 @@ fn groups_inherited_by_every_host_are_bounded() {
         )]
     );
 }
+
+#[test]
+fn a_directory_of_inventories_holding_more_than_32_mib_is_refused_within_bounds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Five files just under the 8 MiB of one: the fifth takes the directory past 32 MiB.
+    let padding = "x".repeat((8 << 20) - 1000);
+    for i in 0..5 {
+        std::fs::write(
+            dir.path().join(format!("{i}.yaml")),
+            format!("all:\n  vars:\n    padding: {padding}\n  hosts:\n    relay{i}:\n"),
+        )
+        .expect("write");
+    }
+    assert_eq!(
+        refused(&[dir.path().to_str().expect("utf-8")]),
+        [format!(
+            "{}:1:1: (file): with this file the inventory's sources would hold more than 32 MiB, more than \
+             relayctl reads for one inventory",
+            dir.path().join("4.yaml").display()
+        )]
+    );
+}
+
+#[test]
+fn an_ini_value_of_a_million_items_is_refused_within_bounds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("hosts");
+    let items = vec!["0"; 1_000_000].join(",");
+    std::fs::write(
+        &path,
+        format!("[relays]\nrelay1\n[relays:vars]\nbig=[{items}]\n"),
+    )
+    .expect("write");
+    let errors = refused(&[path.to_str().expect("utf-8")]);
+    assert_eq!(
+        errors,
+        [format!(
+            "{}:4:1: big: with this line the file would hold more than 250000 values, more than an inventory may",
+            path.display()
+        )]
+    );
+}
+
+#[test]
+fn more_than_1000_vault_values_are_refused_before_any_is_decrypted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // `ansible-vault encrypt_string` of "inline-secret", vault password `vaultpw`: 1001 times.
+    let vaulted = "!vault |\n          $ANSIBLE_VAULT;1.1;AES256\n          \
+        35363233653866323435363039623138343438643737663661623132303034353337356461313264\n          \
+        6535643038623066376533666264666361653436376466390a363037333266343664623936376135\n          \
+        36303635623839613363346437303163343732333033636263653537663866633165393362306433\n          \
+        6331313261613463370a333165323865353937323138386533323235396563396161343631306235\n          3864\n";
+    let mut text = "all:\n  hosts:\n    relay1:\n".to_owned();
+    for i in 0..1001 {
+        text.push_str(&format!("      secret{i}: {vaulted}"));
+    }
+    let inventory = dir.path().join("inventory.yaml");
+    std::fs::write(&inventory, text).expect("write");
+    let password = dir.path().join("vault_password");
+    std::fs::write(&password, "vaultpw\n").expect("write");
+    let errors = refused(&[
+        inventory.to_str().expect("utf-8"),
+        "--vault-password-file",
+        password.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        errors,
+        [format!(
+            "{}:7004:7: all.hosts.relay1.secret1000: with this value the inventory would hold more than 1000 \
+             vault-encrypted values, more than relayctl decrypts in one run",
+            inventory.display()
+        )]
+    );
+}
