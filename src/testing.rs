@@ -1,5 +1,8 @@
 //! Builders the unit tests share: a relay's facts and a task's report, each filled with what a
-//! well-sized, healthy relay shows, for a test to change only what it is about.
+//! well-sized, healthy relay shows, for a test to change only what it is about; a file written
+//! below a temporary directory.
+
+use std::path::{Path, PathBuf};
 
 use crate::engine::{TaskReport, TaskStatus};
 use crate::facts::{Facts, Filesystem, FirewallFacts, SudoAccess};
@@ -60,4 +63,12 @@ pub fn task(role: &str, name: &str, status: TaskStatus) -> TaskReport {
         diff: None,
         elapsed_ms: 0,
     }
+}
+
+/// Writes `text` to `dir/path`, its directories made first; the path written.
+pub fn write_file(dir: &Path, path: &str, text: &str) -> PathBuf {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    path
 }

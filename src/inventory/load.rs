@@ -181,14 +181,11 @@ fn build(
         let paths = PathContext::for_inventory(&decl.file);
         let (connection, problems) =
             host_connection(&decl.name, &merged, &paths, &checks, &mut ssh_configs);
-        let mut own_vars = Vars::default();
-        for def in decl
-            .vars
-            .iter()
-            .chain(files.hosts.get(&decl.name).into_iter().flatten())
-        {
-            own_vars.set(def);
-        }
+        let own_vars = Vars::from_defs(
+            decl.vars
+                .iter()
+                .chain(files.hosts.get(&decl.name).into_iter().flatten()),
+        );
         hosts.push(Host {
             name: decl.name.clone(),
             groups: merged.groups,
@@ -266,14 +263,12 @@ fn groups(layout: &Layout, files: &VarFiles) -> Vec<Group> {
         .groups
         .iter()
         .map(|group| {
-            let mut vars = Vars::default();
-            for def in group
-                .vars
-                .iter()
-                .chain(files.groups.get(&group.name).into_iter().flatten())
-            {
-                vars.set(def);
-            }
+            let vars = Vars::from_defs(
+                group
+                    .vars
+                    .iter()
+                    .chain(files.groups.get(&group.name).into_iter().flatten()),
+            );
             Group {
                 name: group.name.clone(),
                 children: group

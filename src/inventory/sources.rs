@@ -313,13 +313,7 @@ fn host_list(source: &Path) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(dir: &Path, path: &str, text: &str) -> PathBuf {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, text).expect("write");
-        path
-    }
+    use crate::testing::write_file as write;
 
     fn messages(errors: &[InputError]) -> Vec<String> {
         errors.iter().map(ToString::to_string).collect()

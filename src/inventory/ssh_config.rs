@@ -363,13 +363,7 @@ fn match_as_host(args: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&path, text).expect("write");
-        path
-    }
+    use crate::testing::write_file as write;
 
     #[test]
     fn aliases_includes_and_match_host_resolve_as_openssh_resolves_them() {

@@ -797,10 +797,14 @@ fn an_ssh_config_alias_is_reached_as_openssh_reaches_it_and_the_inventory_wins()
     .expect("write");
     let inventory = load(std::slice::from_ref(&path), &LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let paris = &inventory
-        .select(Some("relay-paris"))
-        .unwrap_or_else(|e| panic!("{e}"))[0]
-        .connection;
+    let connection = |name: &str| {
+        inventory
+            .select(Some(name))
+            .unwrap_or_else(|e| panic!("{e}"))[0]
+            .connection
+            .clone()
+    };
+    let paris = connection("relay-paris");
     assert_eq!(
         (paris.address.as_str(), paris.port, paris.user.as_deref()),
         ("192.0.2.11", 2222, Some("admin"))
@@ -822,18 +826,12 @@ fn an_ssh_config_alias_is_reached_as_openssh_reaches_it_and_the_inventory_wins()
             .is_some_and(|f| f.ends_with(".ssh/relays_known_hosts"))
     );
     // The inventory's variables win over the configuration's, as Ansible's command line does.
-    let alias = &inventory
-        .select(Some("relay-lyon-alias"))
-        .unwrap_or_else(|e| panic!("{e}"))[0]
-        .connection;
+    let alias = connection("relay-lyon-alias");
     assert_eq!(
         (alias.address.as_str(), alias.port, alias.user.as_deref()),
         ("192.0.2.11", 2222, Some("root"))
     );
-    let lyon = &inventory
-        .select(Some("relay-lyon"))
-        .unwrap_or_else(|e| panic!("{e}"))[0]
-        .connection;
+    let lyon = connection("relay-lyon");
     assert_eq!(
         (lyon.address.as_str(), lyon.port, lyon.jump.as_ref()),
         ("relay-lyon", 22, None)

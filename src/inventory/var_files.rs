@@ -44,30 +44,40 @@ pub(crate) fn read(
 ) -> VarFiles {
     let mut files = VarFiles::default();
     for dir in dirs {
-        let group_dir = dir.join("group_vars");
-        for group in &layout.groups {
-            let defs = read_entity(&group_dir, &group.name, vault, errors);
-            if !defs.is_empty() {
-                files
-                    .groups
-                    .entry(group.name.clone())
-                    .or_default()
-                    .extend(defs);
-            }
-        }
-        let host_dir = dir.join("host_vars");
-        for host in &layout.hosts {
-            let defs = read_entity(&host_dir, &host.name, vault, errors);
-            if !defs.is_empty() {
-                files
-                    .hosts
-                    .entry(host.name.clone())
-                    .or_default()
-                    .extend(defs);
-            }
-        }
+        let groups = layout.groups.iter().map(|g| g.name.as_str());
+        read_all(
+            &dir.join("group_vars"),
+            groups,
+            &mut files.groups,
+            vault,
+            errors,
+        );
+        let hosts = layout.hosts.iter().map(|h| h.name.as_str());
+        read_all(
+            &dir.join("host_vars"),
+            hosts,
+            &mut files.hosts,
+            vault,
+            errors,
+        );
     }
     files
+}
+
+/// The definitions of each of `names` in `dir`, after those already in `into`.
+fn read_all<'n>(
+    dir: &Path,
+    names: impl Iterator<Item = &'n str>,
+    into: &mut HashMap<String, Vec<VarDef>>,
+    vault: &VaultSecrets,
+    errors: &mut Vec<InputError>,
+) {
+    for name in names {
+        let defs = read_entity(dir, name, vault, errors);
+        if !defs.is_empty() {
+            into.entry(name.to_owned()).or_default().extend(defs);
+        }
+    }
 }
 
 /// All definitions for one group or host, in file order.

@@ -105,6 +105,15 @@ impl Vars {
             .collect()
     }
 
+    /// The variables these definitions give, a later one winning.
+    pub(crate) fn from_defs<'d>(defs: impl IntoIterator<Item = &'d VarDef>) -> Self {
+        let mut vars = Vars::default();
+        for def in defs {
+            vars.set(def);
+        }
+        vars
+    }
+
     pub(crate) fn set(&mut self, def: &VarDef) {
         self.0.insert(
             def.name.clone(),

@@ -78,32 +78,11 @@ fn several_inventories_merge_in_order_the_positional_ones_first() {
         ("b.ini", "h2\n[all:vars]\nsite=b\n"),
     ]);
     let (a, b) = (dir.path().join("a.yml"), dir.path().join("b.ini"));
-    for args in [
-        vec![
-            "inventory",
-            a.to_str().expect("utf-8"),
-            b.to_str().expect("utf-8"),
-            "--host",
-            "h1",
-        ],
-        vec![
-            "inventory",
-            a.to_str().expect("utf-8"),
-            "-i",
-            b.to_str().expect("utf-8"),
-            "--host",
-            "h1",
-        ],
-        vec![
-            "inventory",
-            "-i",
-            a.to_str().expect("utf-8"),
-            "-i",
-            b.to_str().expect("utf-8"),
-            "--host",
-            "h1",
-        ],
-    ] {
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    for sources in [vec![a, b], vec![a, "-i", b], vec!["-i", a, "-i", b]] {
+        let mut args = vec!["inventory"];
+        args.extend(sources);
+        args.extend(["--host", "h1"]);
         let output = relayctl(&args, &[]);
         assert_eq!(
             output.status.code(),
