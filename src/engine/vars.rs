@@ -45,11 +45,6 @@ impl RunVars {
         check_mode: bool,
         relays: impl IntoIterator<Item = &'a RelaySettings>,
     ) -> Self {
-        let inventory_file = std::path::absolute(&inventory.path).unwrap_or(inventory.path.clone());
-        let inventory_dir = inventory_file
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
         let mut groups: Map<String, Value> = Map::new();
         for host in &inventory.hosts {
             for group in &host.groups {
@@ -62,8 +57,6 @@ impl RunVars {
             }
         }
         let mut shared = Map::new();
-        shared.insert("inventory_file".into(), json!(inventory_file));
-        shared.insert("inventory_dir".into(), json!(inventory_dir));
         shared.insert("groups".into(), Value::Object(groups));
         shared.insert("ansible_check_mode".into(), json!(check_mode));
         let mut server_ips = HashMap::new();
@@ -189,6 +182,16 @@ fn computed_vars(
         .filter(|g| *g != "all" && *g != "ungrouped")
         .collect();
     vars.insert("inventory_hostname".into(), json!(host.name));
+    // The inventory file that declared the host, as Ansible's inventory_file: with several
+    // sources or a directory of them, each host's own (secrets/ beside it, by default).
+    let inventory_file =
+        std::path::absolute(&host.origin.file).unwrap_or_else(|_| host.origin.file.clone());
+    let inventory_dir = inventory_file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    vars.insert("inventory_file".into(), json!(inventory_file));
+    vars.insert("inventory_dir".into(), json!(inventory_dir));
     vars.insert(
         "inventory_hostname_short".into(),
         json!(host.name.split('.').next().unwrap_or(&host.name)),
@@ -317,6 +320,47 @@ mod tests {
         assert_eq!(
             vars["ansible_facts"]["os_pretty_name"],
             json!("{{ 7 * 7 }}")
+        );
+    }
+
+    #[test]
+    fn inventory_dir_is_the_directory_of_the_file_that_declares_the_host() {
+        use crate::inventory::{self, HostRole, LoadOptions};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inventories = dir.path().join("prod");
+        crate::testing::write_file(
+            &inventories,
+            "base.yaml",
+            "all:\n  vars:\n    medulla_server_addresses: [192.0.2.10]\n",
+        );
+        crate::testing::write_file(
+            &inventories,
+            "sites/paris.ini",
+            "relay01 relay_type=classic\n",
+        );
+        let inventory =
+            inventory::load(std::slice::from_ref(&inventories), &LoadOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let selected = inventory.select(None).expect("selects");
+        let planned = inventory.plan_apply(&selected).expect("plans");
+        let (host, HostRole::Relay(relay)) = &planned[0] else {
+            panic!("a relay");
+        };
+        let run = RunVars::new(&inventory, false, [relay.as_ref()]);
+        let vars = relay_vars(
+            &[],
+            &run,
+            host,
+            relay,
+            &crate::testing::facts(),
+            &Templates::new(),
+            false,
+        )
+        .expect("vars");
+        assert_eq!(vars["inventory_dir"], json!(inventories.join("sites")));
+        assert_eq!(
+            vars["inventory_file"],
+            json!(inventories.join("sites/paris.ini"))
         );
     }
 
