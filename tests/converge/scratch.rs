@@ -254,11 +254,17 @@ fn an_interrupted_write_leaves_no_half_written_file() {
     // stdin into its job file; the transfer takes over a second), then interrupt.
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
-    let started = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|line| line.contains("big_file : a large file, long to transfer"));
-    assert!(started, "relayctl never reached the write");
+    let mut before = Vec::new();
+    let started = lines.by_ref().map_while(Result::ok).any(|line| {
+        let found = line.contains("big_file : a large file, long to transfer");
+        before.push(line);
+        found
+    });
+    assert!(
+        started,
+        "relayctl never reached the write:\n{}",
+        before.join("\n")
+    );
     let writing = (0..100).any(|_| {
         let found = on_scratch(RECEIVING) != "0";
         if !found {
