@@ -7,7 +7,9 @@
 use serde_json::Value;
 
 use crate::harness::{LabHost, docker_exec, host, host_entry, lab_inventory, relayctl_report};
-use crate::lab::{exclusive, listen, open_ports, reboot, reset, snapshot, task, tasks_with};
+use crate::lab::{
+    Customised, customised, exclusive, listen, open_ports, reboot, snapshot, task, tasks_with,
+};
 
 const UFW_TASK: &str = "Medulla relay flows in ufw";
 const FIREWALLD_TASK: &str = "Medulla relay flows in firewalld";
@@ -42,14 +44,15 @@ fn server_ports() -> Vec<u16> {
     ports
 }
 
-/// relay01 fresh, listening on every server port of the matrix and on [`NOT_IN_MATRIX`].
-fn fresh_relay01() -> &'static LabHost {
+/// relay01 fresh, listening on every server port of the matrix and on [`NOT_IN_MATRIX`], and
+/// recreated once the test ends.
+fn fresh_relay01() -> (Customised, &'static LabHost) {
     let relay = host("relay01");
-    reset(&[relay]);
+    let customised = customised(&[relay]);
     let mut ports: Vec<u16> = server_ports().into_iter().filter(|p| *p != 22).collect();
     ports.push(NOT_IN_MATRIX);
     listen(relay, &ports);
-    relay
+    (customised, relay)
 }
 
 /// ufw's files and its live user chains: what "ufw as it was" means.
@@ -71,7 +74,7 @@ fn error_of(report: &Value) -> String {
 #[test]
 fn ufw_on_the_relay_gets_the_medulla_flows_in_its_own_rules_and_gives_them_back() {
     let _lab = exclusive();
-    let relay = fresh_relay01();
+    let (_customised, relay) = fresh_relay01();
     let server = host("medulla-server");
     docker_exec(
         &relay.container,
@@ -178,7 +181,7 @@ fn firewalld_state(relay: &LabHost) -> String {
 #[test]
 fn firewalld_on_the_relay_gets_the_medulla_flows_in_policies_of_relayctls_own() {
     let _lab = exclusive();
-    let relay = fresh_relay01();
+    let (_customised, relay) = fresh_relay01();
     let server = host("medulla-server");
     docker_exec(
         &relay.container,
@@ -241,7 +244,7 @@ fn firewalld_on_the_relay_gets_the_medulla_flows_in_policies_of_relayctls_own() 
 #[test]
 fn removing_the_only_rule_that_lets_the_controller_in_is_rolled_back() {
     let _lab = exclusive();
-    let relay = fresh_relay01();
+    let (_customised, relay) = fresh_relay01();
     docker_exec(
         &relay.container,
         "ufw default deny incoming >/dev/null && ufw allow 22/tcp >/dev/null && ufw --force enable >/dev/null",
@@ -286,7 +289,7 @@ fn removing_the_only_rule_that_lets_the_controller_in_is_rolled_back() {
 #[test]
 fn a_foreign_chain_or_a_legacy_rule_that_drops_fails_the_relay_naming_it_and_nothing_changes() {
     let _lab = exclusive();
-    let relay = fresh_relay01();
+    let (_customised, relay) = fresh_relay01();
     docker_exec(
         &relay.container,
         "nft add table inet customer && \
@@ -324,7 +327,7 @@ fn a_foreign_chain_or_a_legacy_rule_that_drops_fails_the_relay_naming_it_and_not
 #[test]
 fn the_customers_nftables_conf_keeps_its_meaning_and_relayctls_table_survives_its_reloads() {
     let _lab = exclusive();
-    let relay = fresh_relay01();
+    let (_customised, relay) = fresh_relay01();
     let server = host("medulla-server");
     // Debian's layout: flush ruleset first, then the customer's own table (a ban list and a
     // counter, nothing that drops for everyone).

@@ -29,6 +29,35 @@ pub fn reset(hosts: &[&LabHost]) {
     );
 }
 
+/// Hosts a test turns into customers' machines (a firewall of their own, sshd elsewhere, other
+/// accounts): fresh when it starts, and recreated again when it ends, passed or failed, so that a
+/// test that does not reset them (most use the lab's relays as they are) never finds them so.
+pub struct Customised(Vec<&'static LabHost>);
+
+/// Recreates `hosts` now and again when the returned guard is dropped. Declared after
+/// [`exclusive`]'s guard, it is dropped first: the hosts are back before the next test starts.
+pub fn customised(hosts: &[&'static LabHost]) -> Customised {
+    reset(hosts);
+    Customised(hosts.to_vec())
+}
+
+impl Drop for Customised {
+    fn drop(&mut self) {
+        let names: Vec<&str> = self.0.iter().map(|h| h.name.as_str()).collect();
+        let ok = std::process::Command::new(repo().join("tests/lab/lab.sh"))
+            .arg("reset")
+            .args(&names)
+            .output()
+            .is_ok_and(|output| output.status.success());
+        // A panic here, during a failed test's unwinding, would abort the whole run.
+        if !ok {
+            eprintln!(
+                "lab.sh reset {names:?} failed: the next test finds them as this one left them"
+            );
+        }
+    }
+}
+
 /// Everything of a host that a run of relayctl could change: accounts, sudo rules, the files the
 /// roles manage, homes, /root (the test roles write there), enabled units, the nft ruleset and the
 /// limits systemd applies. Left out: modification times (`--check` may read, not write), the nft
