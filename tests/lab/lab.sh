@@ -824,9 +824,13 @@ cmd_reset() {
     line=$(lab_hosts "$n" | awk -v host="$short" '$1 == host')
     [[ -n $line ]] || die "reset: no lab host '$short'"
     read -r _ ip role type var <<<"$line"
-    # docker cp reads a stopped container too (a test may have stopped scratch).
-    docker cp "$PREFIX$short:/etc/ssh" - >"$keys_dir/$short.tar" ||
+    # docker cp reads a stopped container too (a test may have stopped scratch). The host keys
+    # only: an sshd_config drop-in a test wrote must not outlive the reset.
+    mkdir "$keys_dir/$short"
+    docker cp "$PREFIX$short:/etc/ssh" - | tar -C "$keys_dir/$short" -xf - ||
       die "reset: cannot save the SSH host keys of $short"
+    (cd "$keys_dir/$short" && tar --numeric-owner -cf "$keys_dir/$short.tar" ssh/ssh_host_*) ||
+      die "reset: $short has no SSH host keys to keep"
     say "$short: recreating (host keys kept)"
     remove_container "$PREFIX$short"
     create_container "$short" "$ip" "$role" "$var" "$keys_dir/$short.tar"
