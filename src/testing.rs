@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::{TaskReport, TaskStatus};
-use crate::facts::{Facts, Filesystem, FirewallFacts, SudoAccess};
+use crate::facts::{Facts, Filesystem, FirewallFacts, ListeningSocket, SudoAccess};
+use crate::medulla::port_matrix::Protocol;
 
 /// A filesystem as `df` reports it.
 pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str) -> Filesystem {
@@ -19,7 +20,7 @@ pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str
 
 /// A classic relay as the documentation sizes it: Debian 12.12 on x86_64, 4 vCPUs, an "8 GB"
 /// VM (about 7.7 GiB seen by the kernel), / ext4 of 20 GB and a separate /var XFS of 400 GB,
-/// an FQDN that resolves, systemd and nft, probed as root.
+/// an FQDN that resolves, systemd and nft, sshd listening on 22, probed as root.
 pub fn facts() -> Facts {
     Facts {
         os_id: "debian".into(),
@@ -45,7 +46,12 @@ pub fn facts() -> Facts {
         controller_address: None,
         ssh_port: None,
         firewall: FirewallFacts::parse(false, false, &[], &[]),
-        listening: Vec::new(),
+        listening: Some(vec![ListeningSocket {
+            protocol: Protocol::Tcp,
+            address: "0.0.0.0".into(),
+            port: 22,
+            process: Some("sshd".into()),
+        }]),
         sessions: Vec::new(),
     }
 }

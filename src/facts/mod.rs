@@ -3,15 +3,16 @@
 //! The probe prints `key=value` lines; [`Facts::parse`] turns them into typed facts, and a missing or
 //! malformed key is an error that names it, so a host that answers oddly is reported, not guessed at.
 
-use std::collections::HashMap;
-
-use serde::Serialize;
 
 mod firewall;
 mod sockets;
 
+use std::collections::HashMap;
+
+use serde::Serialize;
+
 pub use firewall::{Backend, BaseChain, FirewallFacts, Owner};
-pub use sockets::{InboundSession, ListeningSocket};
+pub use sockets::{InboundSession, ListeningSocket, reachable_services};
 
 use crate::progress::HostProgress;
 use crate::ssh::{Session, SshError};
@@ -99,7 +100,18 @@ for family in ip ip6; do
     ${family}tables-legacy-save 2>/dev/null | while IFS= read -r line; do emit legacy "$line"; done
   fi
 done
-ss -Htuanp 2>/dev/null | while IFS= read -r line; do emit socket "$line"; done
+# Every TCP and UDP socket with its process (root sees them all): what listens, and who is
+# connected to it. One line each: the output is split on newlines with globbing off
+# (`0.0.0.0:*` is no pattern), in this shell rather than a pipe's subshell.
+if sockets=$(ss -Htuanp 2>/dev/null); then
+  emit sockets_known yes
+  set -f
+  IFS='
+'
+  for socket in $sockets; do emit socket "$socket"; done
+  unset IFS
+  set +f
+else emit sockets_known no; fi
 "#;
 
 /// A mounted filesystem as `df` reports it.
@@ -158,8 +170,9 @@ pub struct Facts {
     pub ssh_port: Option<u16>,
     /// The firewall the host has, and where relayctl opens its flows there.
     pub firewall: FirewallFacts,
-    /// Sockets other hosts can reach (not loopback).
-    pub listening: Vec<ListeningSocket>,
+    /// Every listening TCP socket and bound UDP socket, loopback ones too; `None` when ss could
+    /// not run.
+    pub listening: Option<Vec<ListeningSocket>>,
     /// TCP sessions other hosts have open to them now.
     pub sessions: Vec<InboundSession>,
 }
@@ -245,6 +258,7 @@ impl Facts {
                 .collect()
         };
         let (listening, sessions) = sockets::parse(&every("socket"));
+        let listening = yes("sockets_known")?.then_some(listening);
         let firewall = FirewallFacts::parse(
             get("ufw_enabled")? == "yes",
             get("firewalld")? == "active",
@@ -355,6 +369,10 @@ sudo=root
 ssh_connection=10.1.2.3 50022 10.1.2.50 22
 ufw_enabled=no
 firewalld=absent
+sockets_known=yes
+socket=tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=54,fd=3))
+socket=tcp LISTEN 0 128 [::]:22 [::]:* users:((\"sshd\",pid=54,fd=4))
+socket=udp UNCONN 0 0 127.0.0.11:57226 0.0.0.0:*
 ";
 
     #[test]
@@ -368,6 +386,10 @@ firewalld=absent
         assert_eq!(facts.controller_address.as_deref(), Some("10.1.2.3"));
         assert_eq!(facts.ssh_port, Some(22));
         assert_eq!(facts.os_summary(), "Debian GNU/Linux 12 (bookworm) [12.12]");
+        let listening = facts.listening.expect("ss ran");
+        assert_eq!(listening.len(), 3);
+        assert_eq!(listening[1].describe(), "tcp [::]:22 (sshd)");
+        assert_eq!(listening[2].process, None);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::ruleset::{AddressSet, RulesetContext};
-use crate::facts::{InboundSession, ListeningSocket};
+use crate::facts::{InboundSession, ListeningSocket, reachable_services};
 use crate::inventory::InputPolicy;
 use crate::medulla::port_matrix::Protocol;
 
@@ -39,11 +39,13 @@ pub fn cut_off(
     if ruleset.input_policy == InputPolicy::Accept {
         return found;
     }
-    for socket in listening.iter().filter(|_| !table_drops) {
-        let protocol = match socket.protocol {
-            "udp" => Protocol::Udp,
-            _ => Protocol::Tcp,
-        };
+    let services = if table_drops {
+        Vec::new()
+    } else {
+        reachable_services(listening)
+    };
+    for socket in services {
+        let protocol = socket.protocol;
         if admits_everyone(ruleset, protocol, socket.port) {
             continue;
         }
@@ -197,7 +199,7 @@ mod tests {
 
     fn socket(port: u16, process: &str) -> ListeningSocket {
         ListeningSocket {
-            protocol: "tcp",
+            protocol: Protocol::Tcp,
             address: "0.0.0.0".into(),
             port,
             process: Some(process.into()),

@@ -8,7 +8,7 @@ use crate::engine::{HostRun, vars};
 use crate::facts::{self, Backend, Facts, Owner};
 use crate::firewall::blast_radius;
 use crate::host_outcome::{CheckFailure, HostFailure};
-use crate::inventory::FirewallState;
+use crate::inventory::{FirewallState, InputPolicy};
 use crate::preflight::{self, Warning};
 use crate::report::HostFindings;
 use crate::sizing::{self, SizingReport};
@@ -65,7 +65,20 @@ fn firewall_preconditions(
     let table_drops = facts.firewall.chains.iter().any(|chain| {
         chain.owner == Owner::Relayctl && chain.hook == "input" && chain.policy == "drop"
     });
-    let cut = blast_radius::cut_off(&ruleset, &facts.listening, &facts.sessions, table_drops);
+    // What listens unknown (ss could not run), a dropping table could close anything: said as
+    // a service it would close, so that the inventory has to say it may.
+    let Some(listening) = facts.listening.as_deref() else {
+        if ruleset.input_policy == InputPolicy::Drop && !settings.close_reachable {
+            return Err(CheckFailure::Firewall(vec![
+                "what listens on the relay could not be read (ss): relay_firewall_input_policy \
+                 drop would close whatever it is, unless relay_firewall_close_reachable: true \
+                 says it may"
+                    .into(),
+            ]));
+        }
+        return Ok(Vec::new());
+    };
+    let cut = blast_radius::cut_off(&ruleset, listening, &facts.sessions, table_drops);
     if !cut.services.is_empty() && !settings.close_reachable {
         let mut reasons = cut.services;
         reasons.push(

@@ -81,6 +81,40 @@ fn facts_match_what_docker_exec_sees_on_every_lab_host() {
             "facts run as the login user unless ansible_become says otherwise"
         );
         assert_eq!(facts["sudo"], "passwordless");
+        // The listening sockets: what ss shows in the container, socket for socket (as admin,
+        // ss names no other user's process: the facts of `apply` are gathered as root).
+        let sockets = |lines: Vec<String>| {
+            let mut sockets: Vec<String> = lines;
+            sockets.sort();
+            sockets
+        };
+        let reported = sockets(
+            facts["listening"]
+                .as_array()
+                .unwrap_or_else(|| panic!("no listening sockets: {facts:#}"))
+                .iter()
+                .map(|s| {
+                    format!("{} {} {}", s["protocol"], s["address"], s["port"]).replace('"', "")
+                })
+                .collect(),
+        );
+        let seen = sockets(
+            docker_exec(c, "ss -Htuln")
+                .lines()
+                .map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    let (address, port) = f[4].rsplit_once(':').expect("address:port");
+                    let address = address.trim_matches(|c| c == '[' || c == ']');
+                    let address = address.split('%').next().unwrap_or(address);
+                    format!("{} {address} {port}", f[0])
+                })
+                .collect(),
+        );
+        assert_eq!(reported, seen, "{}", lab_host.name);
+        assert!(
+            reported.contains(&"tcp 0.0.0.0 22".to_string()),
+            "{reported:?}"
+        );
         checked += 1;
     }
     assert!(
