@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::facts::{Backend, Facts, FirewallFacts};
 use crate::flows::{FlowOutcome, FlowResult};
 use crate::inventory::RelaySettings;
+use crate::preflight;
 use crate::sizing::SizingReport;
 
 /// How far one item is confirmed.
@@ -372,10 +373,34 @@ fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
             ConfirmationStatus::NotConfirmed,
             format!("{found} does not resolve on the relay"),
         ),
+        (Some(_), _) if let Some(problem) = preflight::fqdn_not_the_host(facts) => {
+            (ConfirmationStatus::NotConfirmed, problem)
+        }
         (Some(found), _) => (
             ConfirmationStatus::Confirmed,
-            format!("{found} (resolves on the relay)"),
+            format!(
+                "{found} (resolves on the relay to {}, its own address)",
+                list(&facts.fqdn_own_addresses())
+            ),
         ),
     };
-    Confirmation::new(5, "fqdn", title, status, summary, Vec::new())
+    // What the relay resolves is not what SIVEO's servers will: a hosts line is said so.
+    let details = if facts.fqdn_hosts_file.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "the relay has it from /etc/hosts ({}): the Medulla server resolves it with its own \
+             DNS, which relayctl cannot query; SIVEO verifies it",
+            facts.fqdn_hosts_file.join(", ")
+        )]
+    };
+    Confirmation::new(5, "fqdn", title, status, summary, details)
+}
+
+fn list(addresses: &[std::net::IpAddr]) -> String {
+    addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

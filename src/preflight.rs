@@ -49,7 +49,11 @@ pub fn warnings(facts: &Facts, expected_fqdn: Option<&str>) -> Vec<Warning> {
             "fqdn_unresolvable",
             format!("FQDN {fqdn} does not resolve on the host"),
         ),
-        _ => {}
+        (Some(_), true) => {
+            if let Some(problem) = fqdn_not_the_host(facts) {
+                warn("fqdn_not_the_host", problem);
+            }
+        }
     }
     if let (Some(expected), Some(fqdn)) = (expected_fqdn, &facts.fqdn)
         && !expected.eq_ignore_ascii_case(fqdn)
@@ -72,6 +76,37 @@ pub fn warnings(facts: &Facts, expected_fqdn: Option<&str>) -> Vec<Warning> {
         );
     }
     found
+}
+
+/// Why the FQDN, which resolves, does not lead to the host: none of its addresses is one of the
+/// host's own but loopback (Debian's `127.0.1.1 relay.example.com` line, a stale DNS record).
+/// `None` when it does, or when it does not resolve at all (said apart).
+pub fn fqdn_not_the_host(facts: &Facts) -> Option<String> {
+    let fqdn = facts.fqdn.as_deref()?;
+    if facts.fqdn_addresses.is_empty() || !facts.fqdn_own_addresses().is_empty() {
+        return None;
+    }
+    let resolved = list(&facts.fqdn_addresses);
+    let loopback = facts.fqdn_addresses.iter().all(|ip| ip.is_loopback());
+    let own = facts.reachable_addresses();
+    Some(format!(
+        "{fqdn} resolves only to {resolved}{}, not to an address of the host ({}): the name must \
+         lead to it (DNS, or /etc/hosts with its address)",
+        if loopback { " (loopback)" } else { "" },
+        if own.is_empty() {
+            "none but loopback".to_string()
+        } else {
+            list(&own)
+        }
+    ))
+}
+
+fn list(addresses: &[std::net::IpAddr]) -> String {
+    addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -112,6 +147,25 @@ mod tests {
                 "fqdn_mismatch"
             ]
         );
+    }
+
+    #[test]
+    fn an_fqdn_on_a_loopback_line_is_not_the_host() {
+        let mut f = facts();
+        f.fqdn_addresses = vec![[127, 0, 1, 1].into()];
+        f.fqdn_hosts_file = vec!["127.0.1.1".into()];
+        let found = warnings(&f, None);
+        assert_eq!(codes(&found), ["fqdn_not_the_host"]);
+        assert_eq!(
+            found[0].message,
+            "relay1.example.com resolves only to 127.0.1.1 (loopback), not to an address of the \
+             host (192.0.2.11): the name must lead to it (DNS, or /etc/hosts with its address)"
+        );
+        // Another host's address is no better; one of its own among them is enough.
+        f.fqdn_addresses = vec![[198, 51, 100, 7].into()];
+        assert!(fqdn_not_the_host(&f).is_some_and(|m| m.contains("to 198.51.100.7, not")));
+        f.fqdn_addresses.push([192, 0, 2, 11].into());
+        assert_eq!(fqdn_not_the_host(&f), None);
     }
 
     #[test]

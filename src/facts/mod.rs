@@ -3,11 +3,12 @@
 //! The probe prints `key=value` lines; [`Facts::parse`] turns them into typed facts, and a missing or
 //! malformed key is an error that names it, so a host that answers oddly is reported, not guessed at.
 
-
+mod addresses;
 mod firewall;
 mod sockets;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -64,7 +65,38 @@ emit mount_root "$root"
 emit mount_var "$var"
 fqdn=$(hostname -f 2>/dev/null) || fqdn=
 emit fqdn "$fqdn"
-if [ -n "$fqdn" ] && getent hosts "$fqdn" >/dev/null 2>&1; then emit fqdn_resolves yes; else emit fqdn_resolves no; fi
+# What the FQDN resolves to through the system's resolver (/etc/hosts, DNS), an address a line;
+# and the /etc/hosts lines that name it, read by the shell: a name only a hosts line gives is
+# said so. Globbing is off while words are split.
+set -f
+if [ -n "$fqdn" ] && resolved=$(getent ahosts "$fqdn" 2>/dev/null); then
+  emit fqdn_resolves yes
+  IFS='
+'
+  for line in $resolved; do emit fqdn_address "${line%% *}"; done
+  unset IFS
+else emit fqdn_resolves no; fi
+if [ -n "$fqdn" ] && [ -r /etc/hosts ]; then
+  while read -r address names; do
+    case $address in '' | '#'*) continue ;; esac
+    for name in ${names%%#*}; do
+      if [ "$name" = "$fqdn" ]; then emit fqdn_hosts_file "$address"; fi
+    done
+  done </etc/hosts
+fi
+set +f
+# The host's own addresses, read by the shell: IPv4 from the kernel's routing trie (a local
+# /32 line follows its address), IPv6 from if_inet6.
+address=
+while read -r first second third; do
+  case $first in
+  '|--') address=$second ;;
+  /32) if [ "$second $third" = "host LOCAL" ]; then emit local_address "$address"; fi ;;
+  esac
+done </proc/net/fib_trie
+if [ -r /proc/net/if_inet6 ]; then
+  while read -r address _; do emit local_address "$address"; done </proc/net/if_inet6
+fi
 if [ -d /run/systemd/system ]; then emit systemd_running yes; else emit systemd_running no; fi
 set -- $(systemctl --version 2>/dev/null)
 emit systemd_version "${2:-}"
@@ -154,6 +186,13 @@ pub struct Facts {
     pub hostname: String,
     pub fqdn: Option<String>,
     pub fqdn_resolves: bool,
+    /// What the FQDN resolves to on the host (`getent ahosts`), each address once.
+    pub fqdn_addresses: Vec<IpAddr>,
+    /// The addresses /etc/hosts gives the FQDN, as written there (`127.0.1.1` on a Debian
+    /// installed without a domain).
+    pub fqdn_hosts_file: Vec<String>,
+    /// The host's own addresses, loopback included, each once.
+    pub local_addresses: Vec<IpAddr>,
     pub systemd_running: bool,
     pub systemd_version: Option<u32>,
     pub nft_version: Option<String>,
@@ -284,6 +323,12 @@ impl Facts {
             hostname: get("hostname")?.to_string(),
             fqdn: optional("fqdn")?,
             fqdn_resolves: yes("fqdn_resolves")?,
+            fqdn_addresses: addresses::distinct(every("fqdn_address").into_iter().map(str::trim)),
+            fqdn_hosts_file: every("fqdn_hosts_file")
+                .into_iter()
+                .map(|line| line.trim().to_string())
+                .collect(),
+            local_addresses: addresses::distinct(every("local_address").into_iter().map(str::trim)),
             systemd_running: yes("systemd_running")?,
             systemd_version: optional("systemd_version")?.and_then(|v| v.parse().ok()),
             nft_version: optional("nft_version")?,
@@ -313,6 +358,26 @@ impl Facts {
     /// The short hostname (`pulse` for `pulse.example.com`).
     pub fn short_hostname(&self) -> &str {
         self.hostname.split('.').next().unwrap_or(&self.hostname)
+    }
+
+    /// The host's own addresses that another host can reach: not loopback.
+    pub fn reachable_addresses(&self) -> Vec<IpAddr> {
+        self.local_addresses
+            .iter()
+            .copied()
+            .filter(|ip| !ip.is_loopback())
+            .collect()
+    }
+
+    /// The FQDN's addresses that are the host's own and not loopback: where the name leads to
+    /// this host.
+    pub fn fqdn_own_addresses(&self) -> Vec<IpAddr> {
+        let own = self.reachable_addresses();
+        self.fqdn_addresses
+            .iter()
+            .copied()
+            .filter(|ip| own.contains(ip))
+            .collect()
     }
 
     /// "Debian GNU/Linux 12 (bookworm), 12.12" style: the release and the point release.
@@ -360,6 +425,12 @@ mount_var=/dev/vdb1 xfs 429496729600 /var
 hostname=relay-lyon
 fqdn=relay-lyon.example.com
 fqdn_resolves=yes
+fqdn_address=10.1.2.50
+fqdn_address=10.1.2.50
+local_address=127.0.0.1
+local_address=10.1.2.50
+local_address=127.0.0.1
+local_address=fe800000000000000242ac1c5165fffe
 systemd_running=yes
 systemd_version=252
 nft_version=1.0.6
@@ -386,6 +457,16 @@ socket=udp UNCONN 0 0 127.0.0.11:57226 0.0.0.0:*
         assert_eq!(facts.controller_address.as_deref(), Some("10.1.2.3"));
         assert_eq!(facts.ssh_port, Some(22));
         assert_eq!(facts.os_summary(), "Debian GNU/Linux 12 (bookworm) [12.12]");
+        assert_eq!(
+            facts.fqdn_addresses,
+            ["10.1.2.50".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(facts.fqdn_hosts_file, Vec::<String>::new());
+        assert_eq!(
+            facts.local_addresses,
+            ["127.0.0.1", "10.1.2.50", "fe80::242:ac1c:5165:fffe"]
+                .map(|a| a.parse::<IpAddr>().unwrap())
+        );
         let listening = facts.listening.expect("ss ran");
         assert_eq!(listening.len(), 3);
         assert_eq!(listening[1].describe(), "tcp [::]:22 (sshd)");

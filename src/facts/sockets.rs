@@ -68,7 +68,8 @@ pub fn parse(lines: &[&str]) -> (Vec<ListeningSocket>, Vec<InboundSession>) {
         let [protocol, state, _, _, local, peer, rest @ ..] = fields.as_slice() else {
             continue;
         };
-        let (Some(protocol), Some((address, port))) = (Protocol::from_name(protocol), endpoint(local))
+        let (Some(protocol), Some((address, port))) =
+            (Protocol::from_name(protocol), endpoint(local))
         else {
             continue;
         };

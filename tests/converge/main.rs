@@ -9,6 +9,7 @@ mod harness;
 
 mod become_password;
 mod customer_firewalls;
+mod customer_relays;
 mod firewall;
 mod flows;
 mod hostile_values;

@@ -29,6 +29,50 @@ fn facts_match_what_docker_exec_sees_on_every_lab_host() {
             lab_host.name
         );
         assert_eq!(facts["fqdn_resolves"], true);
+        // Where the name leads, and the host's own addresses, as the resolver and ip see them.
+        let strings = |value: &serde_json::Value| -> Vec<String> {
+            let mut list: Vec<String> = value
+                .as_array()
+                .unwrap_or_else(|| panic!("not a list: {value}"))
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            list.sort();
+            list
+        };
+        let words = |text: String| -> Vec<String> {
+            let mut list: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+            list.sort();
+            list.dedup();
+            list
+        };
+        assert_eq!(
+            strings(&facts["fqdn_addresses"]),
+            words(docker_exec(
+                c,
+                "getent ahosts \"$(hostname -f)\" | cut -d' ' -f1"
+            )),
+            "{}",
+            lab_host.name
+        );
+        assert_eq!(
+            strings(&facts["local_addresses"]),
+            words(docker_exec(
+                c,
+                "ip -o addr show | awk '{ sub(\"/.*\", \"\", $4); print $4 }'"
+            )),
+            "{}",
+            lab_host.name
+        );
+        assert_eq!(
+            strings(&facts["fqdn_hosts_file"]),
+            words(docker_exec(
+                c,
+                "awk -v n=\"$(hostname -f)\" '{ for (i = 2; i <= NF; i++) if ($i == n) print $1 }' /etc/hosts"
+            )),
+            "{}",
+            lab_host.name
+        );
         assert_eq!(facts["os_id"], "debian");
         assert_eq!(facts["os_version_id"], "12");
         assert_eq!(

@@ -1,0 +1,127 @@
+//! Relays set up as customers' machines are, each with one thing SIVEO would trip over during the
+//! installation (issue 14): the verdict must be NOT READY and name it, or relayctl must fix it
+//! completely, or refuse and leave the host as it was. Each test recreates its relay fresh,
+//! sets the condition up with `docker exec`, applies as a customer would (an inventory with the
+//! support key's public half only: the customer does not have SIVEO's private key), and checks
+//! the report against the host.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::harness::{
+    LabHost, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml,
+    relayctl_report, state_dir,
+};
+use crate::lab::{exclusive, reset};
+
+/// The lab's subnet, where its workstation lives (lab.sh gives every lab a /24).
+fn lab_subnet() -> String {
+    let server = &host("medulla-server").ip;
+    let prefix = server.rsplit_once('.').map_or(server.as_str(), |(p, _)| p);
+    format!("{prefix}.0/24")
+}
+
+/// A customer's inventory: `relay` (a classic relay, with `relay_vars` in its line), the lab's
+/// Medulla server and workstation, the support key's public half, the medulla passwords kept
+/// in `secrets`; `vars` are more lines for `all.vars` (indented by 4).
+fn customer_inventory(
+    relay: &LabHost,
+    relay_vars: &str,
+    vars: &str,
+    secrets: &Path,
+) -> TempInventory {
+    let all_vars = format!(
+        "    itsm_entity: \"Lab entity\"\n    workstation_subnets: [{}]\n    \
+         medulla_support_public_key: {}\n    \
+         medulla_password_file: \"{}/{{{{ inventory_hostname }}}}/medulla_password\"\n{vars}",
+        lab_subnet(),
+        state_dir().join("medulla_support.pub").display(),
+        secrets.display(),
+    );
+    let relay_line = if relay_vars.is_empty() {
+        "relay_type: classic".to_string()
+    } else {
+        format!("relay_type: classic, {relay_vars}")
+    };
+    TempInventory::new(&inventory_yaml(
+        &all_vars,
+        &[
+            ("relays", host_line(relay, &relay_line)),
+            ("medulla_servers", host_line(host("medulla-server"), "")),
+            ("workstations", host_line(host("workstation"), "")),
+        ],
+    ))
+}
+
+/// `relayctl apply INVENTORY ARGS --format json`: (exit code, the relay's entry, all output).
+fn apply(
+    inventory: &TempInventory,
+    relay: &LabHost,
+    args: &[&str],
+) -> (Option<i32>, Value, String) {
+    let mut all = vec!["apply", inventory.path_str()];
+    all.extend(args);
+    let (code, report, text) = relayctl_report(&all, &[]);
+    (code, host_entry(&report, &relay.name).clone(), text)
+}
+
+/// The verdict's reasons in one line.
+fn reasons(entry: &Value) -> String {
+    entry["confirmations"]["reasons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no confirmations: {entry:#}"))
+        .iter()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn assert_not_ready(entry: &Value, naming: &[&str]) {
+    assert_eq!(entry["confirmations"]["ready"], false, "{entry:#}");
+    assert_eq!(entry["status"], "failed", "{entry:#}");
+    let reasons = reasons(entry);
+    for word in naming {
+        assert!(
+            reasons.contains(word),
+            "the reasons do not name {word:?}: {reasons}"
+        );
+    }
+}
+
+fn item<'a>(entry: &'a Value, key: &str) -> &'a Value {
+    entry["confirmations"]["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["key"] == key))
+        .unwrap_or_else(|| panic!("no item {key}: {entry:#}"))
+}
+
+#[test]
+fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // What the Debian installer writes when DHCP gave no domain: the name on a loopback address.
+    docker_exec(
+        &relay.container,
+        &format!(
+            "printf '127.0.0.1\\tlocalhost\\n127.0.1.1\\t{0}.lab.test {0}\\n' >/etc/hosts",
+            relay.name
+        ),
+    );
+    let fqdn = format!("{}.lab.test", relay.name);
+    assert_eq!(docker_exec(&relay.container, "hostname -f"), fqdn);
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(relay, "", "", secrets.path());
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(&entry, &["127.0.1.1"]);
+    assert_eq!(item(&entry, "fqdn")["status"], "not_confirmed");
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            &format!("getent ahosts {fqdn} | cut -d' ' -f1 | sort -u")
+        ),
+        "127.0.1.1"
+    );
+}
