@@ -194,6 +194,19 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
     }
 }
 
+impl Confirmations {
+    /// Another relay of the run gives the same FQDN (`why` says which): item 5 is not
+    /// confirmed, and the relay is not ready.
+    pub fn fqdn_shared(&mut self, why: &str) {
+        for item in self.items.iter_mut().filter(|item| item.key == "fqdn") {
+            item.status = ConfirmationStatus::NotConfirmed;
+            item.summary = why.to_string();
+            self.reasons.push(format!("{}: {why}", item.title));
+        }
+        self.ready = false;
+    }
+}
+
 fn itsm_entity(relay: &RelaySettings) -> Confirmation {
     let summary = match &relay.itsm_entity {
         Some(entity) => format!("{entity}: attach the relay to this entity in ITSM"),

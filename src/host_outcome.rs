@@ -54,6 +54,9 @@ pub enum CheckFailure {
     /// A task (or the probing of the tasks) failed: the host's remaining tasks did not run.
     #[error(transparent)]
     Tasks(TasksFailure),
+    /// Another relay of the run gives the same FQDN (the text says which).
+    #[error("{0}")]
+    SharedFqdn(String),
     /// The flow checks and the confirmations of PROC step 5 found the relay not ready.
     #[error("NOT READY: {}", .0.join("; "))]
     NotReady(Vec<String>),

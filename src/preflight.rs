@@ -101,6 +101,15 @@ pub fn fqdn_not_the_host(facts: &Facts) -> Option<String> {
     ))
 }
 
+/// Two relays of a run give the same FQDN: SIVEO cannot tell them apart by the name each is
+/// handed back under (PROC step 5), and at most one of them is what the name leads to.
+pub fn fqdn_shared(fqdn: &str, others: &[String]) -> String {
+    format!(
+        "{fqdn} is also the FQDN of {}: each relay needs a name of its own",
+        others.join(", ")
+    )
+}
+
 fn list(addresses: &[std::net::IpAddr]) -> String {
     addresses
         .iter()

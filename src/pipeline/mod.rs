@@ -8,8 +8,10 @@
 //! 3. Each relay, all at once (`relay.rs`): facts, sizing, pre-flight warnings, its variables,
 //!    its roles ([`Stage::roles`]), then its flow checks and the confirmations of PROC step 5
 //!    ([`Stage::flows`], `readiness.rs`).
-//! 4. The run's report, and the confirmations report under `--report DIR`.
+//! 4. Checks across relays (`cross_relay.rs`): two relays with one FQDN both fail.
+//! 5. The run's report, and the confirmations report under `--report DIR`.
 
+mod cross_relay;
 mod job;
 mod readiness;
 mod relay;
@@ -172,8 +174,12 @@ pub async fn run(
     )
     .await?;
     shared.peer_sessions.close().await;
-    let hosts = fleet
-        .results
+    let mut results = fleet.results;
+    cross_relay::mark_shared_fqdns(results.iter_mut().filter_map(|result| {
+        let findings = result.outcome.as_mut().ok()?;
+        Some((result.job.name.as_str(), findings))
+    }));
+    let hosts = results
         .into_iter()
         .map(|result| {
             let relay_type = result.job.payload.relay.relay_type;

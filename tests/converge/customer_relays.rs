@@ -125,3 +125,47 @@ fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
         "127.0.1.1"
     );
 }
+
+#[test]
+fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
+    let _lab = exclusive();
+    let (relay01, relay02) = (host("relay01"), host("relay02"));
+    reset(&[relay01, relay02]);
+    // relay02 was cloned from relay01 and kept its name: alone, each looks right.
+    docker_exec(
+        &relay02.container,
+        &format!(
+            "hostname {0} && printf '127.0.0.1\\tlocalhost\\n{1}\\t{0}.lab.test {0}\\n' >/etc/hosts",
+            relay01.name, relay02.ip
+        ),
+    );
+    let inventory = crate::harness::lab_inventory();
+    let (code, report, text) = relayctl_report(
+        &[
+            "apply",
+            "--check",
+            inventory.to_str().expect("utf-8"),
+            "--limit",
+            &format!("{},{}", relay01.name, relay02.name),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{text}");
+    let fqdn = format!("{}.lab.test", relay01.name);
+    for (relay, other) in [(relay01, relay02), (relay02, relay01)] {
+        let entry = host_entry(&report, &relay.name);
+        assert_eq!(entry["status"], "failed", "{entry:#}");
+        assert_eq!(
+            docker_exec(&relay.container, "hostname -f"),
+            fqdn,
+            "{}",
+            relay.name
+        );
+        let message = entry["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("{fqdn} is also the FQDN of {}", other.name)),
+            "{message}"
+        );
+    }
+    reset(&[relay02]);
+}
