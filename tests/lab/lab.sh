@@ -438,6 +438,22 @@ mount_volume() {
   mount -o loop "$img" "$mnt" || die "cannot mount $img on $mnt"
 }
 
+# The relay's /etc/fstab names its /var volume, as the Debian installer's does on a real relay,
+# so that relayctl's check that /var comes back after a reboot finds it. By the device's name,
+# the loop device docker bind-mounts (what the container's mountinfo shows): the container's
+# /dev has no /dev/disk/by-* link for a LABEL= or UUID= line to be resolved through. systemd in
+# the container finds /var already mounted from it at boot and leaves it as it is.
+write_var_fstab() {
+  local short=$1 device file
+  device=$(findmnt -n -o SOURCE "$(volume_mnt "$short")") || die "the /var volume of $short is not mounted"
+  file=$(mktemp)
+  printf '%s\n' "# lab.sh: the relay's /var, an XFS volume (a loop device docker bind-mounts)" \
+    "$device /var xfs defaults 0 2" >"$file"
+  chmod 0644 "$file"
+  docker cp "$file" "$PREFIX$short:/etc/fstab"
+  rm -f "$file"
+}
+
 # create_container SHORT IP ROLE VAR [SSH_DIR_TAR]: a new container from the image; with a tar of an
 # earlier container's /etc/ssh it keeps that host's SSH host keys (the first boot only generates
 # missing ones).
@@ -471,6 +487,7 @@ create_container() {
   if [[ -n $host_keys ]]; then
     docker cp - "$PREFIX$short:/etc" <"$host_keys"
   fi
+  if [[ $var == xfs* ]]; then write_var_fstab "$short"; fi
   docker start "$PREFIX$short" >/dev/null
 }
 
@@ -529,7 +546,9 @@ ensure_host() {
     state=
   fi
   case $state in
-    running) ;;
+    # A lab made before relays had an fstab line gets one (the loop device may also have changed
+    # since the volume was mounted again).
+    running) if [[ $var == xfs* ]]; then write_var_fstab "$short"; fi ;;
     '')
       BOOTED=$((BOOTED + 1))
       say "$short: creating ($ip)"
@@ -543,7 +562,10 @@ ensure_host() {
         remove_container "$ctr"
         create_container "$short" "$ip" "$role" "$var"
       else
-        if [[ $var == xfs* ]]; then mount_volume "$short"; fi
+        if [[ $var == xfs* ]]; then
+          mount_volume "$short"
+          write_var_fstab "$short"
+        fi
         docker start "$ctr" >/dev/null
       fi
       ;;
