@@ -167,8 +167,10 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
     ];
     let mut reasons = Vec::new();
     if !inputs.sizing.passed() {
-        let failed: Vec<&str> = inputs.sizing.failures().map(|c| c.name).collect();
-        reasons.push(format!("sizing failed: {}", failed.join(", ")));
+        reasons.push(format!(
+            "sizing failed: {}",
+            crate::sizing::describe_all(inputs.sizing.failures())
+        ));
     }
     if let Some(failure) = inputs.failure
         && inputs.sizing.passed()

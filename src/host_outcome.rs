@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::engine::TasksFailure;
 use crate::facts::FactsError;
-use crate::sizing::SizingCheck;
+use crate::sizing::{self, SizingCheck};
 use crate::ssh::SshError;
 
 /// How one host ended.
@@ -39,7 +39,7 @@ pub enum HostFailure {
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum CheckFailure {
     /// The machine is smaller than Medulla requires (or not Debian 12): each failing check.
-    #[error("sizing failed: {}", describe_sizing(.0))]
+    #[error("sizing failed: {}", sizing::describe_all(.0))]
     Sizing(Vec<SizingCheck>),
     /// The roles are written for Debian 12: on another OS they did not run.
     #[error("roles not run: the host is not Debian 12")]
@@ -110,14 +110,6 @@ pub fn join(failures: &[CheckFailure]) -> String {
     failures
         .iter()
         .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn describe_sizing(checks: &[SizingCheck]) -> String {
-    checks
-        .iter()
-        .map(|c| format!("{}: expected {}, found {}", c.name, c.expected, c.found))
         .collect::<Vec<_>>()
         .join("; ")
 }

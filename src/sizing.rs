@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::facts::Facts;
+use crate::facts::{BootMount, Facts};
 use crate::inventory::SizingProfile;
 use crate::medulla::RelayType;
 
@@ -89,6 +89,25 @@ pub struct SizingCheck {
     pub found: String,
     pub status: CheckStatus,
     pub source: &'static str,
+}
+
+impl SizingCheck {
+    /// `/var: expected separate xfs filesystem of 400 GB, found xfs of 215 GB …`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: expected {}, found {}",
+            self.name, self.expected, self.found
+        )
+    }
+}
+
+/// Failing checks in one line, each as [`SizingCheck::describe`] says it.
+pub fn describe_all<'a>(checks: impl IntoIterator<Item = &'a SizingCheck>) -> String {
+    checks
+        .into_iter()
+        .map(SizingCheck::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The sizing verdict of one relay.
@@ -216,6 +235,21 @@ pub fn evaluate(facts: &Facts, relay_type: RelayType, profile: SizingProfile) ->
             && enough_disk(facts.var.size_bytes, spec.var_gb),
     );
 
+    if !facts.var_on_root {
+        let (found, pass) = var_at_boot(&facts.var_at_boot, &facts.var.source);
+        checks.push(SizingCheck {
+            name: "/var at boot",
+            expected: "mounted from its /etc/fstab line or var.mount unit".to_string(),
+            found,
+            status: if pass {
+                CheckStatus::Pass
+            } else {
+                CheckStatus::Fail
+            },
+            source: VAR_AT_BOOT_SOURCE,
+        });
+    }
+
     SizingReport {
         relay_type,
         profile,
@@ -224,6 +258,33 @@ pub fn evaluate(facts: &Facts, relay_type: RelayType, profile: SizingProfile) ->
         ),
         checks,
     }
+}
+
+/// /var is a partition of its own (ARCH, PROC step 1), which the OS section has the installer
+/// make (the logical volume lvvar, which the installer writes into /etc/fstab): one mounted by
+/// hand is gone after the next reboot, with Medulla's data under it.
+pub const VAR_AT_BOOT_SOURCE: &str = "seed 004 OS (Disk Partitioning: /var a volume of its own)";
+
+/// What the boot mounts of /var say, and whether one mounts what is there now.
+fn var_at_boot(mounts: &[BootMount], mounted_source: &str) -> (String, bool) {
+    if let Some(mount) = mounts.iter().find(|m| m.mounted && m.at_boot()) {
+        return (mount.describe(), true);
+    }
+    let found = match mounts.first() {
+        None => format!(
+            "{mounted_source} mounted by hand (no /etc/fstab line, no var.mount unit): gone after a reboot"
+        ),
+        Some(mount) if !mount.at_boot() => format!(
+            "{}: noauto, so not mounted at boot: gone after a reboot",
+            mount.describe()
+        ),
+        Some(mount) => format!(
+            "{}, but {mounted_source} is mounted there by hand: after a reboot /var is {}",
+            mount.describe(),
+            mount.source
+        ),
+    };
+    (found, false)
 }
 
 fn enough_disk(size_bytes: u64, nominal_gb: u32) -> bool {
@@ -317,6 +378,39 @@ mod tests {
         other_os.os_id = "ubuntu".into();
         let report = evaluate(&other_os, RelayType::Classic, SizingProfile::Standard);
         assert!(!report.roles_may_run());
+    }
+
+    #[test]
+    fn a_var_mounted_by_hand_fails_and_says_it_is_gone_after_a_reboot() {
+        let mut facts = relay("xfs", 400, false);
+        let found = |facts: &Facts| {
+            let report = evaluate(facts, RelayType::Classic, SizingProfile::Lab);
+            assert_eq!(failed(&report), ["/var at boot"]);
+            report
+                .failures()
+                .next()
+                .map(|c| c.found.clone())
+                .unwrap_or_default()
+        };
+        facts.var_at_boot.clear();
+        assert_eq!(
+            found(&facts),
+            "/dev/vdb1 mounted by hand (no /etc/fstab line, no var.mount unit): gone after a reboot"
+        );
+        facts.var_at_boot = testing::facts().var_at_boot;
+        facts.var_at_boot[0].mounted = false;
+        assert_eq!(
+            found(&facts),
+            "/etc/fstab: UUID=6a1d0b1c (defaults), but /dev/vdb1 is mounted there by hand: after a \
+             reboot /var is UUID=6a1d0b1c"
+        );
+        facts.var_at_boot[0].mounted = true;
+        facts.var_at_boot[0].options = "noauto".into();
+        assert!(found(&facts).ends_with("noauto, so not mounted at boot: gone after a reboot"));
+        // A /var on / has nothing of its own to mount: the /var check alone says so.
+        let on_root = relay("xfs", 400, true);
+        let report = evaluate(&on_root, RelayType::Classic, SizingProfile::Lab);
+        assert!(report.checks.iter().all(|c| c.name != "/var at boot"));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::engine::{TaskReport, TaskStatus};
-use crate::facts::{Facts, Filesystem, FirewallFacts, ListeningSocket, SudoAccess};
+use crate::facts::{
+    BootMount, BootMountKind, Facts, Filesystem, FirewallFacts, ListeningSocket, SudoAccess,
+};
 use crate::medulla::port_matrix::Protocol;
 
 /// A filesystem as `df` reports it.
@@ -19,8 +21,8 @@ pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str
 }
 
 /// A classic relay as the documentation sizes it: Debian 12.12 on x86_64, 4 vCPUs, an "8 GB"
-/// VM (about 7.7 GiB seen by the kernel), / ext4 of 20 GB and a separate /var XFS of 400 GB,
-/// an FQDN that resolves, systemd and nft, sshd listening on 22, probed as root.
+/// VM (about 7.7 GiB seen by the kernel), / ext4 of 20 GB and a separate /var XFS of 400 GB in
+/// /etc/fstab, an FQDN that resolves, systemd and nft, sshd listening on 22, probed as root.
 pub fn facts() -> Facts {
     Facts {
         os_id: "debian".into(),
@@ -34,6 +36,13 @@ pub fn facts() -> Facts {
         root: filesystem("/dev/vda1", "ext4", 20 * 1_000_000_000, "/"),
         var: filesystem("/dev/vdb1", "xfs", 400 * 1_000_000_000, "/var"),
         var_on_root: false,
+        var_at_boot: vec![BootMount {
+            kind: BootMountKind::Fstab,
+            file: "/etc/fstab".into(),
+            source: "UUID=6a1d0b1c".into(),
+            options: "defaults".into(),
+            mounted: true,
+        }],
         hostname: "relay01".into(),
         fqdn: Some("relay01.example.com".into()),
         fqdn_resolves: true,

@@ -6,6 +6,7 @@
 mod addresses;
 mod firewall;
 mod sockets;
+mod var_at_boot;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 pub use firewall::{Backend, BaseChain, FirewallFacts, Owner};
 pub use sockets::{InboundSession, ListeningSocket, reachable_services};
+pub use var_at_boot::{BootMount, BootMountKind};
 
 use crate::progress::HostProgress;
 use crate::ssh::{Session, SshError};
@@ -63,6 +65,49 @@ $(df -B1 --output=source,fstype,size,target / /var 2>/dev/null)
 DF
 emit mount_root "$root"
 emit mount_var "$var"
+# How /var comes back after a reboot, when it is a filesystem of its own: its /etc/fstab line and
+# a var.mount unit, each with whether the source it names is what is mounted there now
+# (src/facts/var_at_boot.rs says how they are compared). Globbing is off while words are split.
+set -f
+set -- $var
+var_source=${1:-} var_target=${4:-}
+same_as_var() {
+  case $2 in *bind*) [ "$1" -ef /var ]; return ;; esac
+  device=$1
+  case $1 in
+  UUID=*) device=/dev/disk/by-uuid/${1#*=} ;;
+  LABEL=*) device=/dev/disk/by-label/${1#*=} ;;
+  PARTUUID=*) device=/dev/disk/by-partuuid/${1#*=} ;;
+  PARTLABEL=*) device=/dev/disk/by-partlabel/${1#*=} ;;
+  esac
+  case $1 in *=*) if [ ! -e "$device" ]; then device=$(findfs "$1" 2>/dev/null) || device=$1; fi ;; esac
+  if [ -e "$device" ] && [ -e "$var_source" ]; then [ "$device" -ef "$var_source" ]
+  else [ "$device" = "$var_source" ]; fi
+}
+if [ "$var_target" = /var ]; then
+  if [ -r /etc/fstab ]; then
+    while read -r source target _ options _; do
+      case $source in '' | '#'*) continue ;; esac
+      if [ "$target" = /var ] || [ "$target" = /var/ ]; then
+        if same_as_var "$source" "$options"; then mounted=yes; else mounted=no; fi
+        emit var_fstab "$source ${options:-defaults} $mounted"
+        break
+      fi
+    done </etc/fstab
+  fi
+  for unit in /etc/systemd/system/var.mount /usr/local/lib/systemd/system/var.mount /usr/lib/systemd/system/var.mount; do
+    if [ -r "$unit" ]; then
+      what= options=defaults
+      while IFS='=' read -r key value; do
+        case $key in What) what=$value ;; Options) options=$value ;; esac
+      done <"$unit"
+      if same_as_var "$what" "$options"; then mounted=yes; else mounted=no; fi
+      emit var_mount_unit "$unit $what $options $mounted"
+      break
+    fi
+  done
+fi
+set +f
 fqdn=$(hostname -f 2>/dev/null) || fqdn=
 emit fqdn "$fqdn"
 # What the FQDN resolves to through the system's resolver (/etc/hosts, DNS), an address a line;
@@ -183,6 +228,9 @@ pub struct Facts {
     pub var: Filesystem,
     /// /var lives on the root filesystem (not a separate mount).
     pub var_on_root: bool,
+    /// How /var is mounted at boot: its /etc/fstab line, its var.mount unit (none for a /var
+    /// on the root filesystem, or mounted by hand).
+    pub var_at_boot: Vec<BootMount>,
     pub hostname: String,
     pub fqdn: Option<String>,
     pub fqdn_resolves: bool,
@@ -296,6 +344,8 @@ impl Facts {
                 .map(|(_, v)| v)
                 .collect()
         };
+        // Values as one word or address: without the spaces around them.
+        let trimmed = |key: &str| every(key).into_iter().map(str::trim);
         let (listening, sessions) = sockets::parse(&every("socket"));
         let listening = yes("sockets_known")?.then_some(listening);
         let firewall = FirewallFacts::parse(
@@ -318,17 +368,21 @@ impl Facts {
                 .map_err(|_| UnreadableOutput(format!("`vcpus` out of range: {vcpus}")))?,
             memory_bytes: number("mem_total_kib")?.saturating_mul(1024),
             var_on_root: var.mount_point == root.mount_point,
+            var_at_boot: trimmed("var_fstab")
+                .filter_map(|line| var_at_boot::parse(BootMountKind::Fstab, line))
+                .chain(
+                    trimmed("var_mount_unit")
+                        .filter_map(|line| var_at_boot::parse(BootMountKind::MountUnit, line)),
+                )
+                .collect(),
             root,
             var,
             hostname: get("hostname")?.to_string(),
             fqdn: optional("fqdn")?,
             fqdn_resolves: yes("fqdn_resolves")?,
-            fqdn_addresses: addresses::distinct(every("fqdn_address").into_iter().map(str::trim)),
-            fqdn_hosts_file: every("fqdn_hosts_file")
-                .into_iter()
-                .map(|line| line.trim().to_string())
-                .collect(),
-            local_addresses: addresses::distinct(every("local_address").into_iter().map(str::trim)),
+            fqdn_addresses: addresses::distinct(trimmed("fqdn_address")),
+            fqdn_hosts_file: trimmed("fqdn_hosts_file").map(str::to_string).collect(),
+            local_addresses: addresses::distinct(trimmed("local_address")),
             systemd_running: yes("systemd_running")?,
             systemd_version: optional("systemd_version")?.and_then(|v| v.parse().ok()),
             nft_version: optional("nft_version")?,
@@ -422,6 +476,7 @@ vcpus=4
 mem_total_kib=8038492
 mount_root=/dev/vda1 ext4 21003583488 /
 mount_var=/dev/vdb1 xfs 429496729600 /var
+var_fstab=UUID=6a1d0b1c defaults yes
 hostname=relay-lyon
 fqdn=relay-lyon.example.com
 fqdn_resolves=yes
@@ -453,6 +508,8 @@ socket=udp UNCONN 0 0 127.0.0.11:57226 0.0.0.0:*
         assert_eq!(facts.memory_bytes, 8_038_492 * 1024);
         assert_eq!(facts.var.fstype, "xfs");
         assert!(!facts.var_on_root);
+        assert_eq!(facts.var_at_boot.len(), 1);
+        assert!(facts.var_at_boot[0].mounted && facts.var_at_boot[0].at_boot());
         assert_eq!(facts.uid_215_owner, None);
         assert_eq!(facts.controller_address.as_deref(), Some("10.1.2.3"));
         assert_eq!(facts.ssh_port, Some(22));

@@ -755,7 +755,7 @@ mod tests {
         let markdown = render_host(&templates, &host, GENERATED_AT, INVENTORY)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            markdown.contains("lab profile; source: seed 004 ARCH; PROC step 1.\n\n> Note: lab sizing profile: CPU and RAM requirements relaxed"),
+            markdown.contains("lab profile; source: seed 004 ARCH; PROC step 1; seed 004 OS (Disk Partitioning: /var a volume of its own).\n\n> Note: lab sizing profile: CPU and RAM requirements relaxed"),
             "{markdown}"
         );
         assert!(

@@ -127,6 +127,28 @@ fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
 }
 
 #[test]
+fn a_var_mounted_by_hand_is_not_ready() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // Mounted, the right size and type, and in no /etc/fstab line: gone after a reboot.
+    docker_exec(
+        &relay.container,
+        "grep -v '[[:space:]]/var[[:space:]]' /etc/fstab >/tmp/fstab; cat /tmp/fstab >/etc/fstab",
+    );
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(relay, "", "", secrets.path());
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(&entry, &["/var", "reboot"]);
+    assert!(
+        docker_exec(&relay.container, "findmnt -n --fstab /var || echo none") == "none",
+        "the lab's relay has no fstab line for /var now"
+    );
+    assert!(docker_exec(&relay.container, "findmnt -n -o FSTYPE /var") == "xfs");
+}
+
+#[test]
 fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
     let _lab = exclusive();
     let (relay01, relay02) = (host("relay01"), host("relay02"));

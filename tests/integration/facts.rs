@@ -190,6 +190,23 @@ fn the_lab_relays_have_the_var_they_were_built_with() {
             size > (gib << 30) * 99 / 100 && size <= gib << 30,
             "{kind}: {size}"
         );
+        // lab.sh writes its /etc/fstab line: the one mounted now.
+        let at_boot = &facts["var_at_boot"];
+        assert_eq!(
+            at_boot.as_array().map(Vec::len),
+            Some(1),
+            "{kind}: {at_boot:#}"
+        );
+        assert_eq!(at_boot[0]["kind"], "fstab");
+        assert_eq!(
+            at_boot[0]["source"],
+            docker_exec(&relay.container, "findmnt -n --fstab -o SOURCE /var")
+        );
+        assert_eq!(
+            at_boot[0]["source"],
+            docker_exec(&relay.container, "findmnt -n -o SOURCE /var")
+        );
+        assert_eq!(at_boot[0]["mounted"], true);
     }
 }
 
