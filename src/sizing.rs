@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::facts::{BootMount, Facts};
 use crate::inventory::SizingProfile;
-use crate::medulla::RelayType;
+use crate::medulla::{MedullaOffer, RelayType};
 
 /// Bytes in a GiB (what the kernel and df report) and in a GB (what VMs and disks are sold in).
 pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -43,12 +43,18 @@ pub const CLASSIC: SizingSpec = SizingSpec {
     source: "seed 004 ARCH; PROC step 1",
 };
 
-/// DMZ relay (mobile workstations, no imaging). Same as classic but /var 200 GB.
-/// Source: seed 004 ARCH. PROC step 1 says 400 GB without a relay type; ARCH is specific to the DMZ
-/// relay, so relayctl follows ARCH for DMZ relays (MEDULLA_FACTS.md, "Sizing").
+/// DMZ relay (mobile workstations, no imaging) of an on-premise Medulla. Same as classic but
+/// /var 200 GB. Source: seed 004 ARCH, the on-premise architecture (MEDULLA_FACTS.md, "Sizing").
 pub const DMZ: SizingSpec = SizingSpec {
     var_gb: 200,
     source: "seed 004 ARCH (DMZ: /var 200 GB)",
+    ..CLASSIC
+};
+
+/// DMZ relay added to a dedicated-SaaS platform: PROC step 1 asks "/var: ≥ 400 GB – XFS" of any
+/// relay it adds, without a relay type; ARCH's 200 GB is the on-premise DMZ relay's.
+pub const DMZ_DEDICATED_SAAS: SizingSpec = SizingSpec {
+    source: "seed 004 PROC step 1 (dedicated SaaS: /var 400 GB for any relay)",
     ..CLASSIC
 };
 
@@ -66,11 +72,12 @@ pub const LAB_MIN_VCPUS: u32 = 1;
 pub const LAB_MIN_MEMORY_GB: u32 = 1;
 pub const LAB_ROOT_FSTYPES: [&str; 2] = ["ext4", "overlay"];
 
-/// The spec for a relay type.
-pub fn spec(relay_type: RelayType) -> &'static SizingSpec {
-    match relay_type {
-        RelayType::Classic => &CLASSIC,
-        RelayType::Dmz => &DMZ,
+/// The spec for a relay type of an offer.
+pub fn spec(relay_type: RelayType, offer: MedullaOffer) -> &'static SizingSpec {
+    match (relay_type, offer) {
+        (RelayType::Classic, _) => &CLASSIC,
+        (RelayType::Dmz, MedullaOffer::DedicatedSaas) => &DMZ_DEDICATED_SAAS,
+        (RelayType::Dmz, MedullaOffer::OnPremise) => &DMZ,
     }
 }
 
@@ -114,6 +121,7 @@ pub fn describe_all<'a>(checks: impl IntoIterator<Item = &'a SizingCheck>) -> St
 #[derive(Clone, Debug, Serialize)]
 pub struct SizingReport {
     pub relay_type: RelayType,
+    pub offer: MedullaOffer,
     pub profile: SizingProfile,
     /// Set when the profile relaxed something: every report must say so.
     pub profile_note: Option<&'static str>,
@@ -139,9 +147,14 @@ impl SizingReport {
     }
 }
 
-/// Evaluates `facts` against the spec of `relay_type` under `profile`.
-pub fn evaluate(facts: &Facts, relay_type: RelayType, profile: SizingProfile) -> SizingReport {
-    let spec = spec(relay_type);
+/// Evaluates `facts` against the spec of `relay_type` for `offer` under `profile`.
+pub fn evaluate(
+    facts: &Facts,
+    relay_type: RelayType,
+    offer: MedullaOffer,
+    profile: SizingProfile,
+) -> SizingReport {
+    let spec = spec(relay_type, offer);
     let lab = profile == SizingProfile::Lab;
     let mut checks = Vec::new();
     let mut check = |name, expected: String, found: String, pass: bool| {
@@ -252,6 +265,7 @@ pub fn evaluate(facts: &Facts, relay_type: RelayType, profile: SizingProfile) ->
 
     SizingReport {
         relay_type,
+        offer,
         profile,
         profile_note: lab.then_some(
             "lab sizing profile: CPU and RAM requirements relaxed and an overlay / accepted; not a production verdict",
@@ -321,6 +335,8 @@ mod tests {
         }
     }
 
+    const SAAS: MedullaOffer = MedullaOffer::DedicatedSaas;
+
     fn failed(report: &SizingReport) -> Vec<&str> {
         report.failures().map(|c| c.name).collect()
     }
@@ -330,6 +346,7 @@ mod tests {
         let report = evaluate(
             &relay("xfs", 373, false),
             RelayType::Classic,
+            SAAS,
             SizingProfile::Standard,
         );
         assert!(report.passed(), "{:?}", failed(&report));
@@ -337,10 +354,14 @@ mod tests {
     }
 
     #[test]
-    fn a_200_gb_var_passes_for_dmz_and_fails_for_classic() {
+    fn a_200_gb_var_passes_for_an_on_premise_dmz_relay_only() {
         let facts = relay("xfs", 187, false);
-        assert!(evaluate(&facts, RelayType::Dmz, SizingProfile::Standard).passed());
-        let classic = evaluate(&facts, RelayType::Classic, SizingProfile::Standard);
+        let on_premise = MedullaOffer::OnPremise;
+        assert!(evaluate(&facts, RelayType::Dmz, on_premise, SizingProfile::Standard).passed());
+        let saas = evaluate(&facts, RelayType::Dmz, SAAS, SizingProfile::Standard);
+        assert_eq!(failed(&saas), ["/var"]);
+        assert!(saas.checks[0].source.starts_with("seed 004 PROC step 1"));
+        let classic = evaluate(&facts, RelayType::Classic, SAAS, SizingProfile::Standard);
         assert_eq!(failed(&classic), ["/var"]);
         let var = classic.failures().next().expect("a failure");
         assert_eq!(var.expected, "separate xfs filesystem of 400 GB");
@@ -352,6 +373,7 @@ mod tests {
         let report = evaluate(
             &relay("xfs", 400, true),
             RelayType::Classic,
+            SAAS,
             SizingProfile::Lab,
         );
         assert_eq!(failed(&report), ["/var"]);
@@ -368,7 +390,7 @@ mod tests {
     #[test]
     fn only_a_wrong_os_stops_the_roles() {
         let small = relay("xfs", 100, true);
-        let report = evaluate(&small, RelayType::Classic, SizingProfile::Standard);
+        let report = evaluate(&small, RelayType::Classic, SAAS, SizingProfile::Standard);
         assert!(!report.passed());
         assert!(
             report.roles_may_run(),
@@ -376,7 +398,7 @@ mod tests {
         );
         let mut other_os = relay("xfs", 400, false);
         other_os.os_id = "ubuntu".into();
-        let report = evaluate(&other_os, RelayType::Classic, SizingProfile::Standard);
+        let report = evaluate(&other_os, RelayType::Classic, SAAS, SizingProfile::Standard);
         assert!(!report.roles_may_run());
     }
 
@@ -384,7 +406,7 @@ mod tests {
     fn a_var_mounted_by_hand_fails_and_says_it_is_gone_after_a_reboot() {
         let mut facts = relay("xfs", 400, false);
         let found = |facts: &Facts| {
-            let report = evaluate(facts, RelayType::Classic, SizingProfile::Lab);
+            let report = evaluate(facts, RelayType::Classic, SAAS, SizingProfile::Lab);
             assert_eq!(failed(&report), ["/var at boot"]);
             report
                 .failures()
@@ -409,7 +431,7 @@ mod tests {
         assert!(found(&facts).ends_with("noauto, so not mounted at boot: gone after a reboot"));
         // A /var on / has nothing of its own to mount: the /var check alone says so.
         let on_root = relay("xfs", 400, true);
-        let report = evaluate(&on_root, RelayType::Classic, SizingProfile::Lab);
+        let report = evaluate(&on_root, RelayType::Classic, SAAS, SizingProfile::Lab);
         assert!(report.checks.iter().all(|c| c.name != "/var at boot"));
     }
 
@@ -418,6 +440,7 @@ mod tests {
         let report = evaluate(
             &relay("ext4", 400, false),
             RelayType::Classic,
+            SAAS,
             SizingProfile::Standard,
         );
         assert_eq!(failed(&report), ["/var"]);
@@ -429,9 +452,9 @@ mod tests {
         facts.vcpus = 2;
         facts.memory_bytes = 3 << 30;
         facts.root.fstype = "overlay".into();
-        let standard = evaluate(&facts, RelayType::Classic, SizingProfile::Standard);
+        let standard = evaluate(&facts, RelayType::Classic, SAAS, SizingProfile::Standard);
         assert_eq!(failed(&standard), ["vcpus", "memory", "root filesystem"]);
-        let lab = evaluate(&facts, RelayType::Classic, SizingProfile::Lab);
+        let lab = evaluate(&facts, RelayType::Classic, SAAS, SizingProfile::Lab);
         assert!(lab.passed(), "{:?}", failed(&lab));
         assert!(lab.profile_note.is_some());
     }
@@ -444,6 +467,7 @@ mod tests {
             failed(&evaluate(
                 &facts,
                 RelayType::Classic,
+                SAAS,
                 SizingProfile::Standard
             )),
             ["memory"]

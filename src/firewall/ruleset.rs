@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::inventory::{InputPolicy, RelaySettings};
 use crate::medulla::RelayType;
-use crate::medulla::port_matrix::{MATRIX, Peer, PortRange, PortRule, Protocol, SSH_PORT};
+use crate::medulla::port_matrix::{self, Peer, PortRange, PortRule, Protocol, SSH_PORT};
 
 /// relayctl's nftables table: the only one it writes, replaces or deletes (DESIGN rule 4).
 pub const TABLE: &str = "medulla_relay";
@@ -291,7 +291,7 @@ fn open_flows(
 }
 
 /// The rows of the port matrix that apply to `relay`, adjusted by its inventory, in order: the
-/// rows of its type, `relay_ssh_port` on the inbound SSH rows, `relay_firewall_removed_ports`,
+/// rows of its type for its offer (`medulla_offer`), `relay_ssh_port` on the inbound SSH rows, `relay_firewall_removed_ports`,
 /// the undocumented rows unless turned off, then `relay_firewall_extra_ports`. Both the ruleset
 /// and the flow checks start from these, so a flow is checked exactly when it is opened.
 pub fn relay_rows(relay: &RelaySettings) -> Result<Vec<PortRule>, String> {
@@ -299,10 +299,8 @@ pub fn relay_rows(relay: &RelaySettings) -> Result<Vec<PortRule>, String> {
     let peer_present =
         |peer: Peer| peer != Peer::Workstations || !relay.workstation_subnets.is_empty();
 
-    let mut rows: Vec<PortRule> = MATRIX
-        .iter()
-        .filter(|row| row.relay_types.contains(&relay.relay_type))
-        .cloned()
+    let mut rows: Vec<PortRule> = port_matrix::rows(relay.relay_type, relay.offer)
+        .into_iter()
         .map(|mut row| {
             if row.flow.is_inbound()
                 && row.protocol == Protocol::Tcp
@@ -531,6 +529,8 @@ mod tests {
     #[test]
     fn removed_ports_must_be_in_the_relays_matrix() {
         let mut dmz = relay(RelayType::Dmz, &[]);
+        // 9990 is a dedicated-SaaS DMZ relay's (PROC 4.1), not an on-premise one's.
+        dmz.offer = MedullaOffer::OnPremise;
         dmz.firewall.removed_ports = vec![RemovedPort {
             protocol: Protocol::Tcp,
             ports: PortRange::single(9990),

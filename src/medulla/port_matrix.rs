@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::RelayType;
+use super::{MedullaOffer, RelayType};
 use Flow::{
     ExternalToRelay, RelayToInternet, RelayToServer, RelayToWorkstation, ServerToRelay,
     WorkstationToRelay,
@@ -358,6 +358,32 @@ pub static MATRIX: &[PortRule] = &[
     row(EVERY_RELAY_TYPE, RelayToInternet, Tcp, port(443), "apt mirrors", "MEDULLA_FACTS; PROC 6"),
 ];
 
+/// What the dedicated-SaaS procedure adds to the rows of a relay type: PROC 4.1/4.2 list their
+/// flows for any relay added to a dedicated-SaaS platform, without a relay type, and S000's DMZ
+/// table lacks one of them (PROC 4.2 has nothing S000 lacks).
+// One row per line, like the seeds' tables.
+#[rustfmt::skip]
+pub static DEDICATED_SAAS: &[PortRule] = &[
+    row(DMZ, ServerToRelay, Tcp, port(9990), "XML-RPC HTTPS", "PROC 4.1, dedicated SaaS: any relay"),
+];
+
+/// The rows of `relay_type` for `offer`, in the ruleset's order: the matrix's, and for a
+/// dedicated-SaaS platform what PROC adds, each after the last matrix row of its flow.
+pub fn rows(relay_type: RelayType, offer: MedullaOffer) -> Vec<PortRule> {
+    let of_type = |row: &&PortRule| row.relay_types.contains(&relay_type);
+    let mut rows: Vec<PortRule> = MATRIX.iter().filter(of_type).cloned().collect();
+    if offer == MedullaOffer::DedicatedSaas {
+        for added in DEDICATED_SAAS.iter().filter(of_type) {
+            let at = rows
+                .iter()
+                .rposition(|row| row.flow == added.flow)
+                .map_or(rows.len(), |last| last + 1);
+            rows.insert(at, added.clone());
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +452,38 @@ mod tests {
             }
             assert_ne!(rule.flow.peer(), Peer::Workstations, "{rule:?}");
         }
+    }
+
+    #[test]
+    fn a_dedicated_saas_dmz_relay_gets_9990_from_the_server_as_proc_4_1_lists() {
+        let server_ports = |offer| -> Vec<String> {
+            rows(RelayType::Dmz, offer)
+                .iter()
+                .filter(|r| r.flow == Flow::ServerToRelay)
+                .map(|r| r.ports.to_string())
+                .collect()
+        };
+        assert_eq!(
+            server_ports(MedullaOffer::OnPremise),
+            ["22", "4369", "4370-4380", "5269", "8081", "22000"]
+        );
+        assert_eq!(
+            server_ports(MedullaOffer::DedicatedSaas),
+            ["22", "4369", "4370-4380", "5269", "8081", "22000", "9990"]
+        );
+        let saas = rows(RelayType::Dmz, MedullaOffer::DedicatedSaas);
+        let at = saas.iter().position(|r| r.ports == PortRange::single(9990));
+        assert_eq!(
+            saas.get(at.unwrap_or(0) + 1).map(|r| r.flow),
+            Some(Flow::RelayToServer),
+            "the added row sits with its flow"
+        );
+        assert!(saas.iter().any(|r| r.source.starts_with("PROC 4.1")));
+        // A classic relay already has every PROC row.
+        assert_eq!(
+            rows(RelayType::Classic, MedullaOffer::DedicatedSaas),
+            rows(RelayType::Classic, MedullaOffer::OnPremise)
+        );
     }
 
     #[test]

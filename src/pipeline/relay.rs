@@ -22,7 +22,12 @@ pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, H
     let settings = &relay.job.relay;
     let facts = facts::gather(relay.session, relay.log).await?;
     relay.log.step("checking sizing");
-    let sizing = sizing::evaluate(&facts, settings.relay_type, settings.sizing_profile);
+    let sizing = sizing::evaluate(
+        &facts,
+        settings.relay_type,
+        settings.offer,
+        settings.sizing_profile,
+    );
     let mut findings = HostFindings {
         warnings: preflight::warnings(&facts, settings.relay_fqdn.as_deref()),
         ..HostFindings::default()

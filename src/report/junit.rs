@@ -392,8 +392,8 @@ mod tests {
     use crate::facts::Facts;
     use crate::flows::FlowOutcome;
     use crate::inventory::SizingProfile;
-    use crate::medulla::RelayType;
     use crate::medulla::port_matrix::{Flow, Protocol};
+    use crate::medulla::{MedullaOffer, RelayType};
     use crate::report::HostError;
     use crate::sizing::SizingReport;
     use crate::testing;
@@ -526,6 +526,7 @@ mod tests {
             facts: Some(facts()),
             sizing: Some(SizingReport {
                 relay_type: RelayType::Classic,
+                offer: MedullaOffer::DedicatedSaas,
                 profile: SizingProfile::Standard,
                 profile_note: None,
                 checks: vec![

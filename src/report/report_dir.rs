@@ -289,6 +289,7 @@ mod tests {
     use crate::facts::{Facts, SudoAccess};
     use crate::flows::{FlowOutcome, FlowResult, Listener};
     use crate::inventory::SizingProfile;
+    use crate::medulla::MedullaOffer;
     use crate::medulla::port_matrix::{Flow, Protocol};
     use crate::preflight::Warning;
     use crate::report::HostStatus;
@@ -379,7 +380,12 @@ mod tests {
         flows: Vec<FlowResult>,
         confirmations: Confirmations,
     ) -> HostReport {
-        let sizing = sizing::evaluate(&facts, relay_type, SizingProfile::Standard);
+        let sizing = sizing::evaluate(
+            &facts,
+            relay_type,
+            MedullaOffer::OnPremise,
+            SizingProfile::Standard,
+        );
         HostReport {
             name: name.into(),
             connection: format!(
@@ -750,12 +756,13 @@ mod tests {
         host.sizing = Some(sizing::evaluate(
             &facts,
             RelayType::Classic,
+            MedullaOffer::DedicatedSaas,
             SizingProfile::Lab,
         ));
         let markdown = render_host(&templates, &host, GENERATED_AT, INVENTORY)
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            markdown.contains("lab profile; source: seed 004 ARCH; PROC step 1; seed 004 OS (Disk Partitioning: /var a volume of its own).\n\n> Note: lab sizing profile: CPU and RAM requirements relaxed"),
+            markdown.contains("(medulla_offer: dedicated_saas), lab profile; source: seed 004 ARCH; PROC step 1; seed 004 OS (Disk Partitioning: /var a volume of its own).\n\n> Note: lab sizing profile: CPU and RAM requirements relaxed"),
             "{markdown}"
         );
         assert!(

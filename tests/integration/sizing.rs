@@ -161,3 +161,43 @@ fn pre_flight_findings_are_warnings_that_do_not_fail_the_relay() {
         )
     );
 }
+
+#[test]
+fn a_dedicated_saas_dmz_relay_needs_400_gb_of_var_as_proc_step_1_says() {
+    // ARCH's 200 GB is the on-premise DMZ relay's; PROC step 1 asks 400 GB of any relay added
+    // to a dedicated-SaaS platform, DMZ included.
+    let relay = relay_with_var("xfs200");
+    let check = |offer: &str| {
+        let yaml = inventory_yaml(
+            "",
+            &[(
+                "dmz_relays",
+                host_line(relay, &format!("relay_type: dmz, medulla_offer: {offer}")),
+            )],
+        );
+        let inventory = TempInventory::new(&yaml);
+        relayctl_json(&["apply", "--check", inventory.path_str()], &[])
+    };
+    let (code, report) = check("dedicated_saas");
+    assert_eq!(code, Some(2), "{report:#}");
+    let entry = host_entry(&report, &relay.name);
+    assert_eq!(failed_checks(entry), ["/var"]);
+    let var = entry["sizing"]["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["name"] == "/var"))
+        .expect("/var check");
+    assert_eq!(
+        var["expected"], "separate xfs filesystem of 400 GB",
+        "{var:#}"
+    );
+    assert!(
+        var["source"]
+            .as_str()
+            .is_some_and(|s| s.contains("PROC step 1")),
+        "{var:#}"
+    );
+
+    let (_, report) = check("on_premise");
+    let entry = host_entry(&report, &relay.name);
+    assert_eq!(failed_checks(entry), Vec::<String>::new(), "{entry:#}");
+}
