@@ -3,74 +3,36 @@
 //! not from what the inventory says, and a READY / NOT READY verdict with its reasons.
 //!
 //! The five items, in the procedure's order: the ITSM entity (a manual step in ITSM), the ports
-//! opened (the flow checks), the SSH key added (the key installed for medulla, by fingerprint),
-//! the medulla password with passwordless sudo (`sudo -n true` as medulla; where the password
-//! file is, never the password), the relay's FQDN (`hostname -f`, and whether it resolves).
+//! opened (the flow checks), the SSH key added (as SIVEO will log in: `ssh_key.rs`), the medulla
+//! password with passwordless sudo (`sudo -n true` as medulla; where the password file is, never
+//! the password), the relay's FQDN (`hostname -f`, and that it leads to the relay).
+//!
+//! - `item.rs`: one item and its status;
+//! - `access.rs`: the access probe, run beside the flow checks, and what it found;
+//! - `sshd.rs`: sshd's effective configuration, and what in it would refuse SIVEO;
+//! - `ssh_key.rs`: item 3 from those.
+
+mod access;
+mod item;
+mod ssh_key;
+mod sshd;
 
 use serde::Serialize;
 
+pub use self::access::{AccessFacts, Source, parse as parse_access, probe as access_probe};
+pub use self::item::{Confirmation, ConfirmationStatus};
+pub use self::ssh_key::key_fingerprint;
+
+/// Why SIVEO would not reach sshd on `port`, from where it really listens (see
+/// [`sshd::listening_problem`]).
+pub fn sshd_listening_problem(facts: &Facts, port: u16) -> Option<String> {
+    sshd::listening_problem(facts, port, &[])
+}
 use crate::facts::{Backend, Facts, FirewallFacts};
 use crate::flows::{FlowOutcome, FlowResult};
 use crate::inventory::RelaySettings;
 use crate::preflight;
 use crate::sizing::SizingReport;
-
-/// How far one item is confirmed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfirmationStatus {
-    /// Verified on the relay.
-    Confirmed,
-    /// Verified, and wrong or missing.
-    NotConfirmed,
-    /// Nothing on the relay can prove it: a step to do by hand (the ITSM entity).
-    Manual,
-}
-
-impl ConfirmationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Confirmed => "confirmed",
-            Self::NotConfirmed => "NOT confirmed",
-            Self::Manual => "manual step",
-        }
-    }
-}
-
-/// One of the five items of PROC step 5.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Confirmation {
-    /// 1 to 5, the procedure's order.
-    pub item: u8,
-    /// Stable: `itsm_entity`, `ports`, `ssh_key`, `medulla_access`, `fqdn`.
-    pub key: &'static str,
-    pub title: &'static str,
-    pub status: ConfirmationStatus,
-    /// One line for the ticket.
-    pub summary: String,
-    /// What was found, line by line (failing flows, fingerprints, ...).
-    pub details: Vec<String>,
-}
-
-impl Confirmation {
-    pub fn new(
-        item: u8,
-        key: &'static str,
-        title: &'static str,
-        status: ConfirmationStatus,
-        summary: impl Into<String>,
-        details: Vec<String>,
-    ) -> Self {
-        Confirmation {
-            item,
-            key,
-            title,
-            status,
-            summary: summary.into(),
-            details,
-        }
-    }
-}
 
 /// A relay's confirmations and verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -82,63 +44,6 @@ pub struct Confirmations {
     pub items: Vec<Confirmation>,
     /// Flows only Medulla can test (its server is not the customer's): listed for SIVEO.
     pub to_confirm_by_medulla: Vec<String>,
-}
-
-/// What the relay says about the medulla account, read as root in one round trip: never the
-/// password or its hash, only whether one is set.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessFacts {
-    pub user_exists: bool,
-    /// The lines of the user's authorized_keys.
-    pub authorized_keys: Vec<String>,
-    /// `set`, `locked` (`!` or `*`) or `none`.
-    pub password: String,
-    /// `sudo -n true` run as the user: `Err(what it said)` when it failed.
-    pub sudo: Result<(), String>,
-}
-
-/// The probe for [`AccessFacts`] of `user` (run as root).
-pub fn access_probe(user: &str) -> String {
-    format!(
-        r#"u={user}
-f() {{ printf '%s=%s\n' "$1" "$2"; }}
-if p=$(getent passwd "$u"); then f user yes; else f user no; fi
-h=${{p#*:*:*:*:*:}}; h=${{h%%:*}}
-if [ -n "$p" ] && [ -r "$h/.ssh/authorized_keys" ]; then
-  while IFS= read -r l || [ -n "$l" ]; do f key "$l"; done <"$h/.ssh/authorized_keys"
-fi
-s=$(getent shadow "$u" | cut -d: -f2)
-case $s in '') f password none ;; '!'* | '*'*) f password locked ;; *) f password set ;; esac
-if [ -n "$p" ]; then
-  if o=$(runuser -u "$u" -- sudo -n true 2>&1); then f sudo ok; else f sudo "failed: $(printf '%s' "$o" | head -n 1)"; fi
-else f sudo "failed: no user $u"; fi
-"#,
-        user = crate::sh::quote(user)
-    )
-}
-
-/// Reads [`access_probe`]'s output.
-pub fn parse_access(output: &str) -> AccessFacts {
-    let mut facts = AccessFacts {
-        user_exists: false,
-        authorized_keys: Vec::new(),
-        password: "none".into(),
-        sudo: Err("the probe said nothing".into()),
-    };
-    for line in output.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        match key {
-            "user" => facts.user_exists = value == "yes",
-            "key" => facts.authorized_keys.push(value.to_string()),
-            "password" => facts.password = value.to_string(),
-            "sudo" if value == "ok" => facts.sudo = Ok(()),
-            "sudo" => facts.sudo = Err(value.trim_start_matches("failed: ").to_string()),
-            _ => {}
-        }
-    }
-    facts
 }
 
 /// Everything the verdict is made from.
@@ -161,7 +66,7 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
     let items = vec![
         itsm_entity(inputs.relay),
         ports(inputs.flows, &inputs.facts.firewall),
-        ssh_key(inputs),
+        ssh_key::confirm(inputs.relay, inputs.user, inputs.facts, &inputs.access),
         medulla_access(inputs),
         fqdn(inputs.relay, inputs.facts),
     ];
@@ -262,73 +167,6 @@ fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
         }
     ));
     Confirmation::new(2, "ports", "Ports opened", status, summary, details)
-}
-
-fn ssh_key(inputs: &Inputs) -> Confirmation {
-    let title = "SSH key added";
-    let found = |keys: &[String]| -> Vec<String> {
-        keys.iter()
-            .filter_map(|line| key_fingerprint(line))
-            .collect()
-    };
-    let access = match &inputs.access {
-        Err(e) => {
-            return Confirmation::new(
-                3,
-                "ssh_key",
-                title,
-                ConfirmationStatus::NotConfirmed,
-                format!("cannot read the relay: {e}"),
-                Vec::new(),
-            );
-        }
-        Ok(access) => access,
-    };
-    let installed = found(&access.authorized_keys);
-    let mut details: Vec<String> = installed
-        .iter()
-        .map(|f| format!("installed for {}: {f}", inputs.user))
-        .collect();
-    let Some(expected) = inputs
-        .relay
-        .support_public_key
-        .as_ref()
-        .and_then(|k| key_fingerprint(&k.public_key))
-    else {
-        return Confirmation::new(
-            3,
-            "ssh_key",
-            title,
-            ConfirmationStatus::NotConfirmed,
-            "no medulla_support_public_key in the inventory to compare with",
-            details,
-        );
-    };
-    details.insert(0, format!("provided by SIVEO: {expected}"));
-    let (status, summary) = if !access.user_exists {
-        (
-            ConfirmationStatus::NotConfirmed,
-            format!("no user {} on the relay", inputs.user),
-        )
-    } else if installed.contains(&expected) {
-        (
-            ConfirmationStatus::Confirmed,
-            format!("{expected} is in {}'s authorized_keys", inputs.user),
-        )
-    } else {
-        (
-            ConfirmationStatus::NotConfirmed,
-            format!("{expected} is not in {}'s authorized_keys", inputs.user),
-        )
-    };
-    Confirmation::new(3, "ssh_key", title, status, summary, details)
-}
-
-/// `SHA256:…` of an authorized_keys or public key line.
-pub fn key_fingerprint(line: &str) -> Option<String> {
-    let (algorithm, blob) = crate::modules::key_material(line)?;
-    let key = russh::keys::PublicKey::from_openssh(&format!("{algorithm} {blob}")).ok()?;
-    Some(crate::ssh::host_keys::fingerprint(&key))
 }
 
 fn medulla_access(inputs: &Inputs) -> Confirmation {

@@ -86,6 +86,22 @@ impl RunVars {
             .and_then(|ips| firewall::ruleset_context(relay, controller, &ips))
     }
 
+    /// Each of a relay's Medulla server addresses with the IPs it stands for: an IP itself, a
+    /// name as the controller resolved it (none when it did not resolve).
+    pub fn server_addresses<'a>(
+        &'a self,
+        relay: &'a RelaySettings,
+    ) -> impl Iterator<Item = (&'a str, Vec<IpAddr>)> + 'a {
+        relay.server_addresses.iter().map(|address| {
+            let ips = match self.server_ips.get(address) {
+                Some(Ok(found)) => found.clone(),
+                Some(Err(_)) => Vec::new(),
+                None => resolve_address(address).unwrap_or_default(),
+            };
+            (address.as_str(), ips)
+        })
+    }
+
     /// The IPs of a relay's Medulla servers.
     fn server_ips(&self, relay: &RelaySettings) -> Result<Vec<IpAddr>, String> {
         let mut ips = Vec::new();

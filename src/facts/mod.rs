@@ -13,12 +13,12 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::medulla::port_matrix::Protocol;
+use crate::progress::HostProgress;
+use crate::ssh::{Session, SshError};
 pub use firewall::{Backend, BaseChain, FirewallFacts, Owner};
 pub use sockets::{InboundSession, ListeningSocket, reachable_services};
 pub use var_at_boot::{BootMount, BootMountKind};
-
-use crate::progress::HostProgress;
-use crate::ssh::{Session, SshError};
 
 /// The probe. Runs under `sh -c` (as root when the run escalates); `$1` is the login's SSH_CONNECTION.
 /// Every value is on one line; `df --output` gives the filesystem of / and of /var in one call. The
@@ -412,6 +412,17 @@ impl Facts {
     /// The short hostname (`pulse` for `pulse.example.com`).
     pub fn short_hostname(&self) -> &str {
         self.hostname.split('.').next().unwrap_or(&self.hostname)
+    }
+
+    /// The TCP sockets sshd listens on; `None` when the sockets are not known (ss could not
+    /// run).
+    pub fn sshd_sockets(&self) -> Option<Vec<&ListeningSocket>> {
+        self.listening.as_ref().map(|sockets| {
+            sockets
+                .iter()
+                .filter(|s| s.protocol == Protocol::Tcp && s.process.as_deref() == Some("sshd"))
+                .collect()
+        })
     }
 
     /// The host's own addresses that another host can reach: not loopback.

@@ -53,21 +53,26 @@ pub struct Check {
     pub flow: FlowResult,
     /// Decided without a connection.
     pub decided: bool,
+    /// An inbound check of the relay's sshd port: sshd must answer it, nothing stands in.
+    pub sshd: bool,
 }
 
 impl Check {
-    /// An inbound TCP check: the relay must listen on the port while it runs.
+    /// An inbound TCP check of a port Medulla will listen on: the relay listens on it while the
+    /// check runs, if nothing does yet. Never sshd's port: a stand-in would answer for an sshd
+    /// that does not listen there (FLUX's listener is for Medulla's services, not installed yet).
     pub fn needs_listener(&self) -> bool {
-        !self.decided && self.flow.flow.is_inbound()
+        !self.decided && self.flow.flow.is_inbound() && !self.sshd
     }
 }
 
-/// The checks of one relay, in matrix order.
+/// The checks of one relay, in matrix order; `sshd_port` is the relay's (`relay_ssh_port`).
 pub fn checks(
     relay: &Endpoint,
     rows: &[PortRule],
     server_addresses: &[String],
     peers: &Peers,
+    sshd_port: u16,
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     for row in rows {
@@ -80,6 +85,9 @@ pub fn checks(
                 checks.push(Check {
                     origin: origin.clone(),
                     decided: decided.is_some(),
+                    sshd: row.flow.is_inbound()
+                        && row.protocol == Protocol::Tcp
+                        && port == sshd_port,
                     flow: FlowResult {
                         flow: row.flow,
                         protocol: row.protocol,
@@ -220,6 +228,7 @@ mod tests {
             &rows(RelayType::Classic),
             &["10.0.0.1".into()],
             &peers(),
+            22,
         );
         let find = |flow: Flow, port: u16| {
             checks
@@ -234,6 +243,10 @@ mod tests {
             ("10.0.0.5", "relay01")
         );
         assert!(xmpp_in.needs_listener());
+        // sshd answers for itself: no stand-in listener on its port.
+        let ssh_in = find(Flow::ServerToRelay, 22);
+        assert!(ssh_in.sshd && !ssh_in.needs_listener());
+        assert!(!find(Flow::RelayToServer, 22).sshd);
         let mmc = find(Flow::RelayToServer, 7080);
         assert_eq!(mmc.origin, Origin::Relay);
         assert_eq!(
@@ -258,6 +271,7 @@ mod tests {
             &rows(RelayType::Dmz),
             &["203.0.113.7".into()],
             &saas,
+            22,
         );
         let inbound: Vec<&Check> = checks
             .iter()

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::job::RelayContext;
+use super::job::{RelayContext, Shared};
+use crate::confirmations::Source;
 use crate::confirmations::{self, Confirmations};
 use crate::engine::vars;
 use crate::facts::Facts;
@@ -14,7 +15,7 @@ use crate::flows::FlowResult;
 use crate::flows::plan::{self, Peers};
 use crate::flows::run::check_relay;
 use crate::host_outcome::{self, CheckFailure};
-use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, WORKSTATIONS_GROUP};
+use crate::inventory::{Host, Inventory, MEDULLA_SERVERS_GROUP, RelaySettings, WORKSTATIONS_GROUP};
 use crate::settings::{Privilege, RunSettings};
 use crate::sizing::SizingReport;
 use crate::ssh::Target;
@@ -59,6 +60,47 @@ pub(super) fn peers(
             .map(endpoint),
     };
     (peers, peer_targets)
+}
+
+/// At most this many addresses of the Medulla server get sshd's configuration checked (a
+/// `sshd -T` each on the relay).
+const SSHD_SOURCES_CHECKED: usize = 8;
+
+/// Where the Medulla server connects from, as sshd will see it: each of the relay's server
+/// addresses, a name as the controller resolves it (the firewall admits the same), each address
+/// once.
+fn sshd_sources(shared: &Shared<'_>, relay: &RelaySettings) -> Vec<Source> {
+    let mut sources: Vec<Source> = Vec::new();
+    for (name, ips) in shared.run_vars.server_addresses(relay) {
+        for ip in ips {
+            let addr = ip.to_canonical().to_string();
+            if !sources.iter().any(|s| s.addr == addr) {
+                sources.push(Source {
+                    host: name.to_string(),
+                    addr,
+                });
+            }
+        }
+    }
+    sources.truncate(SSHD_SOURCES_CHECKED);
+    sources
+}
+
+/// A failing inbound check of sshd's port says where sshd listens: no stand-in listener was
+/// opened for it, so nothing else answered.
+fn explain_sshd_flows(flows: &mut [FlowResult], facts: &Facts, ssh_port: u16) {
+    let Some(problem) = confirmations::sshd_listening_problem(facts, ssh_port) else {
+        return;
+    };
+    for flow in flows
+        .iter_mut()
+        .filter(|f| f.flow.is_inbound() && f.port == ssh_port && f.passed() == Some(false))
+    {
+        flow.detail = Some(match flow.detail.take() {
+            Some(detail) => format!("{detail}; {problem}"),
+            None => problem.clone(),
+        });
+    }
 }
 
 impl RelayContext<'_> {
@@ -108,17 +150,19 @@ impl RelayContext<'_> {
                 &rows,
                 &relay.server_addresses,
                 &shared.peers,
+                relay.firewall.ssh_port,
             ),
             Err(e) => {
                 log.detail(&format!("flow checks: {e}"));
                 Vec::new()
             }
         };
-        let access_probe = confirmations::access_probe(&user);
-        let (flows, access) = tokio::join!(
+        let access_probe = confirmations::access_probe(&user, &sshd_sources(shared, relay));
+        let (mut flows, access) = tokio::join!(
             check_relay(session, checks, &shared.peer_sessions, connector, log),
             session.run_privileged(&access_probe, b"")
         );
+        explain_sshd_flows(&mut flows, facts, relay.firewall.ssh_port);
         let access = match access {
             Ok(output) if output.exit_status == 0 => {
                 Ok(confirmations::parse_access(&output.stdout_text()))

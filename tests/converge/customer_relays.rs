@@ -97,6 +97,81 @@ fn item<'a>(entry: &'a Value, key: &str) -> &'a Value {
 }
 
 #[test]
+fn sshd_allowusers_without_medulla_is_not_ready_and_names_allowusers() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // The customer's hardening lets its own admins in, and nobody else.
+    sshd_drop_in(relay, "AllowUsers admin operator");
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(relay, "", "", secrets.path());
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(&entry, &["AllowUsers"]);
+    assert_eq!(
+        item(&entry, "ssh_key")["status"],
+        "not_confirmed",
+        "{entry:#}"
+    );
+    // What the report says is what sshd says, for medulla from the Medulla server.
+    let server = &host("medulla-server").ip;
+    let effective = docker_exec(
+        &relay.container,
+        &format!("sshd -T -C user=medulla,host={server},addr={server} | grep -i '^allowusers'"),
+    );
+    assert!(effective.contains("allowusers admin"), "{effective}");
+}
+
+#[test]
+fn sshd_on_another_port_than_relay_ssh_port_is_not_ready_and_nothing_stands_in_for_it() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    sshd_drop_in(relay, "Port 2222");
+    // relayctl reaches sshd where it listens; the inventory says SIVEO will use 22.
+    let known_hosts = tempfile::NamedTempFile::new().expect("temp file");
+    let lab_known = std::fs::read_to_string(state_dir().join("known_hosts")).expect("known_hosts");
+    let moved: String = lab_known
+        .lines()
+        .filter(|l| l.starts_with(&format!("{} ", relay.ip)))
+        .map(|l| format!("[{}]:2222{}\n", relay.ip, &l[relay.ip.len()..]))
+        .collect();
+    std::fs::write(known_hosts.path(), format!("{lab_known}{moved}")).expect("write");
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(
+        relay,
+        &format!(
+            "ansible_port: 2222, ansible_ssh_common_args: \"-o UserKnownHostsFile={}\"",
+            known_hosts.path().display()
+        ),
+        "",
+        secrets.path(),
+    );
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(&entry, &["2222", "relay_ssh_port"]);
+    // The server's SSH flow met no stand-in listener: it fails, saying sshd is not there.
+    let ssh = entry["flows"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["flow"] == "server_to_relay" && f["port"] == 22)
+        })
+        .unwrap_or_else(|| panic!("no server -> relay 22 flow: {entry:#}"));
+    assert_ne!(ssh["result"], "open", "{ssh:#}");
+    assert_ne!(ssh["listener"], "temporary", "{ssh:#}");
+    assert!(
+        ssh["detail"].as_str().is_some_and(|d| d.contains("sshd")),
+        "{ssh:#}"
+    );
+    assert_eq!(
+        docker_exec(&relay.container, "ss -Hltn 'sport = :22'"),
+        "",
+        "nothing listens on 22"
+    );
+}
+
+#[test]
 fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
     let _lab = exclusive();
     let relay = host("relay01");
@@ -148,6 +223,16 @@ fn a_var_mounted_by_hand_is_not_ready() {
     assert!(docker_exec(&relay.container, "findmnt -n -o FSTYPE /var") == "xfs");
 }
 
+/// Adds an sshd_config drop-in on the relay and restarts sshd with it (checked first).
+fn sshd_drop_in(relay: &LabHost, lines: &str) {
+    docker_exec(
+        &relay.container,
+        &format!(
+            "printf '%s\\n' '{lines}' >/etc/ssh/sshd_config.d/customer.conf && sshd -t && \
+             systemctl restart ssh"
+        ),
+    );
+}
 #[test]
 fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
     let _lab = exclusive();
