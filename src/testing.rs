@@ -8,7 +8,9 @@ use crate::engine::{TaskReport, TaskStatus};
 use crate::facts::{
     BootMount, BootMountKind, Facts, Filesystem, FirewallFacts, ListeningSocket, SudoAccess,
 };
+use crate::inventory::{FirewallSettings, RelaySettings, SizingProfile, SupportKey};
 use crate::medulla::port_matrix::Protocol;
+use crate::medulla::{MedullaOffer, RelayType};
 
 /// A filesystem as `df` reports it.
 pub fn filesystem(source: &str, fstype: &str, size_bytes: u64, mount_point: &str) -> Filesystem {
@@ -89,4 +91,27 @@ pub fn write_file(dir: &Path, path: &str, text: &str) -> PathBuf {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
     std::fs::write(&path, text).expect("write");
     path
+}
+
+/// The example support key of inventories/site.yaml (its private half was thrown away).
+pub const SUPPORT_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOzXkiSf8TkhJZd67BQUd6ISDPAxTHRWKuM2PUcxqwXE siveo-support-EXAMPLE";
+
+/// A classic relay of a dedicated-SaaS platform as the inventory gives it: one Medulla server by
+/// address, a workstation subnet, SIVEO's support key, the firewall's defaults.
+pub fn relay() -> RelaySettings {
+    RelaySettings {
+        relay_type: RelayType::Classic,
+        server_addresses: vec!["203.0.113.7".into()],
+        offer: MedullaOffer::DedicatedSaas,
+        relay_fqdn: None,
+        itsm_entity: None,
+        workstation_subnets: vec!["10.10.0.0/16".parse().expect("a network")],
+        support_public_key: Some(SupportKey {
+            public_key: SUPPORT_KEY.into(),
+            source: None,
+        }),
+        sizing_profile: SizingProfile::Standard,
+        roles: None,
+        firewall: FirewallSettings::default(),
+    }
 }

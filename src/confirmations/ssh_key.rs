@@ -193,3 +193,130 @@ fn dedup(items: Vec<String>) -> Vec<String> {
     }
     kept
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::confirmations::access::{CoreLimits, Source, SshdView};
+    use crate::testing;
+
+    const FINGERPRINT: &str = "SHA256:";
+
+    /// The medulla account as the role leaves it, sshd's Debian defaults from one address.
+    fn access() -> AccessFacts {
+        AccessFacts {
+            user_exists: true,
+            home: "/home/medulla".into(),
+            uid: "1001".into(),
+            groups: vec!["medulla".into()],
+            password: "set".into(),
+            sudo: Ok(()),
+            sshd: vec![SshdView {
+                source: Source {
+                    host: "203.0.113.7".into(),
+                    addr: "203.0.113.7".into(),
+                },
+                config: Ok(SshdConfig::parse(
+                    "port 22\nauthorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n\
+                     authenticationmethods any\npubkeyauthentication yes\nstrictmodes yes"
+                        .lines(),
+                )),
+            }],
+            key_files: vec![KeyFile {
+                pattern: ".ssh/authorized_keys".into(),
+                path: "/home/medulla/.ssh/authorized_keys".into(),
+                lines: vec![testing::SUPPORT_KEY.into()],
+            }],
+            modes: vec![
+                "1001 600 /home/medulla/.ssh/authorized_keys".into(),
+                "1001 700 /home/medulla/.ssh".into(),
+                "1001 755 /home/medulla".into(),
+            ],
+            unreadable: Vec::new(),
+            core: CoreLimits::default(),
+        }
+    }
+
+    fn item(access: AccessFacts) -> Confirmation {
+        confirm(&testing::relay(), "medulla", &testing::facts(), &Ok(access))
+    }
+
+    #[test]
+    fn the_key_where_sshd_reads_it_and_sshd_letting_medulla_in_is_confirmed() {
+        let confirmed = item(access());
+        assert_eq!(
+            confirmed.status,
+            ConfirmationStatus::Confirmed,
+            "{confirmed:?}"
+        );
+        assert!(
+            confirmed.summary.starts_with(FINGERPRINT),
+            "{}",
+            confirmed.summary
+        );
+        assert!(
+            confirmed.summary.ends_with(
+                "is in /home/medulla/.ssh/authorized_keys, which sshd reads for medulla; sshd on \
+                 port 22 lets medulla in with it from 203.0.113.7"
+            ),
+            "{}",
+            confirmed.summary
+        );
+    }
+
+    #[test]
+    fn a_key_in_a_file_sshd_does_not_read_is_not_confirmed() {
+        let mut elsewhere = access();
+        elsewhere.key_files[0].lines = vec!["# nothing here".into()];
+        let found = item(elsewhere);
+        assert_eq!(found.status, ConfirmationStatus::NotConfirmed);
+        assert!(
+            found.summary.ends_with(
+                "is in none of the files sshd reads for medulla (AuthorizedKeysFile \
+                 .ssh/authorized_keys .ssh/authorized_keys2)"
+            ),
+            "{}",
+            found.summary
+        );
+    }
+
+    #[test]
+    fn strict_modes_and_an_unreadable_file_are_named() {
+        let mut loose = access();
+        loose.modes[2] = "1001 775 /home/medulla".into();
+        assert_eq!(
+            item(loose).summary,
+            "StrictModes yes: /home/medulla is mode 775, writable by group or others, so sshd \
+             ignores /home/medulla/.ssh/authorized_keys"
+        );
+        let mut foreign = access();
+        foreign.modes[0] = "1002 600 /home/medulla/.ssh/authorized_keys".into();
+        assert!(item(foreign).summary.contains("belongs to uid 1002"));
+        let mut unreadable = access();
+        unreadable.unreadable = vec!["/home/medulla/.ssh/authorized_keys".into()];
+        assert_eq!(
+            item(unreadable).summary,
+            "/home/medulla/.ssh/authorized_keys cannot be read by medulla, as whom sshd reads it"
+        );
+    }
+
+    #[test]
+    fn what_sshd_refuses_from_where_is_named() {
+        let mut refused = access();
+        refused.sshd[0].config = Ok(SshdConfig::parse(
+            "port 22\nauthorizedkeysfile .ssh/authorized_keys\nallowusers admin".lines(),
+        ));
+        assert_eq!(
+            item(refused).summary,
+            "sshd refuses medulla from 203.0.113.7: AllowUsers admin: medulla from 203.0.113.7 is \
+             not among them"
+        );
+        let mut broken = access();
+        broken.sshd[0].config = Err("/etc/ssh/sshd_config line 3: Bad option".into());
+        assert!(
+            item(broken)
+                .summary
+                .contains("sshd -T for medulla from 203.0.113.7: /etc/ssh/sshd_config line 3")
+        );
+    }
+}
