@@ -42,6 +42,7 @@ mod names;
 mod pattern;
 mod python_literal;
 mod relay;
+mod relay_lists;
 mod sources;
 mod ssh_args;
 mod ssh_config;
