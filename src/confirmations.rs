@@ -44,6 +44,9 @@ pub struct Confirmations {
     pub items: Vec<Confirmation>,
     /// Flows only Medulla can test (its server is not the customer's): listed for SIVEO.
     pub to_confirm_by_medulla: Vec<String>,
+    /// Where the Medulla server's flows to the relay are admitted from: its addresses as
+    /// resolved here, and `medulla_server_source_addresses`, each saying which.
+    pub server_sources: Vec<String>,
 }
 
 /// Everything the verdict is made from.
@@ -59,6 +62,8 @@ pub struct Inputs<'a> {
     pub access: Result<AccessFacts, String>,
     /// Where the medulla password is kept on the controller ("the file PATH", "$VAR").
     pub password_source: Option<String>,
+    /// Where the Medulla server connects from, as admitted (see [`Confirmations::server_sources`]).
+    pub server_sources: Vec<String>,
 }
 
 /// The five items and the verdict.
@@ -98,6 +103,7 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
         reasons,
         items,
         to_confirm_by_medulla,
+        server_sources: inputs.server_sources.clone(),
     }
 }
 

@@ -102,6 +102,7 @@ pub fn relay() -> RelaySettings {
     RelaySettings {
         relay_type: RelayType::Classic,
         server_addresses: vec!["203.0.113.7".into()],
+        server_source_addresses: Vec::new(),
         offer: MedullaOffer::DedicatedSaas,
         relay_fqdn: None,
         itsm_entity: None,

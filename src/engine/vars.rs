@@ -178,6 +178,7 @@ fn computed_vars(
     let mut vars = match json!({
         "relay_type": relay.relay_type,
         "medulla_server_addresses": relay.server_addresses,
+        "medulla_server_source_addresses": relay.server_source_addresses.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "medulla_offer": relay.offer,
         "relay_fqdn": relay.relay_fqdn.clone().or_else(|| facts.fqdn.clone()),
         "itsm_entity": relay.itsm_entity,

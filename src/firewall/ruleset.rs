@@ -157,7 +157,8 @@ pub struct RulesetContext {
 
 /// Builds the context of `relay`'s ruleset. `controller` is where relayctl's SSH connection
 /// comes from (`SSH_CONNECTION` on the relay); `server_ips` the Medulla servers' addresses,
-/// resolved. An error names the variable to fix.
+/// resolved, to which the relay's `medulla_server_source_addresses` add. An error names the
+/// variable to fix.
 pub fn ruleset_context(
     relay: &RelaySettings,
     controller: Option<ControllerEndpoint>,
@@ -206,6 +207,7 @@ pub fn ruleset_context(
         server_ips
             .iter()
             .map(|ip| IpNet::from(ip.to_canonical()))
+            .chain(relay.server_source_addresses.iter().copied())
             .collect(),
     );
     let mut sets = vec![AddressSet::named(Peer::MedullaServers, servers)];
@@ -375,6 +377,7 @@ mod tests {
         RelaySettings {
             relay_type,
             server_addresses: vec!["medulla.example.com".into()],
+            server_source_addresses: Vec::new(),
             offer: MedullaOffer::DedicatedSaas,
             relay_fqdn: None,
             itsm_entity: None,
@@ -577,6 +580,15 @@ mod tests {
                  cluster (S000; FC)"
                 .into())
         );
+    }
+
+    #[test]
+    fn the_servers_source_addresses_are_admitted_with_its_resolved_ones() {
+        let mut settings = relay(RelayType::Dmz, &[]);
+        settings.server_source_addresses = vec!["94.130.207.190/32".parse().unwrap()];
+        let ctx = context(&settings);
+        assert_eq!(ctx.sets[0].v4, ["94.130.207.190", "192.0.2.10"]);
+        assert!(ctx.input.iter().any(|r| r.peer == Some("medulla_servers")));
     }
 
     #[test]

@@ -229,7 +229,9 @@ pub(crate) fn read(name: &str, node: &Node) -> Result<Option<FirewallSetting>, V
         "relay_firewall_filter_output" => {
             FirewallSetting::FilterOutput(values::boolean(node).map_err(one)?)
         }
-        "relay_firewall_admin_addresses" => FirewallSetting::AdminAddresses(admin_addresses(node)?),
+        "relay_firewall_admin_addresses" => {
+            FirewallSetting::AdminAddresses(addresses_or_networks(node)?)
+        }
         "relay_firewall_rollback_timeout" => {
             FirewallSetting::RollbackTimeout(rollback_timeout(node).map_err(one)?)
         }
@@ -472,8 +474,9 @@ fn removed_port(node: &Node) -> Result<RemovedPort, Problem> {
     Ok(RemovedPort { protocol, ports })
 }
 
-/// IPs or networks in CIDR notation; an address is a one-address network.
-fn admin_addresses(node: &Node) -> Result<Vec<IpNet>, Vec<Problem>> {
+/// IPs or networks in CIDR notation; an address is a one-address network. Also read for
+/// `medulla_server_source_addresses` (`relay.rs`).
+pub(super) fn addresses_or_networks(node: &Node) -> Result<Vec<IpNet>, Vec<Problem>> {
     if let Some(text) = node.as_str() {
         return Err(vec![Problem::at(
             node,

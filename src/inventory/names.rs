@@ -25,6 +25,7 @@ use crate::input::suggest;
 pub(crate) const RELAY_VARS: &[&str] = &[
     "relay_type",
     "medulla_server_addresses",
+    "medulla_server_source_addresses",
     "medulla_offer",
     "relay_fqdn",
     "itsm_entity",

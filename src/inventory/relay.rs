@@ -4,6 +4,7 @@
 //! |-------------------------------------|-----------------------------------------|------------------|
 //! | `relay_type`                        | `classic` or `dmz`                      | required (relay) |
 //! | `medulla_server_addresses`          | list of IPs / DNS names (or a string)   | required (relay) |
+//! | `medulla_server_source_addresses`   | list of IPs / networks the server connects from | `[]`   |
 //! | `medulla_offer`                     | `dedicated_saas` or `on_premise`        | `dedicated_saas` |
 //! | `relay_fqdn`                        | fully qualified DNS name                | none             |
 //! | `itsm_entity`                       | string                                  | none (parent)    |
@@ -76,6 +77,11 @@ impl fmt::Display for SizingProfile {
 pub struct RelaySettings {
     pub relay_type: RelayType,
     pub server_addresses: Vec<String>,
+    /// `medulla_server_source_addresses`: where else the Medulla server connects from (a SaaS
+    /// platform's outgoing addresses are often not its name's); server -> relay flows are
+    /// admitted from these and from `server_addresses` as resolved.
+    #[serde(serialize_with = "serialize_networks")]
+    pub server_source_addresses: Vec<IpNet>,
     pub offer: MedullaOffer,
     pub relay_fqdn: Option<String>,
     pub itsm_entity: Option<String>,
@@ -111,6 +117,7 @@ pub enum HostRole {
 enum Setting {
     Type(RelayType),
     Servers(Vec<String>),
+    ServerSources(Vec<IpNet>),
     Offer(MedullaOffer),
     Fqdn(String),
     Entity(String),
@@ -136,6 +143,9 @@ fn read(name: &str, node: &Node, paths: &PathContext) -> Result<Setting, Vec<Pro
             .map_err(one)?,
         ),
         "medulla_server_addresses" => Setting::Servers(server_addresses(node)?),
+        "medulla_server_source_addresses" => {
+            Setting::ServerSources(firewall::addresses_or_networks(node)?)
+        }
         "medulla_offer" => Setting::Offer(
             values::one_of(
                 node,
@@ -280,6 +290,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
             Ok(HostRole::Relay(Box::new(RelaySettings {
                 relay_type,
                 server_addresses,
+                server_source_addresses: settings.server_source_addresses.unwrap_or_default(),
                 offer: settings.offer.unwrap_or(MedullaOffer::DedicatedSaas),
                 relay_fqdn: settings.relay_fqdn,
                 itsm_entity: settings.itsm_entity,
@@ -298,6 +309,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
 struct RelaySettingsDraft {
     relay_type: Option<RelayType>,
     server_addresses: Option<Vec<String>>,
+    server_source_addresses: Option<Vec<IpNet>>,
     offer: Option<MedullaOffer>,
     relay_fqdn: Option<String>,
     itsm_entity: Option<String>,
@@ -313,6 +325,7 @@ impl RelaySettingsDraft {
         match setting {
             Setting::Type(v) => self.relay_type = Some(v),
             Setting::Servers(v) => self.server_addresses = Some(v),
+            Setting::ServerSources(v) => self.server_source_addresses = Some(v),
             Setting::Offer(v) => self.offer = Some(v),
             Setting::Fqdn(v) => self.relay_fqdn = Some(v),
             Setting::Entity(v) => self.itsm_entity = Some(v),
@@ -394,6 +407,28 @@ mod tests {
         assert_eq!(
             problems("medulla_server_addresses", json!([])),
             ["the list is empty; name at least one Medulla server"]
+        );
+    }
+
+    #[test]
+    fn server_source_addresses_are_addresses_or_networks() {
+        assert!(
+            problems(
+                "medulla_server_source_addresses",
+                json!(["94.130.207.190", "2001:db8::/48"])
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            problems(
+                "medulla_server_source_addresses",
+                json!(["94.130.207.0/23", "medulla.example.com"])
+            ),
+            [
+                "[0]94.130.207.0/23 has host bits set; did you mean 94.130.206.0/23?",
+                "[1]expected an IP address or a network in CIDR notation (192.0.2.7, 10.1.0.0/16), \
+                 found \"medulla.example.com\""
+            ]
         );
     }
 

@@ -139,6 +139,10 @@ fn example_site_inventory_loads_and_plans() {
         panic!("relay")
     };
     assert_eq!(paris02.server_addresses, ["medulla.example.com"]);
+    assert_eq!(
+        paris02.server_source_addresses,
+        ["94.130.207.190/32".parse::<ipnet::IpNet>().unwrap()]
+    );
     assert_eq!(paris02.offer, MedullaOffer::DedicatedSaas);
     assert_eq!(paris02.sizing_profile, SizingProfile::Standard);
     assert_eq!(

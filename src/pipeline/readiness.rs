@@ -67,23 +67,56 @@ pub(super) fn peers(
 const SSHD_SOURCES_CHECKED: usize = 8;
 
 /// Where the Medulla server connects from, as sshd will see it: each of the relay's server
-/// addresses, a name as the controller resolves it (the firewall admits the same), each address
-/// once.
+/// addresses (a name as the controller resolves it: the firewall admits the same), then each of
+/// its `medulla_server_source_addresses` (a network by its first address), each address once.
 fn sshd_sources(shared: &Shared<'_>, relay: &RelaySettings) -> Vec<Source> {
+    let resolved = shared
+        .run_vars
+        .server_addresses(relay)
+        .flat_map(|(name, ips)| ips.into_iter().map(move |ip| (name.to_string(), ip)));
+    let declared = relay
+        .server_source_addresses
+        .iter()
+        .filter_map(|net| net.hosts().next().map(|ip| (ip.to_string(), ip)));
     let mut sources: Vec<Source> = Vec::new();
-    for (name, ips) in shared.run_vars.server_addresses(relay) {
-        for ip in ips {
-            let addr = ip.to_canonical().to_string();
-            if !sources.iter().any(|s| s.addr == addr) {
-                sources.push(Source {
-                    host: name.to_string(),
-                    addr,
-                });
-            }
+    for (host, ip) in resolved.chain(declared) {
+        let addr = ip.to_canonical().to_string();
+        if !sources.iter().any(|s| s.addr == addr) {
+            sources.push(Source { host, addr });
         }
     }
     sources.truncate(SSHD_SOURCES_CHECKED);
     sources
+}
+
+/// Where the Medulla server's flows to the relay are admitted from, for the report: what
+/// `medulla_server_addresses` gives (a name as resolved here), then
+/// `medulla_server_source_addresses`.
+fn admitted_sources(shared: &Shared<'_>, relay: &RelaySettings) -> Vec<String> {
+    let mut admitted: Vec<String> = Vec::new();
+    for (name, ips) in shared.run_vars.server_addresses(relay) {
+        if ips.is_empty() {
+            admitted.push(format!(
+                "{name} (does not resolve here: admitted from nowhere)"
+            ));
+        }
+        for ip in ips {
+            admitted.push(if ip.to_string() == name {
+                name.to_string()
+            } else {
+                format!("{ip} ({name}, as resolved here)")
+            });
+        }
+    }
+    admitted.extend(relay.server_source_addresses.iter().map(|net| {
+        let shown = if net.prefix_len() == net.max_prefix_len() {
+            net.addr().to_string()
+        } else {
+            net.to_string()
+        };
+        format!("{shown} (medulla_server_source_addresses)")
+    }));
+    admitted
 }
 
 /// A failing inbound check of sshd's port says where sshd listens: no stand-in listener was
@@ -180,6 +213,7 @@ impl RelayContext<'_> {
             flows: &flows,
             access,
             password_source,
+            server_sources: admitted_sources(shared, relay),
         });
         (flows, confirmations)
     }

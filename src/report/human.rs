@@ -126,6 +126,13 @@ fn render_flows(out: &mut String, host: &HostReport) {
             item.summary
         );
     }
+    if !confirmations.server_sources.is_empty() {
+        let _ = writeln!(
+            out,
+            "    the Medulla server's flows to the relay are admitted from: {}",
+            confirmations.server_sources.join(", ")
+        );
+    }
     if !confirmations.to_confirm_by_medulla.is_empty() {
         let _ = writeln!(
             out,

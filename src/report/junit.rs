@@ -280,6 +280,13 @@ fn verdict_case(host: &str, confirmations: &Confirmations) -> Case {
             item.summary
         );
     }
+    if !confirmations.server_sources.is_empty() {
+        let _ = writeln!(
+            output,
+            "the Medulla server's flows to the relay are admitted from: {}",
+            confirmations.server_sources.join(", ")
+        );
+    }
     for flow in &confirmations.to_confirm_by_medulla {
         let _ = writeln!(output, "to be confirmed by Medulla: {flow}");
     }
@@ -569,6 +576,7 @@ mod tests {
                         details: Vec::new(),
                     },
                 ],
+                server_sources: vec!["192.0.2.10".into()],
                 to_confirm_by_medulla: vec![
                     "medulla-server -> relay01 tcp/5269 (XMPP server-to-server)".into(),
                 ],

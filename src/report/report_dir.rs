@@ -514,6 +514,7 @@ mod tests {
                     ),
                 ],
                 to_confirm_by_medulla: Vec::new(),
+                server_sources: vec!["192.0.2.10 (medulla.example.com, as resolved here)".into()],
             },
         );
         // No time and no detail: the cell shows the outcome alone.
@@ -639,6 +640,10 @@ mod tests {
                     ),
                 ],
                 to_confirm_by_medulla: vec![to_confirm.describe()],
+                server_sources: vec![
+                    "192.0.2.10".into(),
+                    "94.130.207.0/24 (medulla_server_source_addresses)".into(),
+                ],
             },
         );
         host.warnings.push(Warning {

@@ -13,7 +13,7 @@ use crate::harness::{
     LabHost, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml,
     relayctl_report, state_dir,
 };
-use crate::lab::{exclusive, reset};
+use crate::lab::{exclusive, listen, open_ports, reset};
 
 /// The lab's subnet, where its workstation lives (lab.sh gives every lab a /24).
 fn lab_subnet() -> String {
@@ -223,6 +223,10 @@ fn a_var_mounted_by_hand_is_not_ready() {
     assert!(docker_exec(&relay.container, "findmnt -n -o FSTYPE /var") == "xfs");
 }
 
+fn assert_ready(entry: &Value) {
+    assert_eq!(entry["confirmations"]["ready"], true, "{}", reasons(entry));
+}
+
 /// Adds an sshd_config drop-in on the relay and restarts sshd with it (checked first).
 fn sshd_drop_in(relay: &LabHost, lines: &str) {
     docker_exec(
@@ -275,4 +279,54 @@ fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
         );
     }
     reset(&[relay02]);
+}
+#[test]
+fn the_servers_source_addresses_are_admitted_checked_and_shown() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    let other = host("workstation");
+    reset(&[relay]);
+    // SIVEO's platform connects from an address its name does not resolve to: here, the lab's
+    // workstation stands for it.
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(
+        relay,
+        &format!("medulla_server_source_addresses: [{}]", other.ip),
+        "",
+        secrets.path(),
+    );
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_ready(&entry);
+    let sources = &entry["confirmations"]["server_sources"];
+    assert_eq!(
+        sources,
+        &serde_json::json!([
+            host("medulla-server").ip,
+            format!("{} (medulla_server_source_addresses)", other.ip)
+        ]),
+        "{entry:#}"
+    );
+    // The firewall admits the server's flows from it (5269 is the server's alone)...
+    docker_exec(
+        &relay.container,
+        &format!(
+            "nft get element inet medulla_relay medulla_servers_v4 '{{ {} }}'",
+            other.ip
+        ),
+    );
+    listen(relay, &[5269]);
+    assert_eq!(open_ports(other, relay, &[5269]), [5269]);
+    // ... and sshd's configuration was checked for medulla from there too.
+    let key = item(&entry, "ssh_key");
+    assert!(
+        key["summary"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(&format!(
+                "from {}, {}",
+                host("medulla-server").ip,
+                other.ip
+            ))),
+        "{key:#}"
+    );
 }
