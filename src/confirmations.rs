@@ -13,6 +13,7 @@
 //! - `ssh_key.rs`: item 3 from those.
 
 mod access;
+mod installation;
 mod item;
 mod ssh_key;
 mod sshd;
@@ -20,6 +21,7 @@ mod sshd;
 use serde::Serialize;
 
 pub use self::access::{AccessFacts, Source, parse as parse_access, probe as access_probe};
+pub use self::installation::{CheckOutcome, InstallationCheck};
 pub use self::item::{Confirmation, ConfirmationStatus};
 pub use self::ssh_key::key_fingerprint;
 
@@ -42,6 +44,8 @@ pub struct Confirmations {
     /// Why not ready (empty when ready).
     pub reasons: Vec<String>,
     pub items: Vec<Confirmation>,
+    /// What SIVEO's installation needs next besides PROC step 5's items.
+    pub installation_checks: Vec<InstallationCheck>,
     /// Flows only Medulla can test (its server is not the customer's): listed for SIVEO.
     pub to_confirm_by_medulla: Vec<String>,
     /// Where the Medulla server's flows to the relay are admitted from: its addresses as
@@ -92,6 +96,14 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
             reasons.push(format!("{}: {}", item.title, item.summary));
         }
     }
+    let installation_checks: Vec<InstallationCheck> = installation::workstations(inputs.relay)
+        .into_iter()
+        .collect();
+    for check in &installation_checks {
+        if check.status == CheckOutcome::Failed {
+            reasons.push(format!("{}: {}", check.title, check.summary));
+        }
+    }
     let to_confirm_by_medulla = inputs
         .flows
         .iter()
@@ -102,6 +114,7 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
         ready: reasons.is_empty(),
         reasons,
         items,
+        installation_checks,
         to_confirm_by_medulla,
         server_sources: inputs.server_sources.clone(),
     }

@@ -107,6 +107,7 @@ pub fn relay() -> RelaySettings {
         relay_fqdn: None,
         itsm_entity: None,
         workstation_subnets: vec!["10.10.0.0/16".parse().expect("a network")],
+        serves_workstations: true,
         support_public_key: Some(SupportKey {
             public_key: SUPPORT_KEY.into(),
             source: None,

@@ -183,6 +183,7 @@ fn computed_vars(
         "relay_fqdn": relay.relay_fqdn.clone().or_else(|| facts.fqdn.clone()),
         "itsm_entity": relay.itsm_entity,
         "workstation_subnets": relay.workstation_subnets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "relay_serves_workstations": relay.serves_workstations,
         "medulla_support_public_key": relay.support_public_key.as_ref().map(|k| k.public_key.clone()),
         "sizing_profile": relay.sizing_profile,
         "relay_ssh_port": relay.firewall.ssh_port,

@@ -293,16 +293,19 @@ fn open_flows(
 }
 
 /// The rows of the port matrix that apply to `relay`, adjusted by its inventory, in order: the
-/// rows of its type for its offer (`medulla_offer`), `relay_ssh_port` on the inbound SSH rows, `relay_firewall_removed_ports`,
-/// the undocumented rows unless turned off, then `relay_firewall_extra_ports`. Both the ruleset
-/// and the flow checks start from these, so a flow is checked exactly when it is opened.
+/// rows of its type for its offer (`medulla_offer`), `relay_ssh_port` on the inbound SSH rows,
+/// `relay_firewall_removed_ports`, the undocumented rows unless turned off, then
+/// `relay_firewall_extra_ports`; no workstation row without `workstation_subnets`. Both the
+/// ruleset and the flow checks start from these, so a flow is checked exactly when it is opened.
 pub fn relay_rows(relay: &RelaySettings) -> Result<Vec<PortRule>, String> {
     let settings = &relay.firewall;
     let peer_present =
         |peer: Peer| peer != Peer::Workstations || !relay.workstation_subnets.is_empty();
 
+    // A workstation row without workstation networks is opened to no one: not a flow to check.
     let mut rows: Vec<PortRule> = port_matrix::rows(relay.relay_type, relay.offer)
         .into_iter()
+        .filter(|row| peer_present(row.flow.peer()))
         .map(|mut row| {
             if row.flow.is_inbound()
                 && row.protocol == Protocol::Tcp
@@ -382,6 +385,7 @@ mod tests {
             relay_fqdn: None,
             itsm_entity: None,
             workstation_subnets: subnets.iter().map(|s| s.parse().unwrap()).collect(),
+            serves_workstations: true,
             support_public_key: None,
             sizing_profile: SizingProfile::Standard,
             roles: None,

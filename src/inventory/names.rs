@@ -30,6 +30,7 @@ pub(crate) const RELAY_VARS: &[&str] = &[
     "relay_fqdn",
     "itsm_entity",
     "workstation_subnets",
+    "relay_serves_workstations",
     "medulla_support_public_key",
     "sizing_profile",
     "relay_roles",
@@ -314,7 +315,7 @@ mod tests {
         assert_eq!(
             message("relay_colour"),
             "site.yaml:4:7: all.vars.relay_colour: unknown relayctl variable relay_colour \
-             (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_roles, relay_ssh_port, \
+             (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_serves_workstations, relay_roles, relay_ssh_port, \
              relay_firewall_state, relay_firewall_extra_ports, relay_firewall_removed_ports, \
              relay_firewall_undocumented_ports, relay_firewall_filter_output, relay_firewall_admin_addresses, \
              relay_firewall_rollback_timeout, relay_firewall_input_policy, relay_firewall_close_reachable)"

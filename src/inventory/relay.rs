@@ -9,6 +9,7 @@
 //! | `relay_fqdn`                        | fully qualified DNS name                | none             |
 //! | `itsm_entity`                       | string                                  | none (parent)    |
 //! | `workstation_subnets`               | list of CIDR networks                   | `[]`             |
+//! | `relay_serves_workstations`         | boolean: a classic relay with no subnets on purpose | `true` |
 //! | `medulla_support_public_key`        | OpenSSH key line, or a .pub file path   | none             |
 //! | `sizing_profile`                    | `standard` or `lab`                     | `standard`       |
 //! | `relay_roles`                       | list of role names                      | per relay type   |
@@ -88,6 +89,9 @@ pub struct RelaySettings {
     /// Serialised as strings (`"10.1.0.0/16"`): the ipnet crate is built without its serde feature.
     #[serde(serialize_with = "serialize_networks")]
     pub workstation_subnets: Vec<IpNet>,
+    /// `relay_serves_workstations`: false says on purpose that no workstation uses this
+    /// classic relay, which then needs no `workstation_subnets` to be ready.
+    pub serves_workstations: bool,
     pub support_public_key: Option<SupportKey>,
     pub sizing_profile: SizingProfile,
     /// `relay_roles`: the roles to run, in order, instead of the relay type's default list.
@@ -122,6 +126,7 @@ enum Setting {
     Fqdn(String),
     Entity(String),
     Subnets(Vec<IpNet>),
+    ServesWorkstations(bool),
     Key(SupportKey),
     Sizing(SizingProfile),
     Roles(Vec<String>),
@@ -186,6 +191,9 @@ fn read(name: &str, node: &Node, paths: &PathContext) -> Result<Setting, Vec<Pro
             Setting::Entity(entity.to_owned())
         }
         "workstation_subnets" => Setting::Subnets(subnets(node)?),
+        "relay_serves_workstations" => {
+            Setting::ServesWorkstations(values::boolean(node).map_err(one)?)
+        }
         "medulla_support_public_key" => Setting::Key(support_key::read(node, paths).map_err(one)?),
         "relay_roles" => Setting::Roles(role_names(node)?),
         "sizing_profile" => Setting::Sizing(
@@ -285,6 +293,29 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
             "the Medulla server's IP addresses or DNS names",
         ));
     }
+    // Saying no workstation uses the relay and listing workstation networks contradict each
+    // other: which one is the mistake only the operator knows.
+    if let (Some(false), Some(subnets), Some(var)) = (
+        settings.serves_workstations,
+        settings
+            .workstation_subnets
+            .as_ref()
+            .filter(|s| !s.is_empty()),
+        host.vars.get("relay_serves_workstations"),
+    ) {
+        let listed: Vec<String> = subnets.iter().map(ToString::to_string).collect();
+        errors.push(InputError::at(
+            &var.origin.file,
+            var.origin.pos(),
+            format!("{}.relay_serves_workstations", host.name),
+            format!(
+                "relay_serves_workstations is false (no workstation uses {}), yet workstation_subnets \
+                 lists {}: remove one of them",
+                host.name,
+                listed.join(", ")
+            ),
+        ));
+    }
     match (settings.relay_type, settings.server_addresses) {
         (Some(relay_type), Some(server_addresses)) if errors.is_empty() => {
             Ok(HostRole::Relay(Box::new(RelaySettings {
@@ -295,6 +326,7 @@ pub(crate) fn role(host: &Host, paths: &PathContext) -> Result<HostRole, Vec<Inp
                 relay_fqdn: settings.relay_fqdn,
                 itsm_entity: settings.itsm_entity,
                 workstation_subnets: settings.workstation_subnets.unwrap_or_default(),
+                serves_workstations: settings.serves_workstations.unwrap_or(true),
                 support_public_key: settings.support_public_key,
                 sizing_profile: settings.sizing_profile.unwrap_or(SizingProfile::Standard),
                 roles: settings.roles,
@@ -314,6 +346,7 @@ struct RelaySettingsDraft {
     relay_fqdn: Option<String>,
     itsm_entity: Option<String>,
     workstation_subnets: Option<Vec<IpNet>>,
+    serves_workstations: Option<bool>,
     support_public_key: Option<SupportKey>,
     sizing_profile: Option<SizingProfile>,
     roles: Option<Vec<String>>,
@@ -330,6 +363,7 @@ impl RelaySettingsDraft {
             Setting::Fqdn(v) => self.relay_fqdn = Some(v),
             Setting::Entity(v) => self.itsm_entity = Some(v),
             Setting::Subnets(v) => self.workstation_subnets = Some(v),
+            Setting::ServesWorkstations(v) => self.serves_workstations = Some(v),
             Setting::Key(v) => self.support_public_key = Some(v),
             Setting::Sizing(v) => self.sizing_profile = Some(v),
             Setting::Roles(v) => self.roles = Some(v),

@@ -126,6 +126,18 @@ fn render_flows(out: &mut String, host: &HostReport) {
             item.summary
         );
     }
+    if !confirmations.installation_checks.is_empty() {
+        let _ = writeln!(out, "  what the installation needs next:");
+        for check in &confirmations.installation_checks {
+            let _ = writeln!(
+                out,
+                "    {:<43} {}: {}",
+                check.title,
+                check.status.as_str(),
+                check.summary
+            );
+        }
+    }
     if !confirmations.server_sources.is_empty() {
         let _ = writeln!(
             out,

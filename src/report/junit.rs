@@ -280,6 +280,15 @@ fn verdict_case(host: &str, confirmations: &Confirmations) -> Case {
             item.summary
         );
     }
+    for check in &confirmations.installation_checks {
+        let _ = writeln!(
+            output,
+            "{}: {} - {}",
+            check.title,
+            check.status.as_str(),
+            check.summary
+        );
+    }
     if !confirmations.server_sources.is_empty() {
         let _ = writeln!(
             output,
@@ -576,6 +585,7 @@ mod tests {
                         details: Vec::new(),
                     },
                 ],
+                installation_checks: Vec::new(),
                 server_sources: vec!["192.0.2.10".into()],
                 to_confirm_by_medulla: vec![
                     "medulla-server -> relay01 tcp/5269 (XMPP server-to-server)".into(),

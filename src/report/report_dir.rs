@@ -283,7 +283,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::confirmations::{Confirmation, ConfirmationStatus, Confirmations};
+    use crate::confirmations::{
+        CheckOutcome, Confirmation, ConfirmationStatus, Confirmations, InstallationCheck,
+    };
     use crate::engine::catalog::Catalog;
     use crate::engine::{TaskCounts, TaskReport, TaskStatus};
     use crate::facts::{Facts, SudoAccess};
@@ -513,6 +515,14 @@ mod tests {
                         &[],
                     ),
                 ],
+                installation_checks: vec![InstallationCheck {
+                    key: "workstations",
+                    title: "Workstation networks",
+                    status: CheckOutcome::Ok,
+                    summary: "the firewall admits the workstations of 10.1.0.0/16".into(),
+                    details: Vec::new(),
+                    source: "seed 000 (classic relay: workstation -> relay flows); seed 004 ARCH",
+                }],
                 to_confirm_by_medulla: Vec::new(),
                 server_sources: vec!["192.0.2.10 (medulla.example.com, as resolved here)".into()],
             },
@@ -639,6 +649,7 @@ mod tests {
                         &[],
                     ),
                 ],
+                installation_checks: Vec::new(),
                 to_confirm_by_medulla: vec![to_confirm.describe()],
                 server_sources: vec![
                     "192.0.2.10".into(),
@@ -710,9 +721,30 @@ mod tests {
                 ..template_flow.clone()
             })
             .collect();
+        let check_outcomes = [
+            CheckOutcome::Ok,
+            CheckOutcome::Failed,
+            CheckOutcome::Warning,
+        ];
+        if let Some(c) = host.confirmations.as_mut() {
+            let check = c.installation_checks[0].clone();
+            c.installation_checks = check_outcomes
+                .iter()
+                .map(|&status| InstallationCheck {
+                    status,
+                    ..check.clone()
+                })
+                .collect();
+        }
         let markdown = render_host(&templates, &host, GENERATED_AT, INVENTORY)
             .unwrap_or_else(|e| panic!("{e}"));
         for status in statuses {
+            assert!(
+                markdown.contains(&format!("**{}**", status.as_str())),
+                "{status:?}"
+            );
+        }
+        for status in check_outcomes {
             assert!(
                 markdown.contains(&format!("**{}**", status.as_str())),
                 "{status:?}"

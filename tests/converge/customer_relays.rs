@@ -223,6 +223,44 @@ fn a_var_mounted_by_hand_is_not_ready() {
     assert!(docker_exec(&relay.container, "findmnt -n -o FSTYPE /var") == "xfs");
 }
 
+#[test]
+fn a_classic_relay_without_workstation_subnets_is_not_ready_unless_the_inventory_says_so() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    let secrets = tempfile::tempdir().expect("temp dir");
+    // A dedicated-SaaS inventory: the relay and the server's address, no workstation anywhere.
+    let yaml = format!(
+        "{}    relays:\n      hosts:\n{}",
+        inventory_yaml(
+            &format!(
+                "    itsm_entity: \"Lab entity\"\n    medulla_support_public_key: {}\n    \
+                 medulla_password_file: \"{}/{{{{ inventory_hostname }}}}/medulla_password\"\n",
+                state_dir().join("medulla_support.pub").display(),
+                secrets.path().display(),
+            ),
+            &[],
+        ),
+        host_line(relay, "relay_type: classic")
+    );
+    let inventory = TempInventory::new(&yaml);
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(&entry, &["workstation_subnets"]);
+    // After installation its workstations' PXE, XMPP, HTTP and NFS would be dropped: the
+    // relay's table admits no workstation.
+    let table = docker_exec(&relay.container, "nft list table inet medulla_relay");
+    assert!(!table.contains("workstations"), "{table}");
+
+    let (code, entry, text) = apply(
+        &inventory,
+        relay,
+        &["-e", "{relay_serves_workstations: false}"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_ready(&entry);
+}
+
 fn assert_ready(entry: &Value) {
     assert_eq!(entry["confirmations"]["ready"], true, "{}", reasons(entry));
 }

@@ -376,7 +376,13 @@ fn without_the_server_in_the_inventory_its_flows_are_left_to_medulla() {
     let relay = host("relay01");
     let inventory = TempInventory::new(&inventory_yaml(
         "",
-        &[("relays", host_line(relay, "relay_type: classic"))],
+        &[(
+            "relays",
+            host_line(
+                relay,
+                "relay_type: classic, workstation_subnets: [198.51.100.0/24]",
+            ),
+        )],
     ));
     let output = relayctl(&["flows", inventory.path_str(), "--format", "json"], &[]);
     let report = json(&stdout(&output));

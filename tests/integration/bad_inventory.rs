@@ -151,6 +151,24 @@ fn a_typo_in_a_relay_variable_names_file_line_and_key() {
 }
 
 #[test]
+fn a_relay_said_to_serve_no_workstation_with_workstation_subnets_names_both() {
+    let (code, err, inventory) = apply(
+        "all:\n  vars:\n    medulla_server_addresses: [10.0.0.1]\n    relay_serves_workstations: false\n  \
+         hosts:\n    relay1:\n      relay_type: classic\n      workstation_subnets: [10.1.0.0/16]\n",
+    );
+    assert_eq!(code, Some(4), "{err}");
+    assert_eq!(
+        error_lines(&err),
+        [format!(
+            "{}:4:5: relay1.relay_serves_workstations: relay_serves_workstations is false (no \
+             workstation uses relay1), yet workstation_subnets lists 10.1.0.0/16: remove one of them",
+            inventory.path.display()
+        )],
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_server_address_names_the_host() {
     let (code, err, inventory) = apply("all:\n  hosts:\n    relay1:\n      relay_type: classic\n");
     assert_eq!(code, Some(4), "{err}");
@@ -494,8 +512,8 @@ fn a_variable_name_of_a_mebibyte_is_refused_within_seconds() {
     let hint = lines[0].rsplit("xxx").next().expect("the name");
     assert!(
         hint.starts_with(
-            " (the relay_* names belong to relayctl: relay_type, relay_fqdn, relay_roles, \
-             relay_ssh_port, relay_firewall_state, "
+            " (the relay_* names belong to relayctl: relay_type, relay_fqdn, \
+             relay_serves_workstations, relay_roles, relay_ssh_port, relay_firewall_state, "
         ) && hint.ends_with(')')
             && hint.len() < 1_000,
         "{hint}"
