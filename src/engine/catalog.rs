@@ -327,7 +327,8 @@ mod tests {
             assert!(names.contains(name), "{name} in {names:?}");
         }
         let user = catalog.role("medulla_user").expect("role");
-        assert_eq!(user.tasks[0].module.name, "user");
+        let modules: Vec<&str> = user.tasks.iter().map(|t| t.module.name).collect();
+        assert_eq!(modules[..2], ["package", "user"], "sudo first, then the account");
     }
 
     #[test]

@@ -261,6 +261,38 @@ fn a_classic_relay_without_workstation_subnets_is_not_ready_unless_the_inventory
     assert_ready(&entry);
 }
 
+#[test]
+fn a_host_without_sudo_logged_into_as_root_gets_sudo_and_medulla_sudo_works() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // A Debian installed with a root password: no sudo at all; the operator logs in as root.
+    docker_exec(
+        &relay.container,
+        "install -d -m 0700 /root/.ssh && cp /home/admin/.ssh/authorized_keys /root/.ssh/ && \
+         SUDO_FORCE_REMOVE=yes DEBIAN_FRONTEND=noninteractive dpkg --purge sudo >/dev/null && \
+         rm -f /etc/sudoers.d/admin /etc/sudoers.d/operator",
+    );
+    assert_eq!(
+        docker_exec(&relay.container, "command -v sudo || echo none"),
+        "none"
+    );
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(relay, "ansible_user: root", "", secrets.path());
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_ready(&entry);
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "dpkg-query -W -f '${db:Status-Status}' sudo"
+        ),
+        "installed"
+    );
+    docker_exec(&relay.container, "runuser -u medulla -- sudo -n true");
+    assert_eq!(item(&entry, "medulla_access")["status"], "confirmed");
+}
+
 fn assert_ready(entry: &Value) {
     assert_eq!(entry["confirmations"]["ready"], true, "{}", reasons(entry));
 }
