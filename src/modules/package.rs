@@ -51,10 +51,12 @@ fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError>
 impl Action for Package {
     fn probe(&self) -> Option<String> {
         let names: Vec<String> = self.names.iter().map(|n| quote(n)).collect();
-        // One dpkg-query for every package; unknown ones are simply not listed.
+        // One dpkg-query for every package; unknown ones are simply not listed. Its lines are
+        // read from a here-document, not a pipe: the loop runs in this shell, one process less.
         Some(format!(
-            "dpkg-query -W -f='${{Package}} ${{db:Status-Status}}\\n' {} 2>/dev/null |\n\
-             while read -r _n _s; do f \"pkg.$_n\" \"$_s\"; done\n",
+            "_pkgs=$(dpkg-query -W -f='${{Package}} ${{db:Status-Status}}\\n' {} 2>/dev/null)\n\
+             while read -r _n _s; do if [ -n \"$_n\" ]; then f \"pkg.$_n\" \"$_s\"; fi; done <<PKGS\n\
+             $_pkgs\nPKGS\n",
             names.join(" ")
         ))
     }
@@ -142,5 +144,27 @@ mod tests {
         let script = plan.step.expect("step").script;
         assert!(script.contains("apt-get -q update"), "{script}");
         assert!(script.contains("install 'cron'"), "{script}");
+    }
+
+    #[test]
+    fn the_probe_reads_dpkgs_status_of_each_package_in_sh() {
+        let package = Package {
+            names: vec!["dpkg".into(), "relayctl-no-such-package".into()],
+            present: true,
+        };
+        let script = format!(
+            "f() {{ printf '%s=%s\\n' \"$1\" \"$2\"; }}\n{}",
+            package.probe().expect("a probe")
+        );
+        let output = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .output()
+            .expect("sh runs");
+        // dpkg is there wherever dpkg-query is; where it is not, nothing is listed at all.
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.is_empty() || text == "pkg.dpkg=installed\n",
+            "{text:?}"
+        );
     }
 }
