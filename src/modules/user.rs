@@ -210,6 +210,9 @@ impl Action for User {
                 }
             }
             Some(entry) => {
+                if let Some(home) = self.home.as_ref().filter(|h| **h != entry.home) {
+                    return Err(ProbeError::Failed(self.other_home(entry, home)));
+                }
                 let (more, flags) = self.usermod(entry, found);
                 changes.extend(more);
                 if !flags.is_empty() {
@@ -284,6 +287,22 @@ impl User {
         format!("useradd {} -- {}\n", flags.join(" "), quote(&self.name))
     }
 
+    /// Why an existing account whose home is elsewhere is left as it is: `usermod -d` alone
+    /// rewrites /etc/passwd and leaves the files behind (the account's keys, its shell's
+    /// settings), and moving them (`-m`) under an account in use is no step to take unasked.
+    /// Nothing of the account is changed, before or after.
+    fn other_home(&self, entry: &PasswdEntry, wanted: &str) -> String {
+        let name = &self.name;
+        format!(
+            "user {name} exists with home {current}, not {wanted}: relayctl does not move an \
+             existing account's home (usermod -d alone would leave its files behind). Either move \
+             it yourself (usermod -m -d {wanted} {name}, while no process of {name} runs), or keep \
+             it by giving the task home: {current} (for the medulla_user role, medulla_user_home: \
+             {current}; sshd reads the key from the home it has)",
+            current = entry.home
+        )
+    }
+
     /// The differences from an existing account, in words and as usermod flags.
     fn usermod(&self, entry: &PasswdEntry, found: &Findings) -> (Vec<String>, Vec<String>) {
         let mut changes = Vec::new();
@@ -294,10 +313,6 @@ impl User {
         {
             changes.push(format!("uid of {name}: {} -> {uid}", entry.uid));
             flags.push(format!("-u {uid}"));
-        }
-        if let Some(home) = self.home.as_ref().filter(|h| **h != entry.home) {
-            changes.push(format!("home of {name}: {} -> {home}", entry.home));
-            flags.push(format!("-d {}", quote(home)));
         }
         if let Some(shell) = self.shell.as_ref().filter(|s| **s != entry.shell) {
             changes.push(format!("shell of {name}: {} -> {shell}", entry.shell));
@@ -494,6 +509,28 @@ mod tests {
                 .expect("plan")
                 .is_change()
         );
+    }
+
+    #[test]
+    fn an_account_whose_home_is_elsewhere_is_refused_and_left_alone() {
+        let entry = "medulla:x:1001:1001::/srv/medulla:/bin/sh";
+        let error = user(|_| ())
+            .plan(&Findings::from_values(&[("u", entry)]))
+            .expect_err("refused");
+        assert_eq!(
+            error.to_string(),
+            "user medulla exists with home /srv/medulla, not /home/medulla: relayctl does not \
+             move an existing account's home (usermod -d alone would leave its files behind). \
+             Either move it yourself (usermod -m -d /home/medulla medulla, while no process of \
+             medulla runs), or keep it by giving the task home: /srv/medulla (for the \
+             medulla_user role, medulla_user_home: /srv/medulla; sshd reads the key from the \
+             home it has)"
+        );
+        // Without a home asked for, the account's stays as it is.
+        let plan = user(|u| u.home = None)
+            .plan(&Findings::from_values(&[("u", entry)]))
+            .expect("plan");
+        assert_eq!(plan.changes, ["shell of medulla: /bin/sh -> /bin/bash"]);
     }
 
     #[test]

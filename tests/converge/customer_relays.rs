@@ -13,7 +13,7 @@ use crate::harness::{
     LabHost, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml,
     relayctl_report, state_dir,
 };
-use crate::lab::{exclusive, listen, open_ports, reset};
+use crate::lab::{exclusive, listen, open_ports, reset, snapshot, task};
 
 /// The lab's subnet, where its workstation lives (lab.sh gives every lab a /24).
 fn lab_subnet() -> String {
@@ -291,6 +291,63 @@ fn a_host_without_sudo_logged_into_as_root_gets_sudo_and_medulla_sudo_works() {
     );
     docker_exec(&relay.container, "runuser -u medulla -- sudo -n true");
     assert_eq!(item(&entry, "medulla_access")["status"], "confirmed");
+}
+
+#[test]
+fn an_existing_medulla_with_another_home_is_refused_and_left_as_it_was() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    docker_exec(
+        &relay.container,
+        "useradd -m -d /srv/medulla -s /bin/bash medulla && \
+         install -d -m 0700 -o medulla -g medulla /srv/medulla/.ssh && \
+         echo 'their own file' >/srv/medulla/notes && chown medulla: /srv/medulla/notes",
+    );
+    let listing = "find /srv/medulla -printf '%p %u %m %s\\n' | sort";
+    let before = (snapshot(relay), docker_exec(&relay.container, listing));
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let inventory = customer_inventory(relay, "", "", secrets.path());
+
+    for args in [&["--check"][..], &[]] {
+        let (code, entry, text) = apply(&inventory, relay, args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        let user = task(
+            &entry,
+            "user medulla, its password kept on the controller (PROC steps 2 and 5)",
+        );
+        assert_eq!(user["status"], "failed", "{args:?}: {user:#}");
+        let message = user["message"].as_str().unwrap_or_default();
+        for word in ["/srv/medulla", "/home/medulla", "medulla_user_home"] {
+            assert!(message.contains(word), "{args:?}: {message}");
+        }
+        let after = (snapshot(relay), docker_exec(&relay.container, listing));
+        assert!(before == after, "{args:?}: the relay changed");
+    }
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "test -e /home/medulla && echo exists || echo absent"
+        ),
+        "absent"
+    );
+
+    // The way out the message gives: keep the home. Then the relay is ready, SIVEO's key where
+    // sshd reads it for that account, the account's own files untouched.
+    let (code, entry, text) = apply(&inventory, relay, &["-e", "medulla_user_home=/srv/medulla"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_ready(&entry);
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "cat /srv/medulla/notes; getent passwd medulla | cut -d: -f6"
+        ),
+        "their own file\n/srv/medulla"
+    );
+    docker_exec(
+        &relay.container,
+        "test -s /srv/medulla/.ssh/authorized_keys",
+    );
 }
 
 fn assert_ready(entry: &Value) {
