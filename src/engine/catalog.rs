@@ -328,7 +328,11 @@ mod tests {
         }
         let user = catalog.role("medulla_user").expect("role");
         let modules: Vec<&str> = user.tasks.iter().map(|t| t.module.name).collect();
-        assert_eq!(modules[..2], ["package", "user"], "sudo first, then the account");
+        assert_eq!(
+            modules[..2],
+            ["package", "user"],
+            "sudo first, then the account"
+        );
     }
 
     #[test]
