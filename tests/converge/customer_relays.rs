@@ -13,7 +13,7 @@ use crate::harness::{
     LabHost, TempInventory, docker_exec, host, host_entry, host_line, inventory_yaml,
     relayctl_report, state_dir,
 };
-use crate::lab::{exclusive, listen, open_ports, reset, snapshot, task};
+use crate::lab::{customised, exclusive, listen, open_ports, snapshot, task};
 
 /// The lab's subnet, where its workstation lives (lab.sh gives every lab a /24).
 fn lab_subnet() -> String {
@@ -100,7 +100,7 @@ fn item<'a>(entry: &'a Value, key: &str) -> &'a Value {
 fn sshd_allowusers_without_medulla_is_not_ready_and_names_allowusers() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // The customer's hardening lets its own admins in, and nobody else.
     sshd_drop_in(relay, "AllowUsers admin operator");
     let secrets = tempfile::tempdir().expect("temp dir");
@@ -126,7 +126,7 @@ fn sshd_allowusers_without_medulla_is_not_ready_and_names_allowusers() {
 fn sshd_on_another_port_than_relay_ssh_port_is_not_ready_and_nothing_stands_in_for_it() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     sshd_drop_in(relay, "Port 2222");
     // relayctl reaches sshd where it listens; the inventory says SIVEO will use 22.
     let known_hosts = tempfile::NamedTempFile::new().expect("temp file");
@@ -175,7 +175,7 @@ fn sshd_on_another_port_than_relay_ssh_port_is_not_ready_and_nothing_stands_in_f
 fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // What the Debian installer writes when DHCP gave no domain: the name on a loopback address.
     docker_exec(
         &relay.container,
@@ -205,7 +205,7 @@ fn an_fqdn_only_on_127_0_1_1_is_not_ready() {
 fn a_var_mounted_by_hand_is_not_ready() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // Mounted, the right size and type, and in no /etc/fstab line: gone after a reboot.
     docker_exec(
         &relay.container,
@@ -227,7 +227,7 @@ fn a_var_mounted_by_hand_is_not_ready() {
 fn a_classic_relay_without_workstation_subnets_is_not_ready_unless_the_inventory_says_so() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     let secrets = tempfile::tempdir().expect("temp dir");
     // A dedicated-SaaS inventory: the relay and the server's address, no workstation anywhere.
     let yaml = format!(
@@ -265,7 +265,7 @@ fn a_classic_relay_without_workstation_subnets_is_not_ready_unless_the_inventory
 fn a_host_without_sudo_logged_into_as_root_gets_sudo_and_medulla_sudo_works() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // A Debian installed with a root password: no sudo at all; the operator logs in as root.
     docker_exec(
         &relay.container,
@@ -297,7 +297,7 @@ fn a_host_without_sudo_logged_into_as_root_gets_sudo_and_medulla_sudo_works() {
 fn an_existing_medulla_with_another_home_is_refused_and_left_as_it_was() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     docker_exec(
         &relay.container,
         "useradd -m -d /srv/medulla -s /bin/bash medulla && \
@@ -368,7 +368,7 @@ fn sshd_drop_in(relay: &LabHost, lines: &str) {
 fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
     let _lab = exclusive();
     let (relay01, relay02) = (host("relay01"), host("relay02"));
-    reset(&[relay01, relay02]);
+    let _customised = customised(&[relay01, relay02]);
     // relay02 was cloned from relay01 and kept its name: alone, each looks right.
     docker_exec(
         &relay02.container,
@@ -405,14 +405,14 @@ fn two_relays_with_one_fqdn_both_fail_and_name_each_other() {
             "{message}"
         );
     }
-    reset(&[relay02]);
 }
+
 #[test]
 fn the_servers_source_addresses_are_admitted_checked_and_shown() {
     let _lab = exclusive();
     let relay = host("relay01");
     let other = host("workstation");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // SIVEO's platform connects from an address its name does not resolve to: here, the lab's
     // workstation stands for it.
     let secrets = tempfile::tempdir().expect("temp dir");
