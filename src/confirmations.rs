@@ -10,7 +10,9 @@
 //! - `item.rs`: one item and its status;
 //! - `access.rs`: the access probe, run beside the flow checks, and what it found;
 //! - `sshd.rs`: sshd's effective configuration, and what in it would refuse SIVEO;
-//! - `ssh_key.rs`: item 3 from those.
+//! - `ssh_key.rs`: item 3 from those;
+//! - `installation.rs`: what SIVEO's installation needs next besides the five items (the
+//!   workstation networks, the limits its pre-install check expects, the clock).
 
 mod access;
 mod installation;
@@ -21,7 +23,7 @@ mod sshd;
 use serde::Serialize;
 
 pub use self::access::{AccessFacts, Source, parse as parse_access, probe as access_probe};
-pub use self::installation::{CheckOutcome, InstallationCheck};
+pub use self::installation::{CheckOutcome, ExpectedLimits, InstallationCheck};
 pub use self::item::{Confirmation, ConfirmationStatus};
 pub use self::ssh_key::key_fingerprint;
 
@@ -68,6 +70,8 @@ pub struct Inputs<'a> {
     pub password_source: Option<String>,
     /// Where the Medulla server connects from, as admitted (see [`Confirmations::server_sources`]).
     pub server_sources: Vec<String>,
+    /// The limits SIVEO's pre-install check expects.
+    pub expected_limits: &'a ExpectedLimits,
 }
 
 /// The five items and the verdict.
@@ -96,9 +100,17 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
             reasons.push(format!("{}: {}", item.title, item.summary));
         }
     }
-    let installation_checks: Vec<InstallationCheck> = installation::workstations(inputs.relay)
+    let mut installation_checks: Vec<InstallationCheck> = installation::workstations(inputs.relay)
         .into_iter()
         .collect();
+    if let Ok(access) = &inputs.access {
+        installation_checks.push(installation::limits(
+            inputs.user,
+            inputs.expected_limits,
+            access,
+        ));
+        installation_checks.push(installation::time(access));
+    }
     for check in &installation_checks {
         if check.status == CheckOutcome::Failed {
             reasons.push(format!("{}: {}", check.title, check.summary));

@@ -4,7 +4,8 @@
 //! connects from, sshd's effective configuration (`sshd -T -C`); the key files sshd reads for
 //! the account (its AuthorizedKeysFile, tokens expanded) with their owners and modes for
 //! StrictModes; then, as the account through PAM (`runuser`, as a login would), whether it can
-//! read them, its core-dump limits, and `sudo -n true`.
+//! read them, its core-dump limits, and `sudo -n true`; systemd's manager limits and the files
+//! that set them, the PAM limits files' core lines; whether the clock is synchronised.
 //!
 //! Everything the relay prints is data: each value is read into a field, never run or rendered.
 
@@ -36,11 +37,22 @@ pub struct KeyFile {
     pub lines: Vec<String>,
 }
 
-/// The account's core-dump limits as a process of it has them (`ulimit -Hc`, `-Sc`).
+/// The account's core-dump limits as a process of it has them (/proc/self/limits: bytes, or
+/// `unlimited`; not `ulimit -c`, whose unit is the shell's own: dash counts 512-byte blocks).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoreLimits {
     pub hard: Option<String>,
     pub soft: Option<String>,
+    /// The hard limit of the root shell `runuser` starts from: PAM cannot raise a hard limit
+    /// above it where root lacks CAP_SYS_RESOURCE (in a container).
+    pub root_hard: Option<String>,
+}
+
+/// A configuration file the probe read, with the lines of it that matter (numbered from 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConfFile {
+    pub path: String,
+    pub lines: Vec<(usize, String)>,
 }
 
 /// What the access probe found.
@@ -64,6 +76,41 @@ pub struct AccessFacts {
     /// Key files the account cannot read (sshd reads them as the account).
     pub unreadable: Vec<String>,
     pub core: CoreLimits,
+    /// systemd's manager values (`systemctl show`): `DefaultLimitNPROC`, `…Soft`, ….
+    pub manager: Vec<(String, String)>,
+    /// system.conf and every drop-in of system.conf.d, each with its `[Manager]` lines that set
+    /// DefaultLimitNPROC or DefaultLimitSIGPENDING; in the probe's order, not systemd's.
+    pub manager_files: Vec<ConfFile>,
+    /// limits.conf and limits.d/*.conf, in pam_limits' order, each with its `core` lines
+    /// (`DOMAIN TYPE core VALUE`).
+    pub limits_files: Vec<ConfFile>,
+    /// Whether the clock is synchronised, as timedatectl's NTPSynchronized says it: `None`
+    /// when it could not be read.
+    pub time_synchronized: Option<bool>,
+}
+
+impl AccessFacts {
+    /// What the probe says before it has said anything: no account, no password, sudo not
+    /// shown to work.
+    pub fn nothing_found() -> Self {
+        AccessFacts {
+            user_exists: false,
+            home: String::new(),
+            uid: String::new(),
+            groups: Vec::new(),
+            password: "none".into(),
+            sudo: Err("the probe said nothing".into()),
+            sshd: Vec::new(),
+            key_files: Vec::new(),
+            modes: Vec::new(),
+            unreadable: Vec::new(),
+            core: CoreLimits::default(),
+            manager: Vec::new(),
+            manager_files: Vec::new(),
+            limits_files: Vec::new(),
+            time_synchronized: None,
+        }
+    }
 }
 
 /// The directives of `sshd -T` the probe keeps: what decides a key login.
@@ -81,8 +128,30 @@ const SSHD_KEYS: &[&str] = &[
     "strictmodes",
 ];
 
-/// The probe for `user` connecting from `sources` (run as root).
-pub fn probe(user: &str, sources: &[Source]) -> String {
+/// adjtimex(2)'s system call number on the relay's architecture (`uname -m`), where the probe
+/// knows it: the clock's state is read through it (see [`probe`]).
+fn adjtimex_number(arch: &str) -> Option<u32> {
+    match arch {
+        "x86_64" => Some(159),
+        "aarch64" => Some(171),
+        _ => None,
+    }
+}
+
+/// The probe for `user` connecting from `sources` (run as root) on a relay of architecture
+/// `arch` (`uname -m`).
+pub fn probe(user: &str, sources: &[Source], arch: &str) -> String {
+    // Whether the clock is synchronised, as systemd-timedated decides NTPSynchronized: the
+    // kernel's maximum error (adjtimex(2), struct timex's maxerror: byte 24 on a 64-bit
+    // kernel, in µs) under 16 s. Read with one perl (perl-base is essential) rather than with
+    // timedatectl, whose D-Bus activation of timedated made the flow checks of one lab relay
+    // about 200 ms longer. No known system call: not read, and the report says so.
+    let clock = match adjtimex_number(arch) {
+        Some(number) => format!(
+            r#"if t=$(perl -e '$t = "\0" x 208; syscall({number}, $t) >= 0 or exit 1; print unpack("x24 q", $t) < 16000000 ? "yes" : "no"' 2>/dev/null); then f ntp "$t"; else f ntp unknown; fi"#
+        ),
+        None => "f ntp unknown".to_string(),
+    };
     let sources: Vec<String> = sources
         .iter()
         .map(|s| format!("{} {}", quote(&s.host), quote(&s.addr)))
@@ -169,14 +238,54 @@ if [ -n "$check" ]; then
 fi
 # As the account, through PAM as a login (pam_limits): can it read its key files, its
 # core-dump limits, then sudo in the same process (exec): no process more than sudo alone.
+# sudo leaves this shell a hard core limit of 0: raised back first where root may (a login
+# starts from sshd's, unlimited), and said, since what cannot be raised caps what PAM gives.
+ulimit -Hc unlimited 2>/dev/null
+while IFS=' ' read -r a b c d soft hard _; do
+  [ "$a $b $c $d" = 'Max core file size' ] && f root_core_hard "$hard"
+done </proc/self/limits
 if [ -n "$p" ]; then
   if o=$(runuser -u "$u" -- sh -c 'for k; do [ -r "$k" ] || echo "unreadable=$k"; done
-printf core_hard=; ulimit -Hc; printf core_soft=; ulimit -Sc
+while read -r a b c d soft hard _; do
+  if [ "$a $b $c $d" = "Max core file size" ]; then echo "core_soft=$soft"; echo "core_hard=$hard"; fi
+done </proc/self/limits
 printf sudo_says=; exec sudo -n true 2>&1' sh $files 2>&1); then f sudo ok; else f sudo failed; fi
   for l in $o; do f as_user "$l"; done
 else f sudo "failed"; f as_user "no user $u"; fi
+# systemd's manager limits as it applies them (OS item 3): one systemctl; then, read by the
+# shell alone, the files that set them (system.conf and every drop-in; the order systemd reads
+# them in is worked out by relayctl) and the core lines of the PAM limits files (OS item 1).
+for l in $(systemctl show -p DefaultLimitNPROC -p DefaultLimitNPROCSoft -p DefaultLimitSIGPENDING -p DefaultLimitSIGPENDINGSoft 2>/dev/null); do
+  f manager "$l"
+done
 unset IFS
 set +f
+for c in /etc/systemd/system.conf /etc/systemd/system.conf.d/*.conf /run/systemd/system.conf.d/*.conf /usr/local/lib/systemd/system.conf.d/*.conf /usr/lib/systemd/system.conf.d/*.conf; do
+  # A drop-in linked to /dev/null sets nothing and still hides its namesakes: kept.
+  [ -r "$c" ] || continue
+  f manager_file "$c"
+  n=0 section=
+  while read -r l || [ -n "$l" ]; do
+    n=$((n + 1))
+    case $l in
+    '['*) section=$l ;;
+    DefaultLimitNPROC=* | DefaultLimitNPROC[[:blank:]]*=* | DefaultLimitSIGPENDING=* | DefaultLimitSIGPENDING[[:blank:]]*=*)
+      [ "$section" = '[Manager]' ] && f manager_line "$n $l"
+      ;;
+    esac
+  done <"$c"
+done
+for c in /etc/security/limits.conf /etc/security/limits.d/*.conf; do
+  [ -r "$c" ] || continue
+  f limits_file "$c"
+  n=0
+  while read -r domain type item value _ || [ -n "$domain" ]; do
+    n=$((n + 1))
+    case $domain in '' | '#'*) continue ;; esac
+    [ "$item" = core ] && f limits_line "$n $domain $type $item ${{value%%#*}}"
+  done <"$c"
+done
+{clock}
 "#,
         user = quote(user),
         keep = keep.join(" | "),
@@ -205,21 +314,18 @@ fn finish(
     lines.clear();
 }
 
+/// Adds `N TEXT` to the file being read.
+fn push_line(file: Option<&mut ConfFile>, value: &str) {
+    if let (Some(file), Some((n, text))) = (file, value.split_once(' '))
+        && let Ok(n) = n.parse()
+    {
+        file.lines.push((n, text.to_string()));
+    }
+}
+
 /// Reads [`probe`]'s output.
 pub fn parse(output: &str) -> AccessFacts {
-    let mut facts = AccessFacts {
-        user_exists: false,
-        home: String::new(),
-        uid: String::new(),
-        groups: Vec::new(),
-        password: "none".into(),
-        sudo: Err("the probe said nothing".into()),
-        sshd: Vec::new(),
-        key_files: Vec::new(),
-        modes: Vec::new(),
-        unreadable: Vec::new(),
-        core: CoreLimits::default(),
-    };
+    let mut facts = AccessFacts::nothing_found();
     let mut sudo_ok = false;
     let mut sudo_says = None;
     let mut as_user_other = Vec::new();
@@ -267,6 +373,29 @@ pub fn parse(output: &str) -> AccessFacts {
                 }
             }
             "mode" => facts.modes.push(value.to_string()),
+            "root_core_hard" => facts.core.root_hard = Some(value.to_string()),
+            "manager" => {
+                if let Some((name, limit)) = value.split_once('=') {
+                    facts.manager.push((name.to_string(), limit.to_string()));
+                }
+            }
+            "manager_file" => facts.manager_files.push(ConfFile {
+                path: value.to_string(),
+                lines: Vec::new(),
+            }),
+            "manager_line" => push_line(facts.manager_files.last_mut(), value),
+            "limits_file" => facts.limits_files.push(ConfFile {
+                path: value.to_string(),
+                lines: Vec::new(),
+            }),
+            "limits_line" => push_line(facts.limits_files.last_mut(), value),
+            "ntp" => {
+                facts.time_synchronized = match value {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => None,
+                }
+            }
             "sudo" => sudo_ok = value == "ok",
             "as_user" => match value.split_once('=') {
                 Some(("unreadable", path)) => facts.unreadable.push(path.to_string()),
@@ -309,6 +438,7 @@ mod tests {
                 host: "x; reboot".into(),
                 addr: "$(id)".into(),
             }],
+            "x86_64",
         );
         assert!(script.contains("u='medulla'"), "{script}");
         assert!(script.contains("from 'x; reboot' '$(id)'"), "{script}");
@@ -318,7 +448,10 @@ mod tests {
     fn the_probe_runs_in_sh_and_reads_what_sshd_and_the_account_say() {
         // No sshd, no account here: what the probe says of them is still well-formed.
         let output = std::process::Command::new("sh")
-            .args(["-c", &probe("relayctl-no-such-user", &sources())])
+            .args([
+                "-c",
+                &probe("relayctl-no-such-user", &sources(), std::env::consts::ARCH),
+            ])
             .output()
             .expect("sh runs");
         let facts = parse(&String::from_utf8_lossy(&output.stdout));
@@ -326,6 +459,17 @@ mod tests {
         assert_eq!(facts.sshd.len(), 1);
         assert_eq!(facts.sshd[0].source, sources()[0]);
         assert!(facts.sudo.is_err());
+        // The clock's state is read through adjtimex wherever its number is known (perl is
+        // essential on Debian); the limits files are listed as they exist here.
+        if adjtimex_number(std::env::consts::ARCH).is_some() {
+            assert!(facts.time_synchronized.is_some(), "{output:?}");
+        }
+        let limits_conf = "/etc/security/limits.conf";
+        assert_eq!(
+            facts.limits_files.iter().any(|f| f.path == limits_conf),
+            std::path::Path::new(limits_conf).exists()
+        );
+        assert!(probe("u", &sources(), "riscv64").ends_with("f ntp unknown\n"));
     }
 
     #[test]
@@ -338,7 +482,11 @@ mod tests {
              keyfile=.ssh/authorized_keys /home/medulla/.ssh/authorized_keys\n\
              key=ssh-ed25519 AAAA one\nkey=# a comment\nmode=1001 600 /home/medulla/.ssh/authorized_keys\n\
              sudo=failed\nas_user=core_hard=unlimited\nas_user=core_soft=0\n\
-             as_user=sudo_says=sudo: a password is required\n",
+             as_user=sudo_says=sudo: a password is required\n\
+             manager=DefaultLimitNPROC=31541\nmanager_file=/etc/systemd/system.conf\n\
+             manager_line=40 DefaultLimitNPROC=31541\nmanager_file=/etc/systemd/system.conf.d/a b.conf\n\
+             limits_file=/etc/security/limits.conf\nlimits_file=/etc/security/limits.d/99-x.conf\n\
+             limits_line=1 * soft core 1024\nlimits_line=x not a line number\nntp=no\n",
         );
         assert!(facts.user_exists);
         assert_eq!(facts.groups, ["medulla", "adm"]);
@@ -357,5 +505,31 @@ mod tests {
         assert_eq!(facts.core.hard.as_deref(), Some("unlimited"));
         assert_eq!(facts.core.soft.as_deref(), Some("0"));
         assert_eq!(facts.sudo, Err("sudo: a password is required".into()));
+        assert_eq!(
+            facts.manager,
+            [("DefaultLimitNPROC".to_string(), "31541".to_string())]
+        );
+        let files =
+            |files: &[ConfFile]| -> Vec<String> { files.iter().map(|f| f.path.clone()).collect() };
+        assert_eq!(
+            files(&facts.manager_files),
+            [
+                "/etc/systemd/system.conf",
+                "/etc/systemd/system.conf.d/a b.conf"
+            ]
+        );
+        assert_eq!(
+            facts.manager_files[0].lines,
+            [(40, "DefaultLimitNPROC=31541".to_string())]
+        );
+        assert_eq!(facts.limits_files.len(), 2);
+        assert_eq!(
+            facts.limits_files[1],
+            ConfFile {
+                path: "/etc/security/limits.d/99-x.conf".into(),
+                lines: vec![(1, "* soft core 1024".into())],
+            }
+        );
+        assert_eq!(facts.time_synchronized, Some(false));
     }
 }

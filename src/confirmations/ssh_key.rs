@@ -197,7 +197,7 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::confirmations::access::{CoreLimits, Source, SshdView};
+    use crate::confirmations::access::{Source, SshdView};
     use crate::testing;
 
     const FINGERPRINT: &str = "SHA256:";
@@ -233,7 +233,7 @@ mod tests {
                 "1001 755 /home/medulla".into(),
             ],
             unreadable: Vec::new(),
-            core: CoreLimits::default(),
+            ..AccessFacts::nothing_found()
         }
     }
 

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::job::{RelayContext, Shared};
-use crate::confirmations::Source;
 use crate::confirmations::{self, Confirmations};
+use crate::confirmations::{ExpectedLimits, Source};
 use crate::engine::vars;
 use crate::facts::Facts;
 use crate::firewall::ruleset::relay_rows;
@@ -119,6 +119,35 @@ fn admitted_sources(shared: &Shared<'_>, relay: &RelaySettings) -> Vec<String> {
     admitted
 }
 
+/// The role that sets the limits SIVEO's pre-install check expects: its variables say them.
+const LIMITS_ROLE: &str = "medulla_prereqs";
+
+/// The limits SIVEO's pre-install check expects: the relay's values of the medulla_prereqs
+/// role's variables, its defaults when the relay does not run the role (the check expects them
+/// all the same).
+fn expected_limits(shared: &Shared<'_>, host_vars: &vars::HostVars) -> ExpectedLimits {
+    let defaults = shared.catalog.role(LIMITS_ROLE).map(|role| &role.defaults);
+    let value = |name: &str| -> String {
+        let found = host_vars.get(name).cloned().or_else(|| {
+            defaults?
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, value, _)| value.clone())
+        });
+        match found {
+            Some(serde_json::Value::String(text)) => text,
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    };
+    ExpectedLimits::new(
+        &value("medulla_default_limit_nproc"),
+        &value("medulla_default_limit_sigpending"),
+        &value("medulla_coredump_limits_file"),
+        &value("medulla_coredump_limits"),
+    )
+}
+
 /// A failing inbound check of sshd's port says where sshd listens: no stand-in listener was
 /// opened for it, so nothing else answered.
 fn explain_sshd_flows(flows: &mut [FlowResult], facts: &Facts, ssh_port: u16) {
@@ -190,7 +219,8 @@ impl RelayContext<'_> {
                 Vec::new()
             }
         };
-        let access_probe = confirmations::access_probe(&user, &sshd_sources(shared, relay));
+        let access_probe =
+            confirmations::access_probe(&user, &sshd_sources(shared, relay), &facts.arch);
         let (mut flows, access) = tokio::join!(
             check_relay(session, checks, &shared.peer_sessions, connector, log),
             session.run_privileged(&access_probe, b"")
@@ -214,6 +244,7 @@ impl RelayContext<'_> {
             access,
             password_source,
             server_sources: admitted_sources(shared, relay),
+            expected_limits: &expected_limits(shared, host_vars),
         });
         (flows, confirmations)
     }

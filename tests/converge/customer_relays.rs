@@ -267,10 +267,10 @@ fn a_host_without_sudo_logged_into_as_root_gets_sudo_and_medulla_sudo_works() {
     let relay = host("relay01");
     let _customised = customised(&[relay]);
     // A Debian installed with a root password: no sudo at all; the operator logs in as root.
+    allow_root_login(relay);
     docker_exec(
         &relay.container,
-        "install -d -m 0700 /root/.ssh && cp /home/admin/.ssh/authorized_keys /root/.ssh/ && \
-         SUDO_FORCE_REMOVE=yes DEBIAN_FRONTEND=noninteractive dpkg --purge sudo >/dev/null && \
+        "SUDO_FORCE_REMOVE=yes DEBIAN_FRONTEND=noninteractive dpkg --purge sudo >/dev/null && \
          rm -f /etc/sudoers.d/admin /etc/sudoers.d/operator",
     );
     assert_eq!(
@@ -455,5 +455,95 @@ fn the_servers_source_addresses_are_admitted_checked_and_shown() {
                 other.ip
             ))),
         "{key:#}"
+    );
+}
+#[test]
+fn limits_overridden_by_a_later_drop_in_or_limits_file_are_not_ready_and_named() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // The customer's own tuning, read after what the role writes: a drop-in (spaces around `=`
+    // are systemd's too) and a limits.d file after the role's.
+    docker_exec(
+        &relay.container,
+        "mkdir -p /etc/systemd/system.conf.d && \
+         printf '[Manager]\\nDefaultLimitNPROC = 4096\\n' >/etc/systemd/system.conf.d/50-site.conf && \
+         printf '* soft core unlimited\\n' >/etc/security/limits.d/99-debug.conf",
+    );
+    let secrets = tempfile::tempdir().expect("temp dir");
+    // As root over SSH: a login's hard core limit, which sudo in a container would cap to 0.
+    allow_root_login(relay);
+    let inventory = customer_inventory(relay, "ansible_user: root", "", secrets.path());
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(
+        &entry,
+        &[
+            "systemd applies DefaultLimitNPROC=4096, not 31541",
+            "/etc/systemd/system.conf.d/50-site.conf:2: DefaultLimitNPROC = 4096 is read last",
+            "/etc/security/limits.d/99-debug.conf:1: * soft core unlimited",
+        ],
+    );
+    assert_eq!(check(&entry, "limits")["status"], "failed", "{entry:#}");
+    // What the report says is what systemd and PAM apply.
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "systemctl show -p DefaultLimitNPROC --value"
+        ),
+        "4096"
+    );
+    assert_eq!(
+        docker_exec(&relay.container, "runuser -u medulla -- sh -c 'ulimit -Sc'"),
+        "unlimited"
+    );
+
+    // The customer removes both; systemd keeps 4096 until it re-reads its configuration, and
+    // the role has nothing to change (system.conf is right): said so, still not ready.
+    docker_exec(
+        &relay.container,
+        "rm /etc/systemd/system.conf.d/50-site.conf /etc/security/limits.d/99-debug.conf",
+    );
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_not_ready(
+        &entry,
+        &["DefaultLimitNPROC=4096, not 31541: systemd has not re-read its configuration"],
+    );
+    // PAM reads its files at each login: the core-dump limits are right at once.
+    let reasons = reasons(&entry);
+    assert!(!reasons.contains("from PAM"), "{reasons}");
+
+    docker_exec(&relay.container, "systemctl daemon-reexec");
+    let (code, entry, text) = apply(&inventory, relay, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_ready(&entry);
+    let limits = check(&entry, "limits");
+    assert_eq!(limits["status"], "ok", "{limits:#}");
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "systemctl show -p DefaultLimitNPROC -p DefaultLimitSIGPENDING --value; \
+             runuser -u medulla -- sh -c 'ulimit -Hc; ulimit -Sc'"
+        ),
+        "31541\n31541\nunlimited\n0"
+    );
+}
+
+/// An installation check of the relay's report, by its key.
+fn check<'a>(entry: &'a Value, key: &str) -> &'a Value {
+    entry["confirmations"]["installation_checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["key"] == key))
+        .unwrap_or_else(|| panic!("no installation check {key}: {entry:#}"))
+}
+
+/// Lets the lab's key log in as root on the relay (Debian's PermitRootLogin prohibit-password
+/// takes a key): a root shell that sudo did not make, whose hard core limit is sshd's (sudo
+/// leaves 0, which root in a container may not raise again).
+fn allow_root_login(relay: &LabHost) {
+    docker_exec(
+        &relay.container,
+        "install -d -m 0700 /root/.ssh && cp /home/admin/.ssh/authorized_keys /root/.ssh/",
     );
 }
