@@ -35,6 +35,7 @@ pub fn sshd_listening_problem(facts: &Facts, port: u16) -> Option<String> {
 use crate::facts::{Backend, Facts, FirewallFacts};
 use crate::flows::{FlowOutcome, FlowResult};
 use crate::inventory::RelaySettings;
+use crate::medulla::port_matrix::Flow;
 use crate::preflight;
 use crate::sizing::SizingReport;
 
@@ -43,8 +44,15 @@ use crate::sizing::SizingReport;
 pub struct Confirmations {
     /// READY: every verifiable item confirmed, sizing passed, no task failed.
     pub ready: bool,
+    /// The verdict in one line, with the count of the flows left to Medulla:
+    /// `READY, 6 flows left to Medulla`.
+    pub verdict: String,
     /// Why not ready (empty when ready).
     pub reasons: Vec<String>,
+    /// What the verdict rests on without having verified it here, each with who verifies it:
+    /// flows not tried (left to Medulla, no peer to start from, UDP), a name the relay resolves
+    /// from /etc/hosts, limits this login could not see.
+    pub not_verified: Vec<String>,
     pub items: Vec<Confirmation>,
     /// What SIVEO's installation needs next besides PROC step 5's items.
     pub installation_checks: Vec<InstallationCheck>,
@@ -116,20 +124,103 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
             reasons.push(format!("{}: {}", check.title, check.summary));
         }
     }
-    let to_confirm_by_medulla = inputs
+    let to_confirm_by_medulla: Vec<String> = inputs
         .flows
         .iter()
         .filter(|f| f.result == FlowOutcome::ToConfirm)
         .map(FlowResult::describe)
         .collect();
+    let mut not_verified = flows_not_tried(inputs.flows);
+    if !inputs.facts.fqdn_hosts_file.is_empty() {
+        not_verified.push(
+            "the FQDN as the Medulla server's DNS resolves it (the relay has it from \
+             /etc/hosts): SIVEO verifies it"
+                .to_string(),
+        );
+    }
+    // The limits check warns only for what this login cannot see (see installation::limits).
+    for check in &installation_checks {
+        match (check.key, check.status, &inputs.access) {
+            ("limits", CheckOutcome::Warning, _) => not_verified.push(format!(
+                "the core-dump limits of {} (capped for this login): SIVEO's pre-install check \
+                 verifies them",
+                inputs.user
+            )),
+            ("time", _, Ok(access)) if access.time_synchronized.is_none() => {
+                not_verified.push("whether the clock is synchronised".to_string());
+            }
+            _ => {}
+        }
+    }
+    let ready = reasons.is_empty();
     Confirmations {
-        ready: reasons.is_empty(),
+        ready,
+        verdict: verdict(ready, to_confirm_by_medulla.len()),
         reasons,
+        not_verified,
         items,
         installation_checks,
         to_confirm_by_medulla,
         server_sources: inputs.server_sources.clone(),
     }
+}
+
+/// `READY, 6 flows left to Medulla`: the count is said even when it is 0, so that a reader
+/// never has to wonder whether the server's side was tried.
+fn verdict(ready: bool, left_to_medulla: usize) -> String {
+    format!(
+        "{}, {left_to_medulla} flow{} left to Medulla",
+        if ready { "READY" } else { "NOT READY" },
+        if left_to_medulla == 1 { "" } else { "s" }
+    )
+}
+
+/// `server -> relay`: which way a flow goes, without the hosts' names.
+fn direction(flow: Flow) -> &'static str {
+    match flow {
+        Flow::ServerToRelay => "server -> relay",
+        Flow::RelayToServer => "relay -> server",
+        Flow::WorkstationToRelay => "workstation -> relay",
+        Flow::RelayToWorkstation => "relay -> workstation",
+        Flow::ExternalToRelay => "external -> relay",
+        Flow::RelayToInternet => "relay -> internet",
+    }
+}
+
+/// The flows that were not tried from here, grouped by direction and why, in plan order:
+/// `server -> relay tcp/22, tcp/5269: to be confirmed by Medulla (the Medulla server is not in
+/// the inventory: SIVEO tests this flow)`.
+fn flows_not_tried(flows: &[FlowResult]) -> Vec<String> {
+    // Which way, how it ended, why: the flows of one group differ by their ports alone.
+    type Group<'a> = (Flow, FlowOutcome, Option<&'a str>);
+    let mut groups: Vec<(Group, Vec<String>)> = Vec::new();
+    for flow in flows.iter().filter(|f| f.passed().is_none()) {
+        let key = (flow.flow, flow.result, flow.detail.as_deref());
+        let port = format!("{}/{}", flow.protocol, flow.port);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ports)) => {
+                if !ports.contains(&port) {
+                    ports.push(port);
+                }
+            }
+            None => groups.push((key, vec![port])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((flow, outcome, detail), ports)| {
+            let mut text = format!(
+                "{} {}: {}",
+                direction(flow),
+                ports.join(", "),
+                outcome.as_str()
+            );
+            if let Some(detail) = detail {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text
+        })
+        .collect()
 }
 
 impl Confirmations {
@@ -142,6 +233,7 @@ impl Confirmations {
             self.reasons.push(format!("{}: {why}", item.title));
         }
         self.ready = false;
+        self.verdict = verdict(false, self.to_confirm_by_medulla.len());
     }
 }
 
@@ -160,21 +252,34 @@ fn itsm_entity(relay: &RelaySettings) -> Confirmation {
     )
 }
 
+/// Item 2: confirmed only when every flow a connection can test was tried, in both directions,
+/// and works. What could not be tried from here (the server's side when the Medulla server is
+/// not in the inventory, the workstations' when none is) makes it partly confirmed, never
+/// confirmed; a failing flow, not confirmed. The details say what filters on the relay.
 fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
+    let count = |outcome: FlowOutcome| flows.iter().filter(|f| f.result == outcome).count();
     let failing: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(false)).collect();
-    let confirmed = flows.iter().filter(|f| f.passed() == Some(true)).count();
-    let unverified = flows.iter().filter(|f| f.passed().is_none()).count();
+    let confirmed: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(true)).collect();
+    let inbound = confirmed.iter().filter(|f| f.flow.is_inbound()).count();
+    let (to_medulla, not_checked) = (
+        count(FlowOutcome::ToConfirm),
+        count(FlowOutcome::NotChecked),
+    );
+    let untestable = match count(FlowOutcome::NotTestable) {
+        0 => String::new(),
+        n => format!("; {n} UDP flow(s) not testable by connect"),
+    };
+    let tried = format!(
+        "{} flow(s) confirmed ({inbound} to the relay, {} from it)",
+        confirmed.len(),
+        confirmed.len() - inbound
+    );
     let (status, summary) = if flows.is_empty() {
         (
             ConfirmationStatus::NotConfirmed,
             "no flow was checked".to_string(),
         )
-    } else if failing.is_empty() {
-        (
-            ConfirmationStatus::Confirmed,
-            format!("{confirmed} flow(s) confirmed ({unverified} not verifiable from here)"),
-        )
-    } else {
+    } else if !failing.is_empty() {
         let ports: Vec<String> = failing
             .iter()
             .map(|f| format!("{}/{}", f.protocol, f.port))
@@ -183,11 +288,35 @@ fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
             ConfirmationStatus::NotConfirmed,
             format!("{} flow(s) failing: {}", failing.len(), ports.join(", ")),
         )
+    } else if to_medulla + not_checked > 0 || inbound == 0 {
+        let mut untried = Vec::new();
+        if to_medulla > 0 {
+            untried.push(format!("{to_medulla} left to Medulla"));
+        }
+        if not_checked > 0 {
+            untried.push(format!("{not_checked} not checked"));
+        }
+        if untried.is_empty() {
+            untried.push("none to the relay".to_string());
+        }
+        (
+            ConfirmationStatus::PartlyConfirmed,
+            format!(
+                "{tried}; not tried from here: {}{untestable}",
+                untried.join(", ")
+            ),
+        )
+    } else {
+        (
+            ConfirmationStatus::Confirmed,
+            format!("{tried}{untestable}"),
+        )
     };
     let mut details: Vec<String> = failing
         .iter()
         .map(|f| format!("{}: {}", f.describe(), f.result_text()))
         .collect();
+    details.extend(flows_not_tried(flows));
     details.push(format!(
         "what filters on the relay (before this run): {}",
         match firewall.backend {
@@ -287,4 +416,183 @@ fn list(addresses: &[std::net::IpAddr]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::SizingProfile;
+    use crate::medulla::port_matrix::Protocol;
+    use crate::medulla::{MedullaOffer, RelayType};
+    use crate::testing;
+
+    const NOT_IN_INVENTORY: &str =
+        "the Medulla server is not in the inventory: SIVEO tests this flow";
+
+    fn flow(flow: Flow, protocol: Protocol, port: u16, result: FlowOutcome) -> FlowResult {
+        FlowResult {
+            flow,
+            protocol,
+            port,
+            from: "a".into(),
+            to: "b".into(),
+            address: "192.0.2.11".into(),
+            purpose: "p".into(),
+            source: "S000".into(),
+            result,
+            detail: match result {
+                FlowOutcome::ToConfirm => Some(NOT_IN_INVENTORY.into()),
+                FlowOutcome::NotTestable => Some("UDP: a connect proves nothing".into()),
+                FlowOutcome::NotChecked => {
+                    Some("no host in the inventory's workstations group".into())
+                }
+                _ => None,
+            },
+            elapsed_ms: None,
+            listener: None,
+        }
+    }
+
+    /// A dedicated-SaaS relay's flows as the customer can check them: the Medulla server is
+    /// SIVEO's, so only the relay's own connections to it and the workstations' are tried.
+    fn saas_flows() -> Vec<FlowResult> {
+        use FlowOutcome::*;
+        vec![
+            flow(Flow::ServerToRelay, Protocol::Tcp, 22, ToConfirm),
+            flow(Flow::ServerToRelay, Protocol::Tcp, 5269, ToConfirm),
+            flow(Flow::RelayToServer, Protocol::Tcp, 5269, Open),
+            flow(Flow::RelayToServer, Protocol::Tcp, 7080, Open),
+            flow(Flow::WorkstationToRelay, Protocol::Tcp, 5222, Open),
+            flow(Flow::WorkstationToRelay, Protocol::Udp, 69, NotTestable),
+        ]
+    }
+
+    #[test]
+    fn ports_are_never_confirmed_when_the_server_s_flows_were_not_tried() {
+        let item = ports(&saas_flows(), &testing::facts().firewall);
+        assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
+        assert_eq!(
+            item.summary,
+            "3 flow(s) confirmed (1 to the relay, 2 from it); not tried from here: 2 left to \
+             Medulla; 1 UDP flow(s) not testable by connect"
+        );
+        assert_eq!(
+            item.details,
+            [
+                format!(
+                    "server -> relay tcp/22, tcp/5269: to be confirmed by Medulla ({NOT_IN_INVENTORY})"
+                ),
+                "workstation -> relay udp/69: not testable by connect (UDP: a connect proves \
+                 nothing)"
+                    .to_string(),
+            ]
+        );
+        // Outbound flows alone, even with nothing else planned, confirm nothing to the relay.
+        let outbound = &saas_flows()[2..4];
+        let item = ports(outbound, &testing::facts().firewall);
+        assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
+        assert!(
+            item.summary
+                .ends_with("not tried from here: none to the relay")
+        );
+    }
+
+    #[test]
+    fn ports_are_confirmed_when_both_directions_work_and_not_when_a_flow_fails() {
+        let mut flows = saas_flows();
+        for f in flows
+            .iter_mut()
+            .filter(|f| f.result == FlowOutcome::ToConfirm)
+        {
+            f.result = FlowOutcome::Open;
+            f.detail = None;
+        }
+        let item = ports(&flows, &testing::facts().firewall);
+        assert_eq!(
+            (item.status, item.summary.as_str()),
+            (
+                ConfirmationStatus::Confirmed,
+                "5 flow(s) confirmed (3 to the relay, 2 from it); 1 UDP flow(s) not testable by \
+                 connect"
+            )
+        );
+        // No workstation to start from: its flows are not tried, and said so.
+        flows[4] = flow(
+            Flow::WorkstationToRelay,
+            Protocol::Tcp,
+            5222,
+            FlowOutcome::NotChecked,
+        );
+        let item = ports(&flows, &testing::facts().firewall);
+        assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
+        assert!(item.summary.contains("not tried from here: 1 not checked"));
+        flows[3].result = FlowOutcome::Filtered;
+        let item = ports(&flows, &testing::facts().firewall);
+        assert_eq!(
+            (item.status, item.summary.as_str()),
+            (
+                ConfirmationStatus::NotConfirmed,
+                "1 flow(s) failing: tcp/7080"
+            )
+        );
+        assert_eq!(
+            ports(&[], &testing::facts().firewall).status,
+            ConfirmationStatus::NotConfirmed
+        );
+    }
+
+    #[test]
+    fn the_verdict_line_counts_the_flows_left_to_medulla_and_says_what_was_not_verified() {
+        assert_eq!(verdict(true, 0), "READY, 0 flows left to Medulla");
+        assert_eq!(verdict(true, 1), "READY, 1 flow left to Medulla");
+        assert_eq!(verdict(false, 6), "NOT READY, 6 flows left to Medulla");
+
+        let relay = testing::relay();
+        let mut facts = testing::facts();
+        facts.fqdn_hosts_file = vec!["192.0.2.11".into()];
+        let sizing = crate::sizing::evaluate(
+            &facts,
+            RelayType::Classic,
+            MedullaOffer::DedicatedSaas,
+            SizingProfile::Standard,
+        );
+        let flows = saas_flows();
+        let expected = ExpectedLimits::new("31541", "31541", "/x.conf", "");
+        let confirmations = confirm(&Inputs {
+            relay: &relay,
+            user: "medulla",
+            facts: &facts,
+            sizing: &sizing,
+            failure: None,
+            flows: &flows,
+            access: Err("no access".into()),
+            password_source: None,
+            server_sources: Vec::new(),
+            expected_limits: &expected,
+        });
+        assert!(!confirmations.ready);
+        assert_eq!(confirmations.verdict, "NOT READY, 2 flows left to Medulla");
+        assert_eq!(confirmations.to_confirm_by_medulla.len(), 2);
+        assert_eq!(
+            confirmations.not_verified,
+            [
+                format!(
+                    "server -> relay tcp/22, tcp/5269: to be confirmed by Medulla ({NOT_IN_INVENTORY})"
+                ),
+                "workstation -> relay udp/69: not testable by connect (UDP: a connect proves \
+                 nothing)"
+                    .to_string(),
+                "the FQDN as the Medulla server's DNS resolves it (the relay has it from \
+                 /etc/hosts): SIVEO verifies it"
+                    .to_string(),
+            ]
+        );
+        // Another relay with the same FQDN: the verdict line follows the verdict.
+        let mut shared = confirmations.clone();
+        shared.ready = true;
+        shared.verdict = verdict(true, 2);
+        shared.fqdn_shared("relay02 gives it too");
+        assert!(!shared.ready);
+        assert_eq!(shared.verdict, "NOT READY, 2 flows left to Medulla");
+    }
 }

@@ -10,6 +10,10 @@ pub enum ConfirmationStatus {
     Confirmed,
     /// Verified, and wrong or missing.
     NotConfirmed,
+    /// What could be tried works, and part of it could not be tried from here (the ports: the
+    /// flows from a Medulla server that is not the customer's, or from no workstation): not a
+    /// reason to hold the relay back, and never said "confirmed".
+    PartlyConfirmed,
     /// Nothing on the relay can prove it: a step to do by hand (the ITSM entity).
     Manual,
 }
@@ -19,6 +23,7 @@ impl ConfirmationStatus {
         match self {
             Self::Confirmed => "confirmed",
             Self::NotConfirmed => "NOT confirmed",
+            Self::PartlyConfirmed => "partly confirmed",
             Self::Manual => "manual step",
         }
     }

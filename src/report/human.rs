@@ -152,15 +152,20 @@ fn render_flows(out: &mut String, host: &HostReport) {
             confirmations.to_confirm_by_medulla.len()
         );
     }
-    if confirmations.ready {
-        let _ = writeln!(out, "  verdict: READY");
-    } else {
-        let _ = writeln!(
-            out,
-            "  verdict: NOT READY: {}",
-            confirmations.reasons.join("; ")
+    // One line: the verdict with the count of flows left to Medulla, why not ready, and what
+    // it rests on without having verified it.
+    let mut verdict = format!("  verdict: {}", confirmations.verdict);
+    if !confirmations.ready {
+        let _ = write!(verdict, ": {}", confirmations.reasons.join("; "));
+    }
+    if !confirmations.not_verified.is_empty() {
+        let _ = write!(
+            verdict,
+            "; not verified here: {}",
+            confirmations.not_verified.join("; ")
         );
     }
+    let _ = writeln!(out, "{verdict}");
 }
 
 /// One line: OS, CPU, memory, /var.
@@ -409,5 +414,50 @@ mod tests {
             412,
         );
         insta::assert_snapshot!(render(&report));
+    }
+
+    #[test]
+    fn the_verdict_line_counts_the_flows_left_to_medulla_and_says_what_was_not_verified() {
+        let mut host = HostReport {
+            name: "relay-lyon-01".into(),
+            connection: "admin@10.1.0.21".into(),
+            status: HostStatus::Failed,
+            error: None,
+            relay_type: Some(RelayType::Classic),
+            facts: None,
+            sizing: None,
+            warnings: Vec::new(),
+            counts: None,
+            tasks: Vec::new(),
+            flows: Vec::new(),
+            confirmations: Some(crate::confirmations::Confirmations {
+                ready: false,
+                verdict: "NOT READY, 6 flows left to Medulla".into(),
+                reasons: vec!["sizing failed: /var".into()],
+                not_verified: vec!["server -> relay tcp/22: to be confirmed by Medulla".into()],
+                items: Vec::new(),
+                installation_checks: Vec::new(),
+                to_confirm_by_medulla: Vec::new(),
+                server_sources: Vec::new(),
+            }),
+            elapsed_ms: 412,
+        };
+        let verdict = |host: &HostReport| {
+            let mut out = String::new();
+            render_flows(&mut out, host);
+            out.lines().last().unwrap_or_default().to_string()
+        };
+        assert_eq!(
+            verdict(&host),
+            "  verdict: NOT READY, 6 flows left to Medulla: sizing failed: /var; not verified \
+             here: server -> relay tcp/22: to be confirmed by Medulla"
+        );
+        if let Some(c) = host.confirmations.as_mut() {
+            c.ready = true;
+            c.verdict = "READY, 0 flows left to Medulla".into();
+            c.reasons.clear();
+            c.not_verified.clear();
+        }
+        assert_eq!(verdict(&host), "  verdict: READY, 0 flows left to Medulla");
     }
 }

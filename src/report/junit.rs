@@ -269,7 +269,10 @@ fn verdict_case(host: &str, confirmations: &Confirmations) -> Case {
         Verdict::Failure(confirmations.reasons.join("; "))
     };
     // The items are what the customer hands back: worth reading whatever the verdict.
-    let mut output = String::new();
+    let mut output = format!("verdict: {}\n", confirmations.verdict);
+    for what in &confirmations.not_verified {
+        let _ = writeln!(output, "not verified here: {what}");
+    }
     for item in &confirmations.items {
         let _ = writeln!(
             output,
@@ -562,6 +565,8 @@ mod tests {
             flows,
             confirmations: Some(Confirmations {
                 ready: false,
+                verdict: "NOT READY, 1 flow left to Medulla".into(),
+                not_verified: vec!["server -> relay tcp/5269: to be confirmed by Medulla".into()],
                 reasons: vec![
                     "sizing failed".into(),
                     "a task failed".into(),

@@ -43,6 +43,8 @@ struct SummaryRelay<'a> {
     name: &'a str,
     relay_type: Option<RelayType>,
     ready: bool,
+    /// `READY, 6 flows left to Medulla` (see [`crate::confirmations::Confirmations::verdict`]).
+    verdict: &'a str,
     reasons: &'a [String],
     report_md: String,
     report_json: String,
@@ -134,6 +136,10 @@ fn write_at(
             name: &host.name,
             relay_type: host.relay_type,
             ready: host.confirmations.as_ref().is_some_and(|c| c.ready),
+            verdict: host
+                .confirmations
+                .as_ref()
+                .map_or("", |c| c.verdict.as_str()),
             reasons: host
                 .confirmations
                 .as_ref()
@@ -470,7 +476,13 @@ mod tests {
             ],
             Confirmations {
                 ready: true,
+                verdict: "READY, 0 flows left to Medulla".into(),
                 reasons: Vec::new(),
+                not_verified: vec![
+                    "workstation -> relay udp/69: not testable by connect (UDP: a connect \
+                     proves nothing)"
+                        .into(),
+                ],
                 items: vec![
                     item(
                         1,
@@ -596,6 +608,12 @@ mod tests {
             ],
             Confirmations {
                 ready: false,
+                verdict: "NOT READY, 1 flow left to Medulla".into(),
+                not_verified: vec![
+                    "server -> relay tcp/5269: to be confirmed by Medulla (the Medulla server is \
+                     not in the inventory: SIVEO tests this flow)"
+                        .into(),
+                ],
                 reasons: vec![
                     "flow mobile-test -> relay-dmz-01 tcp/5222 (XMPP clients) is filtered".into(),
                     "the Medulla support key is not authorised for medulla".into(),
@@ -696,6 +714,7 @@ mod tests {
         let statuses = [
             ConfirmationStatus::Confirmed,
             ConfirmationStatus::NotConfirmed,
+            ConfirmationStatus::PartlyConfirmed,
             ConfirmationStatus::Manual,
         ];
         if let Some(c) = host.confirmations.as_mut() {
@@ -862,6 +881,7 @@ mod tests {
                     "name": "relay-lyon-01",
                     "relay_type": "classic",
                     "ready": true,
+                    "verdict": "READY, 0 flows left to Medulla",
                     "reasons": [],
                     "report_md": "relay-lyon-01.md",
                     "report_json": "relay-lyon-01.json",
@@ -870,6 +890,7 @@ mod tests {
                     "name": "relay-dmz-01",
                     "relay_type": "dmz",
                     "ready": false,
+                    "verdict": "NOT READY, 1 flow left to Medulla",
                     "reasons": [
                         "flow mobile-test -> relay-dmz-01 tcp/5222 (XMPP clients) is filtered",
                         "the Medulla support key is not authorised for medulla",
@@ -890,14 +911,23 @@ mod tests {
 
         let summary_md = read("summary.md");
         assert!(
-            summary_md.contains("| relay-dmz-01 | dmz | **NOT READY** | flow mobile-test"),
+            summary_md.contains(
+                "| relay-dmz-01 | dmz | **NOT READY, 1 flow left to Medulla** | flow mobile-test"
+            ),
+            "{summary_md}"
+        );
+        assert!(
+            summary_md.contains("| relay-lyon-01 | classic | READY, 0 flows left to Medulla |"),
             "{summary_md}"
         );
         assert!(
             summary_md.contains("[relay-lyon-01.md](<./relay-lyon-01.md>)"),
             "{summary_md}"
         );
-        assert!(read("relay-lyon-01.md").starts_with("# Relay relay-lyon-01 — READY\n"));
+        assert!(
+            read("relay-lyon-01.md")
+                .starts_with("# Relay relay-lyon-01 — READY, 0 flows left to Medulla\n")
+        );
 
         // A second run replaces the files in place.
         write(&dir, &report, &templates()).unwrap_or_else(|e| panic!("{e}"));

@@ -457,11 +457,12 @@ fn the_servers_source_addresses_are_admitted_checked_and_shown() {
         "{key:#}"
     );
 }
+
 #[test]
 fn limits_overridden_by_a_later_drop_in_or_limits_file_are_not_ready_and_named() {
     let _lab = exclusive();
     let relay = host("relay01");
-    reset(&[relay]);
+    let _customised = customised(&[relay]);
     // The customer's own tuning, read after what the role writes: a drop-in (spaces around `=`
     // are systemd's too) and a limits.d file after the role's.
     docker_exec(
