@@ -333,6 +333,16 @@ fn medulla_access(inputs: &Inputs) -> Confirmation {
     let title = "medulla password and passwordless sudo";
     let user = inputs.user;
     let mut details = Vec::new();
+    if let Ok(access) = &inputs.access
+        && access.user_exists
+    {
+        details.push(format!(
+            "the account: {user}, uid {}, home {}, groups {}",
+            access.uid,
+            access.home,
+            access.groups.join(" ")
+        ));
+    }
     if let Some(source) = &inputs.password_source {
         details.push(format!("the password to send SIVEO out of band: {source}"));
     }
@@ -586,6 +596,28 @@ mod tests {
                  /etc/hosts): SIVEO verifies it"
                     .to_string(),
             ]
+        );
+        // The account as the relay has it, for SIVEO and for a check by hand.
+        let mut access = AccessFacts::nothing_found();
+        access.user_exists = true;
+        access.uid = "1001".into();
+        access.home = "/home/medulla".into();
+        access.groups = vec!["medulla".into(), "users".into()];
+        let item = medulla_access(&Inputs {
+            access: Ok(access),
+            relay: &relay,
+            user: "medulla",
+            facts: &facts,
+            sizing: &sizing,
+            failure: None,
+            flows: &flows,
+            password_source: None,
+            server_sources: Vec::new(),
+            expected_limits: &expected,
+        });
+        assert_eq!(
+            item.details,
+            ["the account: medulla, uid 1001, home /home/medulla, groups medulla users"]
         );
         // Another relay with the same FQDN: the verdict line follows the verdict.
         let mut shared = confirmations.clone();

@@ -351,21 +351,25 @@ pub fn limits(user: &str, expected: &ExpectedLimits, access: &AccessFacts) -> In
         ));
         details.extend(others);
     }
+    // Reached only when systemd's values are the expected ones: said with what else was seen.
+    let mut applied = format!(
+        "systemd applies DefaultLimitNPROC={} and DefaultLimitSIGPENDING={}",
+        expected.nproc, expected.sigpending
+    );
     let (status, summary) = if !problems.is_empty() {
         (CheckOutcome::Failed, problems.join("; "))
     } else if !unverified.is_empty() {
-        (CheckOutcome::Warning, unverified.join("; "))
+        (
+            CheckOutcome::Warning,
+            format!("{applied}; {}", unverified.join("; ")),
+        )
     } else {
-        let mut summary = format!(
-            "systemd applies DefaultLimitNPROC={} and DefaultLimitSIGPENDING={}",
-            expected.nproc, expected.sigpending
-        );
         if let (Some(hard), Some(soft)) = (&access.core.hard, &access.core.soft) {
-            summary.push_str(&format!(
+            applied.push_str(&format!(
                 "; a process of {user} gets core-dump limits {hard} (hard) and {soft} (soft)"
             ));
         }
-        (CheckOutcome::Ok, summary)
+        (CheckOutcome::Ok, applied)
     };
     InstallationCheck {
         key: "limits",
@@ -673,6 +677,14 @@ mod tests {
         capped.core.root_hard = Some("0".into());
         let check = limits("medulla", &expected(), &capped);
         assert_eq!(check.status, CheckOutcome::Warning, "{check:?}");
+        // What was verified is said before what was not.
+        assert!(
+            check.summary.starts_with(
+                "systemd applies DefaultLimitNPROC=31541 and DefaultLimitSIGPENDING=31541; a \
+                 process of medulla gets the core-dump limits hard 0 (not unlimited) here"
+            ),
+            "{check:?}"
+        );
         assert!(
             check
                 .summary
