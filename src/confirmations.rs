@@ -495,6 +495,9 @@ mod tests {
                 "workstation -> relay udp/69: not testable by connect (UDP: a connect proves \
                  nothing)"
                     .to_string(),
+                "what filters on the relay (before this run): no other firewall; relayctl's own \
+                 table, inet medulla_relay"
+                    .to_string(),
             ]
         );
         // Outbound flows alone, even with nothing else planned, confirm nothing to the relay.
