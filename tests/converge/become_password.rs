@@ -18,7 +18,11 @@ fn both_logins() -> TempInventory {
     let relays = format!(
         "{}{}",
         host_line(host("relay01"), "relay_type: classic"),
-        host_line(host("relay02"), "relay_type: dmz, ansible_user: operator"),
+        // The lab's DMZ /var is on-premise size (200 GB; dedicated SaaS asks 400 GB).
+        host_line(
+            host("relay02"),
+            "relay_type: dmz, medulla_offer: on_premise, ansible_user: operator",
+        ),
     );
     TempInventory::new(&inventory_yaml(
         "",

@@ -198,10 +198,11 @@ fn a_full_apply_gives_ready_relays_whose_confirmations_hold_on_the_hosts() {
         );
         // Both directions were tried: confirmed, not partly.
         assert_eq!(item(&page, "ports")["status"], "confirmed");
-        // The ruleset that admits them is loaded and persisted, admitting the server from the
-        // sources the report lists.
+        // The ruleset that admits them is loaded and persisted (relayctl's own unit loads it at
+        // boot), admitting the server from the sources the report lists.
         on("nft list table inet medulla_relay >/dev/null && \
-            nft -c -f /etc/nftables.d/medulla_relay.nft && systemctl is-enabled nftables");
+            nft -c -f /etc/nftables.d/medulla_relay.nft && \
+            systemctl is-enabled relayctl-firewall-medulla_relay.service");
         let sources = c["server_sources"].as_array().expect("server_sources");
         assert_eq!(sources, &[serde_json::json!(server.ip)], "{c:#}");
         on(&format!(
