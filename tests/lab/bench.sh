@@ -371,12 +371,16 @@ run_relayctl() {
   NOTE[relayctl/facts]="$got relays"
 }
 
-# Every role (the firewall too) and the flow checks: relayctl's whole job, no peer equivalent.
+# Every role (the firewall too), then with the flow checks: relayctl's whole job, no peer
+# equivalent. The cold run is the roles' alone, as the cold partial run is: the flow checks cost the
+# same on fresh and converged relays, and full_noop measures them.
 run_relayctl_full() {
-  say "relayctl: every role and the flow checks, fresh relays"
+  say "relayctl: every role, fresh relays, then with the flow checks"
   reset_relays
-  measure relayctl/full_cold "0 2" "$RELAYCTL" apply "$INV" --format json
-  check_relayctl relayctl/full_cold some
+  measure relayctl/roles_cold "0 2" "$RELAYCTL" apply "$INV" --format json --no-flows
+  check_relayctl relayctl/roles_cold some
+  measure_repeated relayctl/roles_noop "0 2" "$RELAYCTL" apply "$INV" --format json --no-flows
+  check_relayctl relayctl/roles_noop zero
   measure_repeated relayctl/full_noop "0 2" "$RELAYCTL" apply "$INV" --format json
   check_relayctl relayctl/full_noop zero
 }
@@ -555,14 +559,15 @@ report() {
     "$(cell_time floor/noop)" "$(cell_time floor/cold)"
   printf '| scenario | relayctl | Ansible | pyinfra | relayctl ÷ floor | Ansible ÷ floor | pyinfra ÷ floor | relayctl ÷ Ansible | relayctl ÷ pyinfra |\n'
   printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
-  for s in check cold noop facts full_cold full_noop; do
+  for s in check cold noop facts roles_cold roles_noop full_noop; do
     # shellcheck disable=SC2016 # Markdown backquotes, not command substitutions
     case $s in
       check) label='`apply --check`, fresh relays' ;;
       cold) label='cold `apply` (medulla_user, medulla_prereqs)' ;;
       noop) label='no-op `apply`' ;;
       facts) label='facts' ;;
-      full_cold) label='relayctl only: every role + flow checks, fresh relays' ;;
+      roles_cold) label='relayctl only: every role (the firewall too), fresh relays' ;;
+      roles_noop) label='relayctl only: every role, no-op' ;;
       full_noop) label='relayctl only: every role + flow checks, no-op' ;;
     esac
     [[ -n ${WALL[relayctl/$s]:-}${WALL[ansible/$s]:-}${WALL[pyinfra/$s]:-} ]] || continue
@@ -581,7 +586,7 @@ report() {
   fi
   printf '\nController: CPU (user + system, of the command and every process it waited for: the workers of Ansible, the ssh clients of the floor); memory, largest process RSS / whole tree PSS (processes in the tree at its peak):\n\n'
   printf '| scenario | relayctl | Ansible | pyinfra |\n| --- | --- | --- | --- |\n'
-  for s in check cold noop facts full_cold full_noop; do
+  for s in check cold noop facts roles_cold roles_noop full_noop; do
     [[ -n ${WALL[relayctl/$s]:-}${WALL[ansible/$s]:-}${WALL[pyinfra/$s]:-} ]] || continue
     printf '| %s | %s | %s | %s |\n' "$s" "$(cell_mem "relayctl/$s")" "$(cell_mem "ansible/$s")" "$(cell_mem "pyinfra/$s")"
   done
