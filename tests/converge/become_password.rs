@@ -11,7 +11,7 @@ use crate::harness::{
     OPERATOR_PASSWORD, TempInventory, host, host_entry, host_line, inventory_yaml, relayctl,
     stderr, stdout,
 };
-use crate::lab::exclusive;
+use crate::lab::{exclusive, reset};
 
 /// relay01 as admin (NOPASSWD), relay02 as operator (sudo asks), the Medulla server as a peer.
 fn both_logins() -> TempInventory {
@@ -58,6 +58,9 @@ fn files_in(dir: &Path) -> String {
 #[test]
 fn one_become_password_serves_a_passwordless_and_a_password_login_and_no_word_of_it_is_shown() {
     let _lab = exclusive();
+    // Fresh relays: the flow checks below must open their own listeners through sudo, which a
+    // listener an earlier test left on a port would stand in for.
+    reset(&[host("relay01"), host("relay02")]);
     let inventory = both_logins();
     let path = inventory.path_str();
 
