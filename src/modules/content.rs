@@ -108,16 +108,18 @@ impl Action for Content {
     }
 }
 
-/// A file write's result: done (naming the backup, if one was kept) or why not.
+/// A file write's result: done (naming each backup kept: a step that writes several files may
+/// keep one of each) or why not.
 pub fn applied_write(output: &Findings) -> Result<super::Applied, String> {
     if output.exit_status != 0 {
         return Err(output.failure_text());
     }
     Ok(super::Applied {
         notes: output
-            .get("backup")
-            .map(|b| format!("backup: {b}"))
-            .into_iter()
+            .values
+            .iter()
+            .filter(|(key, _)| key == "backup")
+            .map(|(_, path)| format!("backup: {path}"))
             .collect(),
         command: None,
     })

@@ -438,18 +438,7 @@ impl Action for Nftables {
     }
 
     fn applied(&self, output: &Findings) -> Result<Applied, String> {
-        if output.exit_status != 0 {
-            return Err(output.failure_text());
-        }
-        Ok(Applied {
-            notes: output
-                .values
-                .iter()
-                .filter(|(key, _)| key == "backup")
-                .map(|(_, path)| format!("backup: {path}"))
-                .collect(),
-            command: None,
-        })
+        crate::modules::content::applied_write(output)
     }
 }
 
