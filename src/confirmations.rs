@@ -86,7 +86,7 @@ pub struct Inputs<'a> {
 pub fn confirm(inputs: &Inputs) -> Confirmations {
     let items = vec![
         itsm_entity(inputs.relay),
-        ports(inputs.flows, &inputs.facts.firewall),
+        ports(inputs.flows, inputs.facts.firewall.as_ref()),
         ssh_key::confirm(inputs.relay, inputs.user, inputs.facts, &inputs.access),
         medulla_access(inputs),
         fqdn(inputs.relay, inputs.facts),
@@ -256,7 +256,7 @@ fn itsm_entity(relay: &RelaySettings) -> Confirmation {
 /// and works. What could not be tried from here (the server's side when the Medulla server is
 /// not in the inventory, the workstations' when none is) makes it partly confirmed, never
 /// confirmed; a failing flow, not confirmed. The details say what filters on the relay.
-fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
+fn ports(flows: &[FlowResult], firewall: Option<&FirewallFacts>) -> Confirmation {
     let count = |outcome: FlowOutcome| flows.iter().filter(|f| f.result == outcome).count();
     let failing: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(false)).collect();
     let confirmed: Vec<&FlowResult> = flows.iter().filter(|f| f.passed() == Some(true)).collect();
@@ -317,15 +317,18 @@ fn ports(flows: &[FlowResult], firewall: &FirewallFacts) -> Confirmation {
         .map(|f| format!("{}: {}", f.describe(), f.result_text()))
         .collect();
     details.extend(flows_not_tried(flows));
-    details.push(format!(
-        "what filters on the relay (before this run): {}",
-        match firewall.backend {
-            Backend::Ufw => "ufw, where relayctl opens the flows as rules of its own",
-            Backend::Firewalld =>
-                "firewalld, where relayctl opens the flows in policies of its own",
-            Backend::Nftables => "no other firewall; relayctl's own table, inet medulla_relay",
-        }
-    ));
+    // The flow checks read the firewall with the facts; said when it was read.
+    if let Some(firewall) = firewall {
+        details.push(format!(
+            "what filters on the relay (before this run): {}",
+            match firewall.backend {
+                Backend::Ufw => "ufw, where relayctl opens the flows as rules of its own",
+                Backend::Firewalld =>
+                    "firewalld, where relayctl opens the flows in policies of its own",
+                Backend::Nftables => "no other firewall; relayctl's own table, inet medulla_relay",
+            }
+        ));
+    }
     Confirmation::new(2, "ports", "Ports opened", status, summary, details)
 }
 
@@ -479,7 +482,7 @@ mod tests {
 
     #[test]
     fn ports_are_never_confirmed_when_the_server_s_flows_were_not_tried() {
-        let item = ports(&saas_flows(), &testing::facts().firewall);
+        let item = ports(&saas_flows(), testing::facts().firewall.as_ref());
         assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
         assert_eq!(
             item.summary,
@@ -502,7 +505,7 @@ mod tests {
         );
         // Outbound flows alone, even with nothing else planned, confirm nothing to the relay.
         let outbound = &saas_flows()[2..4];
-        let item = ports(outbound, &testing::facts().firewall);
+        let item = ports(outbound, testing::facts().firewall.as_ref());
         assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
         assert!(
             item.summary
@@ -520,7 +523,7 @@ mod tests {
             f.result = FlowOutcome::Open;
             f.detail = None;
         }
-        let item = ports(&flows, &testing::facts().firewall);
+        let item = ports(&flows, testing::facts().firewall.as_ref());
         assert_eq!(
             (item.status, item.summary.as_str()),
             (
@@ -536,11 +539,11 @@ mod tests {
             5222,
             FlowOutcome::NotChecked,
         );
-        let item = ports(&flows, &testing::facts().firewall);
+        let item = ports(&flows, testing::facts().firewall.as_ref());
         assert_eq!(item.status, ConfirmationStatus::PartlyConfirmed);
         assert!(item.summary.contains("not tried from here: 1 not checked"));
         flows[3].result = FlowOutcome::Filtered;
-        let item = ports(&flows, &testing::facts().firewall);
+        let item = ports(&flows, testing::facts().firewall.as_ref());
         assert_eq!(
             (item.status, item.summary.as_str()),
             (
@@ -549,7 +552,7 @@ mod tests {
             )
         );
         assert_eq!(
-            ports(&[], &testing::facts().firewall).status,
+            ports(&[], testing::facts().firewall.as_ref()).status,
             ConfirmationStatus::NotConfirmed
         );
     }

@@ -59,7 +59,7 @@ pub fn facts() -> Facts {
         sudo: SudoAccess::Root,
         controller_address: None,
         ssh_port: None,
-        firewall: FirewallFacts::parse(false, false, &[], &[]),
+        firewall: Some(FirewallFacts::parse(false, false, &[], &[])),
         listening: Some(vec![ListeningSocket {
             protocol: Protocol::Tcp,
             address: "0.0.0.0".into(),

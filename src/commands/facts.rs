@@ -24,7 +24,7 @@ pub async fn run(args: &FactsArgs) -> Result<RunReport, Error> {
         Privilege::AsInventorySays,
         &progress,
         |_job, session, log, _connector| async move {
-            let outcome = facts::gather(&session, &log)
+            let outcome = facts::gather(&session, &log, facts::Gather::EVERYTHING)
                 .await
                 .map(|facts| HostFindings {
                     facts: Some(facts),

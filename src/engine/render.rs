@@ -8,7 +8,6 @@ use super::item::{Item, Work};
 use super::outcome::{TaskReport, TaskStatus};
 use super::role::Role;
 use super::run::HostRun;
-use super::tags::selected;
 use super::task::Task;
 use crate::input::paths::PathContext;
 use crate::modules::{self, ArgError, BuildContext, ModuleKind, Rendered};
@@ -49,13 +48,7 @@ impl HostRun<'_> {
     }
 
     fn selected_by_tags(&self, role: &Role, task: &Task) -> bool {
-        let tags: Vec<&str> = task
-            .tags
-            .iter()
-            .map(String::as_str)
-            .chain(std::iter::once(role.name.as_str()))
-            .collect();
-        selected(&tags, &self.options.tags, &self.options.skip_tags)
+        role.selects(task, &self.options.tags, &self.options.skip_tags)
     }
 
     fn render(&self, role: &Role, task: &Task, context: &Context) -> Result<Work, String> {

@@ -40,6 +40,28 @@ impl Role {
             .chain(&self.handlers)
             .any(|task| task.module.name == name)
     }
+
+    /// Whether `--tags` and `--skip-tags` select `task` of this role (the role's name counts as
+    /// one of its tags, as in Ansible).
+    pub fn selects(&self, task: &Task, tags: &[String], skip_tags: &[String]) -> bool {
+        let own: Vec<&str> = task
+            .tags
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(self.name.as_str()))
+            .collect();
+        super::tags::selected(&own, tags, skip_tags)
+    }
+
+    /// Whether a run with these tags renders anything of the role: a task the tags select, or a
+    /// handler (handlers are rendered whatever the tags, for a task to notify).
+    pub fn has_work(&self, tags: &[String], skip_tags: &[String]) -> bool {
+        !self.handlers.is_empty()
+            || self
+                .tasks
+                .iter()
+                .any(|task| self.selects(task, tags, skip_tags))
+    }
 }
 
 /// The files of one role, wherever they come from.

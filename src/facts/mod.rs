@@ -173,39 +173,44 @@ elif sudo -n true >/dev/null 2>&1; then emit sudo passwordless
 elif command -v sudo >/dev/null 2>&1; then emit sudo needs_password
 else emit sudo absent; fi
 emit ssh_connection "$ssh_connection"
-# The firewall as it filters now, and what is served and who is connected: relayctl opens the
-# Medulla flows where the host filters, and says what a change would cut off. Files are read with
-# builtins; firewalld's state only where it is installed; legacy iptables only where its tables
-# exist (an empty /proc list means none, and nothing to spawn).
-ufw=no
-if [ -r /etc/ufw/ufw.conf ]; then
-  while IFS='=' read -r key value; do [ "$key" = ENABLED ] && ufw=$value; done </etc/ufw/ufw.conf
-fi
-emit ufw_enabled "$ufw"
-# systemd links a unit's invocation id while it runs: no link, firewalld is not running, and
-# nothing is spawned (systemctl is-active costs 7 ms and work of PID 1); a link may outlive a
-# failed run, so systemctl says what it is then.
-if [ ! -x /usr/sbin/firewalld ]; then emit firewalld absent
-elif [ -L /run/systemd/units/invocation:firewalld.service ]; then emit firewalld "$(systemctl is-active firewalld.service 2>/dev/null)"
-else emit firewalld inactive; fi
-nft -t list ruleset 2>/dev/null | while IFS= read -r line; do emit nft "$line"; done
-for family in ip ip6; do
-  if read -r table 2>/dev/null </proc/net/${family}_tables_names; then
-    ${family}tables-legacy-save 2>/dev/null | while IFS= read -r line; do emit legacy "$line"; done
+# Only where the run uses them ($read_firewall, set by relayctl: its firewall role, its flow
+# checks, `relayctl facts`): they are a third of the probe's time.
+emit firewall_read "$read_firewall"
+if [ "$read_firewall" = yes ]; then
+  # The firewall as it filters now, and what is served and who is connected: relayctl opens the
+  # Medulla flows where the host filters, and says what a change would cut off. Files are read with
+  # builtins; firewalld's state only where it is installed; legacy iptables only where its tables
+  # exist (an empty /proc list means none, and nothing to spawn).
+  ufw=no
+  if [ -r /etc/ufw/ufw.conf ]; then
+    while IFS='=' read -r key value; do [ "$key" = ENABLED ] && ufw=$value; done </etc/ufw/ufw.conf
   fi
-done
-# Every TCP and UDP socket with its process (root sees them all): what listens, and who is
-# connected to it. One line each: the output is split on newlines with globbing off
-# (`0.0.0.0:*` is no pattern), in this shell rather than a pipe's subshell.
-if sockets=$(ss -Htuanp 2>/dev/null); then
-  emit sockets_known yes
-  set -f
-  IFS='
+  emit ufw_enabled "$ufw"
+  # systemd links a unit's invocation id while it runs: no link, firewalld is not running, and
+  # nothing is spawned (systemctl is-active costs 7 ms and work of PID 1); a link may outlive a
+  # failed run, so systemctl says what it is then.
+  if [ ! -x /usr/sbin/firewalld ]; then emit firewalld absent
+  elif [ -L /run/systemd/units/invocation:firewalld.service ]; then emit firewalld "$(systemctl is-active firewalld.service 2>/dev/null)"
+  else emit firewalld inactive; fi
+  nft -t list ruleset 2>/dev/null | while IFS= read -r line; do emit nft "$line"; done
+  for family in ip ip6; do
+    if read -r table 2>/dev/null </proc/net/${family}_tables_names; then
+      ${family}tables-legacy-save 2>/dev/null | while IFS= read -r line; do emit legacy "$line"; done
+    fi
+  done
+  # Every TCP and UDP socket with its process (root sees them all): what listens, and who is
+  # connected to it. One line each: the output is split on newlines with globbing off
+  # (`0.0.0.0:*` is no pattern), in this shell rather than a pipe's subshell.
+  if sockets=$(ss -Htuanp 2>/dev/null); then
+    emit sockets_known yes
+    set -f
+    IFS='
 '
-  for socket in $sockets; do emit socket "$socket"; done
-  unset IFS
-  set +f
-else emit sockets_known no; fi
+    for socket in $sockets; do emit socket "$socket"; done
+    unset IFS
+    set +f
+  else emit sockets_known no; fi
+fi
 "#;
 
 /// A mounted filesystem as `df` reports it.
@@ -272,10 +277,11 @@ pub struct Facts {
     /// The port the controller's SSH connection reached (fourth field of SSH_CONNECTION): the
     /// port the firewall must keep open to it.
     pub ssh_port: Option<u16>,
-    /// The firewall the host has, and where relayctl opens its flows there.
-    pub firewall: FirewallFacts,
+    /// The firewall the host has, and where relayctl opens its flows there; `None` where the run
+    /// did not read it ([`Gather::firewall`]).
+    pub firewall: Option<FirewallFacts>,
     /// Every listening TCP socket and bound UDP socket, loopback ones too; `None` when ss could
-    /// not run.
+    /// not run, or the run did not read them (read with the firewall).
     pub listening: Option<Vec<ListeningSocket>>,
     /// TCP sessions other hosts have open to them now.
     pub sessions: Vec<InboundSession>,
@@ -300,11 +306,31 @@ pub enum FactsError {
 #[error("facts probe: {0}")]
 pub struct UnreadableOutput(pub String);
 
+/// What of the facts a run reads beyond what every run needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gather {
+    /// The firewall as it filters and the sockets (ufw, firewalld, the nftables ruleset,
+    /// iptables-legacy, ss): for the firewall role, the flow checks and `relayctl facts`. About
+    /// 10 ms of a 34 ms probe on a lab relay, which a run of other roles need not pay.
+    pub firewall: bool,
+}
+
+impl Gather {
+    pub const EVERYTHING: Gather = Gather { firewall: true };
+}
+
 /// Gathers the facts of the session's host in one round trip, escalated as its target says.
-pub async fn gather(session: &Session, log: &HostProgress) -> Result<Facts, FactsError> {
+pub async fn gather(
+    session: &Session,
+    log: &HostProgress,
+    what: Gather,
+) -> Result<Facts, FactsError> {
     log.step("gathering facts");
     let started = std::time::Instant::now();
-    let output = session.run_privileged(PROBE_SCRIPT, b"").await?;
+    // A constant word, never a value from elsewhere.
+    let read_firewall = if what.firewall { "yes" } else { "no" };
+    let script = format!("read_firewall={read_firewall}\n{PROBE_SCRIPT}");
+    let output = session.run_privileged(&script, b"").await?;
     log.detail(&format!(
         "facts probe ({}) exited {} in {} ms",
         session.target().escalation.describe(),
@@ -363,14 +389,22 @@ impl Facts {
         };
         // Values as one word or address: without the spaces around them.
         let trimmed = |key: &str| every(key).into_iter().map(str::trim);
-        let (listening, sessions) = sockets::parse(&every("socket"));
-        let listening = yes("sockets_known")?.then_some(listening);
-        let firewall = FirewallFacts::parse(
-            get("ufw_enabled")? == "yes",
-            get("firewalld")? == "active",
-            &every("nft"),
-            &every("legacy"),
-        );
+        let (firewall, listening, sessions) = if yes("firewall_read")? {
+            let (listening, sessions) = sockets::parse(&every("socket"));
+            let firewall = FirewallFacts::parse(
+                get("ufw_enabled")? == "yes",
+                get("firewalld")? == "active",
+                &every("nft"),
+                &every("legacy"),
+            );
+            (
+                Some(firewall),
+                yes("sockets_known")?.then_some(listening),
+                sessions,
+            )
+        } else {
+            (None, None, Vec::new())
+        };
         let root = parse_filesystem(get("mount_root")?, "mount_root")?;
         let var = parse_filesystem(get("mount_var")?, "mount_var")?;
         let vcpus = number("vcpus")?;
@@ -521,6 +555,7 @@ uid_215_owner=
 user=root
 sudo=root
 ssh_connection=10.1.2.3 50022 10.1.2.50 22
+firewall_read=yes
 ufw_enabled=no
 firewalld=absent
 sockets_known=yes
@@ -565,6 +600,20 @@ socket=udp UNCONN 0 0 127.0.0.11:57226 0.0.0.0:*
             "mount_var=/dev/vda1 ext4 21003583488 /",
         );
         assert!(Facts::parse(&output).expect("parses").var_on_root);
+    }
+
+    #[test]
+    fn a_run_that_reads_no_firewall_has_none() {
+        let start = SAMPLE
+            .find("firewall_read=yes")
+            .expect("the sample reads it");
+        let output = SAMPLE[..start].to_string() + "firewall_read=no\n";
+        let facts = Facts::parse(&output).expect("parses");
+        assert_eq!((facts.firewall, facts.listening), (None, None));
+        assert!(facts.sessions.is_empty());
+        // Read, it is there.
+        let facts = Facts::parse(SAMPLE).expect("parses");
+        assert!(facts.firewall.is_some() && facts.listening.is_some());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::job::RelayContext;
 use crate::engine::{HostRun, vars};
-use crate::facts::{self, Backend, Facts, Owner};
+use crate::facts::{self, Backend, Facts, Gather, Owner};
 use crate::firewall::blast_radius;
 use crate::host_outcome::{CheckFailure, HostFailure};
 use crate::inventory::{FirewallState, InputPolicy};
@@ -20,7 +20,10 @@ const FIREWALL_MODULES: &[&str] = &["nftables", "ufw_flows", "firewalld_flows"];
 /// The relay's findings; `Err` when it could not be worked on at all (its facts).
 pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, HostFailure> {
     let settings = &relay.job.relay;
-    let facts = facts::gather(relay.session, relay.log).await?;
+    let what = Gather {
+        firewall: relay.shared.stage.flows || changes_firewall(relay),
+    };
+    let facts = facts::gather(relay.session, relay.log, what).await?;
     relay.log.step("checking sizing");
     let sizing = sizing::evaluate(
         &facts,
@@ -45,6 +48,26 @@ pub(super) async fn converge(relay: &RelayContext<'_>) -> Result<HostFindings, H
     Ok(findings)
 }
 
+/// Whether the run's roles may change this relay's firewall: a role of it that uses a firewall
+/// module has work selected by the tags (`--tags medulla_user` leaves the firewall alone, and
+/// needs neither its facts nor its preconditions).
+fn changes_firewall(relay: &RelayContext<'_>) -> bool {
+    let shared = relay.shared;
+    let (tags, skip_tags) = (&shared.options.tags, &shared.options.skip_tags);
+    shared.stage.roles
+        && relay
+            .job
+            .roles
+            .iter()
+            .filter_map(|name| shared.catalog.role(name))
+            .any(|role| {
+                FIREWALL_MODULES
+                    .iter()
+                    .any(|module| role.uses_module(module))
+                    && role.has_work(tags, skip_tags)
+            })
+}
+
 /// Whether the firewall role may change this relay's firewall, and what it would cut off
 /// (DESIGN rules 8 and 9), before any role runs: `Err` names each firewall relayctl cannot open
 /// through and each service reachable today that the new table would close unless the inventory
@@ -57,17 +80,23 @@ fn firewall_preconditions(
     if settings.state != FirewallState::Present {
         return Ok(Vec::new());
     }
-    if !facts.firewall.blockers.is_empty() {
-        return Err(CheckFailure::Firewall(facts.firewall.blockers.clone()));
+    let Some(firewall) = &facts.firewall else {
+        // Read whenever the run changes the firewall (changes_firewall): never so.
+        return Err(CheckFailure::Firewall(vec![
+            "the relay's firewall was not read with its facts".into(),
+        ]));
+    };
+    if !firewall.blockers.is_empty() {
+        return Err(CheckFailure::Firewall(firewall.blockers.clone()));
     }
-    if facts.firewall.backend != Backend::Nftables {
+    if firewall.backend != Backend::Nftables {
         return Ok(Vec::new());
     }
     let Ok(ruleset) = relay.shared.run_vars.ruleset(&relay.job.relay, facts) else {
         return Ok(Vec::new());
     };
     // An earlier run's table that drops: what listens is then reachable only as it admits.
-    let table_drops = facts.firewall.chains.iter().any(|chain| {
+    let table_drops = firewall.chains.iter().any(|chain| {
         chain.owner == Owner::Relayctl && chain.hook == "input" && chain.policy == "drop"
     });
     // What listens unknown (ss could not run), a dropping table could close anything: said as
@@ -128,12 +157,7 @@ async fn roles_and_readiness(
         .flat_map(|role| role.defaults.iter())
         .map(|(name, value, _)| (name.clone(), value.clone()))
         .collect();
-    let firewall_role = shared.stage.roles
-        && roles.iter().any(|role| {
-            FIREWALL_MODULES
-                .iter()
-                .any(|module| role.uses_module(module))
-        });
+    let firewall_role = changes_firewall(relay);
     let host_vars = vars::relay_vars(
         &defaults,
         &shared.run_vars,

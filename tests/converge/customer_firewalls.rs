@@ -322,6 +322,13 @@ fn a_foreign_chain_or_a_legacy_rule_that_drops_fails_the_relay_naming_it_and_not
         "{error}"
     );
     assert_eq!(snapshot(relay), before, "nothing changed");
+
+    // A run whose tags leave the firewall alone neither reads it nor fails for it.
+    let (code, report, text) = apply(&["--skip-tags", "relay_firewall"]);
+    assert_eq!(code, Some(0), "{text}");
+    let entry = host_entry(&report, "relay01");
+    assert!(entry["facts"]["firewall"].is_null(), "{entry:#}");
+    assert!(entry["facts"]["listening"].is_null(), "{entry:#}");
 }
 
 #[test]
