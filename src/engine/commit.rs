@@ -1,4 +1,4 @@
-//! Carrying out a plan's step, with the probes of every later item in the same round trip, and
+//! Carrying out a plan's step, with the probes of its role's later items in the same round trip, and
 //! the commit-confirmed protocol of a step that could lock the controller out: confirmed over a
 //! NEW SSH connection, or reverted over the current one.
 
@@ -7,20 +7,21 @@ use std::time::{Duration, Instant};
 
 use super::batch::{self, Section};
 use super::item::Item;
+use super::probed::{Probed, role_end};
 use super::probes::{LONG_STEP_GRACE, probe_sections};
 use super::run::HostRun;
 use crate::modules::{self, Action, Findings, Step};
 
 impl HostRun<'_> {
-    /// Carries out a plan's step, with the probes of every later item in the same round trip
-    /// (their findings replace the earlier ones).
+    /// Carries out a plan's step, with the probes of the later items of its role in the same
+    /// round trip (their findings replace the earlier ones; later roles' are probed in their turn).
     pub(super) async fn apply(
         &self,
         items: &[Item<'_>],
         index: usize,
         action: &dyn Action,
         mut step: Step,
-        findings: &mut HashMap<usize, Findings>,
+        findings: &mut Probed,
     ) -> Result<modules::Applied, String> {
         step.finish().await?;
         let mut sections = vec![Section::step(
@@ -32,8 +33,9 @@ impl HostRun<'_> {
         // A read-only check changes nothing: what the later items were found to be stands.
         let read_only = items[index].read_only_check().is_some();
         // A step to be confirmed is re-probed after its confirmation, which changes the host too.
+        let end = role_end(items, index);
         if step.confirm.is_none() && !read_only {
-            sections.extend(probe_sections(items, index + 1));
+            sections.extend(probe_sections(items, index + 1, end));
         }
         let timeout = if step.long_running {
             self.options.command_timeout.saturating_add(LONG_STEP_GRACE)
@@ -60,13 +62,21 @@ impl HostRun<'_> {
         let mut applied = action.applied(&own)?;
         match step.confirm {
             None if read_only => {}
-            None => *findings = results,
+            None => {
+                *findings = Probed {
+                    found: results,
+                    until: end,
+                }
+            }
             Some(confirmation) => {
                 let (confirmed, later) = self
                     .confirm(items, index, action, confirmation, timeout)
                     .await?;
                 applied.notes.extend(confirmed.notes);
-                *findings = later;
+                *findings = Probed {
+                    found: later,
+                    until: end,
+                };
             }
         }
         for file in &step.after {
@@ -77,7 +87,7 @@ impl HostRun<'_> {
     }
 
     /// Confirms a step over a NEW SSH connection (see [`modules::Confirmation`]), with the probes
-    /// of every later item; without one, reverts it over the current connection.
+    /// of its role's later items; without one, reverts it over the current connection.
     async fn confirm(
         &self,
         items: &[Item<'_>],
@@ -97,7 +107,7 @@ impl HostRun<'_> {
             confirmation.step.stdin,
             false,
         )];
-        sections.extend(probe_sections(items, index + 1));
+        sections.extend(probe_sections(items, index + 1, role_end(items, index)));
         let result = batch::run(&fresh, &sections, timeout).await;
         fresh.close().await;
         self.log.detail(&format!(

@@ -3,12 +3,11 @@
 //! `pending` when an earlier task would create it, and a read-only check that fails after
 //! would-be changes is `pending`; otherwise the step's result and `changed_when` decide.
 
-use std::collections::HashMap;
-
 use minijinja::Value as Context;
 
 use super::item::{Item, Work};
 use super::outcome::TaskStatus;
+use super::probed::Probed;
 use super::run::{HostRun, RunState};
 use super::task::Condition;
 use crate::modules::{self, Action, CommandResult, Findings, ProbeError, Provides};
@@ -20,7 +19,7 @@ impl HostRun<'_> {
         items: &[Item<'_>],
         index: usize,
         context: &Context,
-        findings: &mut HashMap<usize, Findings>,
+        findings: &mut Probed,
         state: &RunState,
     ) -> ItemOutcome {
         let item = &items[index];
@@ -71,12 +70,12 @@ impl HostRun<'_> {
         items: &[Item<'_>],
         index: usize,
         action: &dyn Action,
-        findings: &mut HashMap<usize, Findings>,
+        findings: &mut Probed,
         state: &RunState,
     ) -> ItemOutcome {
         let item = &items[index];
         let check = self.options.check;
-        let plan = match findings.get(&index) {
+        let plan = match findings.found.get(&index) {
             Some(found) => action.plan(found),
             // A module with nothing to probe plans from nothing.
             None if action.probe().is_none() => action.plan(&Findings::default()),
@@ -140,6 +139,7 @@ impl HostRun<'_> {
             );
         };
         let result = match findings
+            .found
             .remove(&index)
             .filter(|_| item.read_only_check().is_some())
         {

@@ -14,9 +14,10 @@
 //!   - `render.rs`: the host's items rendered before anything runs, `tags.rs`: which tasks
 //!     `--tags` and `--skip-tags` select;
 //!   - `probes.rs`: which probes run in which round trip;
+//!   - `probed.rs`: what the latest probes found, and up to which item (a role's);
 //!   - `decide.rs`: the rules that decide how a task ends (`ok`, `changed`, `pending`...);
 //!   - `login_check.rs`: the `login_check` module, a new SSH login as another user;
-//!   - `commit.rs`: a step carried out, later items re-probed with it, and the commit-confirmed
+//!   - `commit.rs`: a step carried out, its role's later items re-probed with it, and the commit-confirmed
 //!     protocol of a step that could lock the controller out;
 //!   - `reporting.rs`: a task's report as shown (secrets masked, diffs unified);
 //! - `outcome.rs`: what each task did, for every output format.
@@ -28,6 +29,7 @@ mod decide;
 mod item;
 mod login_check;
 pub mod outcome;
+mod probed;
 mod probes;
 mod render;
 mod reporting;

@@ -1,12 +1,16 @@
-//! Which probes run in which round trip: all of them before the first task, then those of
-//! every later item with each change, and a read-only check among them only where what it sees
-//! then is what it would see in its turn.
+//! Which probes run in which round trip: all of them before the first task, then with each
+//! change those of the later items of the same role, and a read-only check among them only where
+//! what it sees then is what it would see in its turn. A later role's items are probed again, in
+//! one round trip, when its turn comes after a change ([`Probed`]): each item is still planned
+//! from the host as it then is, without every change re-reading every role after it (a cold
+//! relay's medulla_user and medulla_prereqs changes re-probed the firewall's three tasks seven
+//! times).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::batch::{self, Section};
 use super::item::{Item, Work};
+use super::probed::Probed;
 use super::run::HostRun;
 use super::task::Condition;
 use crate::modules::{Findings, Step};
@@ -39,10 +43,10 @@ impl Item<'_> {
 /// when no item between the change and the check may change the host. Otherwise what it sees
 /// now is not what it will see when its turn comes: it runs then, on its own (a sudo check
 /// after the user, sudoers and key tasks of a fresh relay runs twice, not after each).
-pub(super) fn probe_sections(items: &[Item], from: usize) -> Vec<Section> {
+pub(super) fn probe_sections(items: &[Item], from: usize, to: usize) -> Vec<Section> {
     let mut settled = true;
     let mut sections = Vec::new();
-    for (index, item) in items.iter().enumerate().skip(from) {
+    for (index, item) in items.iter().enumerate().take(to).skip(from) {
         match (&item.work, item.read_only_check()) {
             // It only looks, but a command is not a probe: it runs every time.
             (_, Some(step)) if from == 0 || settled => {
@@ -77,12 +81,14 @@ impl HostRun<'_> {
         }
     }
 
+    /// Probes the items `from..to` in one round trip.
     pub(super) async fn probe(
         &self,
         items: &[Item<'_>],
         from: usize,
-    ) -> Result<HashMap<usize, Findings>, String> {
-        let sections = probe_sections(items, from);
+        to: usize,
+    ) -> Result<Probed, String> {
+        let sections = probe_sections(items, from, to);
         let started = Instant::now();
         let result = batch::run(self.session, &sections, self.probe_timeout(&sections))
             .await
@@ -92,6 +98,6 @@ impl HostRun<'_> {
             sections.len(),
             started.elapsed().as_millis()
         ));
-        result
+        result.map(|found| Probed { found, until: to })
     }
 }

@@ -6,8 +6,9 @@
 //! 2. Probe: the probes of all tasks and handlers run in one round trip.
 //! 3. Walk the tasks in order. A task whose plan changes nothing is `ok`. In `--check` a change
 //!    is reported (`changed` = would change) and not made. Otherwise the plan's step runs in a
-//!    batch together with the probes of every later task, so that they see the host as it now
-//!    is: one round trip per change, none per unchanged task.
+//!    batch together with the probes of the later tasks of its role, so that they see the host
+//!    as it now is: one round trip per change, none per unchanged task; a later role's tasks are
+//!    probed again in one round trip when their turn comes after a change.
 //! 4. After a role's tasks, the handlers its changed tasks notified run, once each.
 //!
 //! A task that fails stops the host (with `--force-handlers`, notified handlers still run).
@@ -15,7 +16,7 @@
 //! needs) is not a failure when an earlier task would create it: the task would change, after
 //! that one. A read-only check that fails after earlier would-be changes is `pending`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use minijinja::Value as Context;
@@ -23,9 +24,10 @@ use minijinja::Value as Context;
 use super::catalog::Catalog;
 use super::item::Item;
 use super::outcome::{TaskReport, TaskStatus, TasksFailure};
+use super::probed::{Probed, role_end};
 use super::role::Role;
 use super::vars::HostVars;
-use crate::modules::{Findings, Provides, RunScope};
+use crate::modules::{Provides, RunScope};
 use crate::progress::HostProgress;
 use crate::secret::Secret;
 use crate::ssh::{Connector, Session};
@@ -66,7 +68,7 @@ struct Walk<'a> {
     items: Vec<Item<'a>>,
     context: Context,
     /// By item index: the latest probe of each item still to run.
-    findings: HashMap<usize, Findings>,
+    findings: Probed,
     state: RunState,
     secrets: Vec<Secret>,
 }
@@ -111,7 +113,7 @@ impl HostRun<'_> {
             }
         };
         let secrets = self.secrets(&items);
-        let findings = match self.probe(&items, 0).await {
+        let findings = match self.probe(&items, 0, items.len()).await {
             Ok(findings) => findings,
             Err(message) => {
                 return Convergence {
@@ -132,6 +134,21 @@ impl HostRun<'_> {
         for index in 0..walk.items.len() {
             if !walk.wanted(index) {
                 continue;
+            }
+            // A role after an earlier role's change: its items are probed as the host now is.
+            if index >= walk.findings.until {
+                match self
+                    .probe(&walk.items, index, role_end(&walk.items, index))
+                    .await
+                {
+                    Ok(findings) => walk.findings = findings,
+                    Err(message) => {
+                        return Convergence {
+                            tasks: walk.state.reports,
+                            failure: Some(TasksFailure::Probes(message)),
+                        };
+                    }
+                }
             }
             let Some(failure) = self.run_and_record(&mut walk, index).await else {
                 continue;
