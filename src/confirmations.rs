@@ -406,7 +406,7 @@ fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
             ConfirmationStatus::Confirmed,
             format!(
                 "{found} (resolves on the relay to {}, its own address)",
-                list(&facts.fqdn_own_addresses())
+                preflight::list(&facts.fqdn_own_addresses())
             ),
         ),
     };
@@ -421,14 +421,6 @@ fn fqdn(relay: &RelaySettings, facts: &Facts) -> Confirmation {
         )]
     };
     Confirmation::new(5, "fqdn", title, status, summary, details)
-}
-
-fn list(addresses: &[std::net::IpAddr]) -> String {
-    addresses
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -110,7 +110,8 @@ pub fn fqdn_shared(fqdn: &str, others: &[String]) -> String {
     )
 }
 
-fn list(addresses: &[std::net::IpAddr]) -> String {
+/// Addresses as a report lists them: `10.0.0.21, 10.0.1.21`.
+pub fn list(addresses: &[std::net::IpAddr]) -> String {
     addresses
         .iter()
         .map(ToString::to_string)
