@@ -11,6 +11,8 @@ use super::accounts;
 use super::firewall::flows;
 use crate::input::text;
 
+/// The `state` choices of a module that makes a thing exist or not (see [`Rendered::present`]).
+pub const PRESENT_ABSENT: &[&str] = &["present", "absent"];
 /// One argument of a module.
 #[derive(Clone, Copy, Debug)]
 pub struct ArgSpec {
@@ -188,6 +190,12 @@ impl Rendered {
 
     pub fn opt_abs_path(&self, name: &str) -> Result<Option<String>, ArgError> {
         self.with(name, abs_path)
+    }
+
+    /// The `state` of a module that makes a thing exist or not ([`PRESENT_ABSENT`]): whether it
+    /// must be present, as it must when the argument is absent.
+    pub fn present(&self) -> Result<bool, ArgError> {
+        Ok(self.choice_or("state", PRESENT_ABSENT, "present")? == "present")
     }
 
     /// One of `choices`, `default` when absent.

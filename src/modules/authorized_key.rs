@@ -11,8 +11,7 @@ use super::{
     Plan, ProbeError, Rendered, Resource, Step,
 };
 use crate::input::text;
-
-const STATES: &[&str] = &["present", "absent"];
+use crate::modules::PRESENT_ABSENT;
 
 pub static AUTHORIZED_KEY: ModuleDef = ModuleDef {
     name: "authorized_key",
@@ -20,7 +19,7 @@ pub static AUTHORIZED_KEY: ModuleDef = ModuleDef {
     args: &[
         ArgSpec::required("user", ArgKind::ManagedUser),
         ArgSpec::required("key", ArgKind::Str),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("exclusive", ArgKind::Bool),
         ArgSpec::optional("manage_dir", ArgKind::Bool),
     ],
@@ -41,7 +40,7 @@ fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError>
     Ok(Box::new(AuthorizedKey {
         user: args.word("user")?,
         keys: key_lines(&args.str("key")?)?,
-        present: args.choice_or("state", STATES, "present")? == "present",
+        present: args.present()?,
         exclusive: args.bool_or("exclusive", false)?,
         manage_dir: args.bool_or("manage_dir", true)?,
     }))

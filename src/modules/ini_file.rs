@@ -14,8 +14,7 @@ use super::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind,
     Plan, ProbeError, Rendered,
 };
-
-const STATES: &[&str] = &["present", "absent"];
+use crate::modules::PRESENT_ABSENT;
 
 pub static INI_FILE: ModuleDef = ModuleDef {
     name: "ini_file",
@@ -25,7 +24,7 @@ pub static INI_FILE: ModuleDef = ModuleDef {
         ArgSpec::optional("section", ArgKind::Str),
         ArgSpec::required("option", ArgKind::Word),
         ArgSpec::optional("value", ArgKind::Str),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("no_extra_spaces", ArgKind::Bool),
         ArgSpec::optional("create", ArgKind::Bool),
         ArgSpec::optional("backup", ArgKind::Bool),
@@ -52,7 +51,7 @@ struct IniFile {
 }
 
 fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
-    let present = args.choice_or("state", STATES, "present")? == "present";
+    let present = args.present()?;
     let value = if present {
         Some(args.str("value")?)
     } else {

@@ -39,7 +39,7 @@ mod sudoers;
 mod user;
 
 pub use action::{Action, Applied, CommandResult, Findings, ProbeError};
-pub use args::{ArgError, ArgKind, ArgSpec, Rendered};
+pub use args::{ArgError, ArgKind, ArgSpec, PRESENT_ABSENT, Rendered};
 pub use authorized_key::material as key_material;
 pub use definition::{BuildContext, Builder, ModuleDef, ModuleKind, RunScope};
 pub use password::write_controller_file;

@@ -7,15 +7,14 @@ use super::{
     Action, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind, Plan,
     ProbeError, Provides, Rendered, Step,
 };
-
-const STATES: &[&str] = &["present", "absent"];
+use crate::modules::PRESENT_ABSENT;
 
 pub static PACKAGE: ModuleDef = ModuleDef {
     name: "package",
     aliases: &["apt"],
     args: &[
         ArgSpec::required("name", ArgKind::WordList),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
     ],
     free_form: None,
     kind: ModuleKind::Remote(build),
@@ -44,7 +43,7 @@ fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError>
     }
     Ok(Box::new(Package {
         names,
-        present: args.choice_or("state", STATES, "present")? == "present",
+        present: args.present()?,
     }))
 }
 

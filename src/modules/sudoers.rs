@@ -9,8 +9,8 @@ use super::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind,
     Plan, ProbeError, Rendered, Step,
 };
+use crate::modules::PRESENT_ABSENT;
 
-const STATES: &[&str] = &["present", "absent"];
 const SUDOERS_D: &str = "/etc/sudoers.d";
 
 pub static SUDOERS: ModuleDef = ModuleDef {
@@ -23,7 +23,7 @@ pub static SUDOERS: ModuleDef = ModuleDef {
         ArgSpec::optional("commands", ArgKind::TextList),
         ArgSpec::optional("runas", ArgKind::Word),
         ArgSpec::optional("nopassword", ArgKind::Bool),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
     ],
     free_form: None,
     kind: ModuleKind::Remote(build),
@@ -47,7 +47,7 @@ fn sudoers(args: &Rendered) -> Result<Sudoers, ArgError> {
             format!("{name:?}: sudo ignores files in {SUDOERS_D} with a dot, a slash or a final ~"),
         ));
     }
-    let present = args.choice_or("state", STATES, "present")? == "present";
+    let present = args.present()?;
     let content = if present {
         let who = match (args.opt_word("user")?, args.opt_word("group")?) {
             (Some(user), None) => user,

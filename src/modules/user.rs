@@ -8,20 +8,19 @@ use super::{
     Action, ArgError, ArgKind, ArgSpec, BuildContext, Findings, ModuleDef, ModuleKind, Plan,
     ProbeError, Provides, Rendered, Resource, Step,
 };
+use crate::modules::PRESENT_ABSENT;
 use crate::secret::Secret;
 
 /// Debian's first uid for people's accounts (`UID_MIN` in /etc/login.defs, adduser's
 /// `FIRST_UID`): below it, an account is the system's or a package's.
 const FIRST_USER_UID: u32 = 1000;
 
-const STATES: &[&str] = &["present", "absent"];
-
 pub static USER: ModuleDef = ModuleDef {
     name: "user",
     aliases: &[],
     args: &[
         ArgSpec::required("name", ArgKind::ManagedUser),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("uid", ArgKind::Int),
         ArgSpec::optional("group", ArgKind::Account),
         ArgSpec::optional("groups", ArgKind::AccountList),
@@ -44,7 +43,7 @@ pub static GROUP: ModuleDef = ModuleDef {
     aliases: &[],
     args: &[
         ArgSpec::required("name", ArgKind::Account),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("gid", ArgKind::Int),
         ArgSpec::optional("system", ArgKind::Bool),
     ],
@@ -89,7 +88,7 @@ fn build_user(args: &Rendered, ctx: &BuildContext) -> Result<Box<dyn Action>, Ar
     };
     Ok(Box::new(User {
         name: args.word("name")?,
-        present: args.choice_or("state", STATES, "present")? == "present",
+        present: args.present()?,
         uid: args.opt_int("uid")?,
         group: args.opt_word("group")?,
         groups: args
@@ -382,7 +381,7 @@ struct Group {
 fn build_group(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
     Ok(Box::new(Group {
         name: args.word("name")?,
-        present: args.choice_or("state", STATES, "present")? == "present",
+        present: args.present()?,
         gid: args.opt_int("gid")?,
         system: args.bool_or("system", false)?,
     }))

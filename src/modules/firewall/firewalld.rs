@@ -16,6 +16,7 @@
 //! disarmed and only then the new files are put in place for good. nftables.service is never
 //! enabled beside firewalld (its unit conflicts with firewalld's).
 
+use crate::modules::PRESENT_ABSENT;
 use std::fmt::Write as _;
 
 use super::flows::{Direction, Flow};
@@ -26,7 +27,6 @@ use crate::modules::{
     ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
 };
 
-const STATES: &[&str] = &["present", "absent"];
 const POLICY_DIR: &str = "/etc/firewalld/policies";
 /// Before the zones (which firewalld evaluates at priority 0) and after firewalld's own
 /// negative-priority policies (allow-host-ipv6 at -15000).
@@ -37,7 +37,7 @@ pub static FIREWALLD_FLOWS: ModuleDef = ModuleDef {
     aliases: &[],
     args: &[
         ArgSpec::optional("rules", ArgKind::Flows),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("rollback_timeout", ArgKind::Int),
     ],
     free_form: None,
@@ -89,7 +89,7 @@ struct FirewalldFlows {
 }
 
 fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
-    let present = args.choice_or("state", STATES, "present")? == "present";
+    let present = args.present()?;
     let flows = args.flows("rules")?;
     if present && flows.is_empty() {
         return Err(ArgError::new(

@@ -28,13 +28,13 @@ mod boot;
 
 use self::boot::{Boot, BootFound};
 use super::guard::{self, Guard, STATE_DIR};
+use crate::modules::PRESENT_ABSENT;
 use crate::modules::shell::{FileStat, quote};
 use crate::modules::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, FileDiff, Findings, ModuleDef,
     ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
 };
 
-const STATES: &[&str] = &["present", "absent"];
 /// The family of relayctl's table: one table for IPv4 and IPv6.
 const FAMILY: &str = "inet";
 const DEFAULT_TABLE: &str = "medulla_relay";
@@ -46,7 +46,7 @@ pub static NFTABLES: ModuleDef = ModuleDef {
     args: &[
         ArgSpec::optional("template", ArgKind::Str),
         ArgSpec::optional("table", ArgKind::Word),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("rollback_timeout", ArgKind::Int),
     ],
     free_form: None,
@@ -115,7 +115,7 @@ fn nftables(args: &Rendered, ctx: &BuildContext) -> Result<Nftables, ArgError> {
         ));
     }
     let paths = TablePaths::new(&table);
-    let present = args.choice_or("state", STATES, "present")? == "present";
+    let present = args.present()?;
     let rollback_timeout = guard::rollback_timeout(args)?;
     let ruleset = if present {
         let Some(template) = args.opt_str("template")? else {

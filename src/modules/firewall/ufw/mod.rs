@@ -25,13 +25,13 @@ mod rules_file;
 use self::rules_file::{Family, RulesFile, all_loaded, owned_rules};
 use super::flows::Flow;
 use super::guard::{self, Guard};
+use crate::modules::PRESENT_ABSENT;
 use crate::modules::shell::{FileStat, quote};
 use crate::modules::{
     Action, Applied, ArgError, ArgKind, ArgSpec, BuildContext, FileDiff, Findings, ModuleDef,
     ModuleKind, Plan, ProbeError, Provides, Rendered, Resource, Step,
 };
 
-const STATES: &[&str] = &["present", "absent"];
 const RULES: &str = "/etc/ufw/user.rules";
 const RULES6: &str = "/etc/ufw/user6.rules";
 /// ufw's rules files are root's, readable by root's group only.
@@ -42,7 +42,7 @@ pub static UFW_FLOWS: ModuleDef = ModuleDef {
     aliases: &[],
     args: &[
         ArgSpec::optional("rules", ArgKind::Flows),
-        ArgSpec::optional("state", ArgKind::Choice(STATES)),
+        ArgSpec::optional("state", ArgKind::Choice(PRESENT_ABSENT)),
         ArgSpec::optional("rollback_timeout", ArgKind::Int),
     ],
     free_form: None,
@@ -56,7 +56,7 @@ struct UfwFlows {
 }
 
 fn build(args: &Rendered, _: &BuildContext) -> Result<Box<dyn Action>, ArgError> {
-    let present = args.choice_or("state", STATES, "present")? == "present";
+    let present = args.present()?;
     let flows = args.flows("rules")?;
     if present && flows.is_empty() {
         return Err(ArgError::new(
