@@ -143,10 +143,11 @@ if [ -r /proc/net/if_inet6 ]; then
   while read -r address _; do emit local_address "$address"; done </proc/net/if_inet6
 fi
 if [ -d /run/systemd/system ]; then emit systemd_running yes; else emit systemd_running no; fi
-# systemd's version from its shared library's name (libsystemd-shared-252.so), without the 4 ms
-# of systemctl --version, which still answers where the library is not found.
+# systemd's version from its shared library's name (libsystemd-shared-252.so: Debian 12 keeps it
+# in the multiarch directory), without the 4 ms of systemctl --version, which still answers where
+# the library is not found.
 systemd_version=
-for lib in /usr/lib/systemd/libsystemd-shared-*.so /lib/systemd/libsystemd-shared-*.so; do
+for lib in /usr/lib/*/systemd/libsystemd-shared-*.so /usr/lib/systemd/libsystemd-shared-*.so /lib/systemd/libsystemd-shared-*.so; do
   [ -e "$lib" ] || continue
   systemd_version=${lib##*/libsystemd-shared-}
   systemd_version=${systemd_version%%[!0-9]*}
