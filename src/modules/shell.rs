@@ -39,6 +39,14 @@ fstat() {
     f "$1" absent
   fi
 }
+# factive KEY UNIT: KEY=what `systemctl is-active UNIT` says, or KEY=inactive without a spawn when
+# systemd holds no invocation link for the unit: it links one while the unit runs and unlinks it
+# when the unit stops (a link may outlive a failed run: systemctl says what it is then). Each
+# systemctl call is a process and work for PID 1; most probed units are not running.
+factive() {
+  if [ -L "/run/systemd/units/invocation:$2" ]; then f "$1" "$(systemctl is-active "$2" 2>/dev/null)"
+  else f "$1" inactive; fi
+}
 # fpasswd KEY USER: KEY=the user's passwd line, or KEY=absent.
 fpasswd() {
   if _p=$(getent passwd "$2"); then f "$1" "$_p"; else f "$1" absent; fi

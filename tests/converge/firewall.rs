@@ -443,3 +443,62 @@ fn a_ruleset_nft_refuses_changes_nothing() {
         "no staged file, no token"
     );
 }
+
+/// Each `systemctl` call is a process on the relay and work for its PID 1, on every relay of a
+/// run at once: the facts take systemd's version from its library, and the firewall role's
+/// probes ask systemd only about units that run (firewalld and nftables.service do not, here)
+/// and read its own unit's `WantedBy=` link from the disk. What is left is the customer's
+/// nftables.service, which may be enabled by any of its own means, and the changes themselves.
+#[test]
+fn the_firewall_probes_ask_systemd_only_what_the_disk_cannot_say() {
+    let _lab = exclusive();
+    let relay = host("relay01");
+    reset(&[relay]);
+    // A systemctl that logs its arguments, first in the PATH every probe and sudo sets.
+    docker_exec(
+        &relay.container,
+        "printf '#!/bin/sh\\necho \"$*\" >>/run/systemctl-calls\\nexec /usr/bin/systemctl \"$@\"\\n' \
+         >/usr/local/sbin/systemctl && chmod 755 /usr/local/sbin/systemctl",
+    );
+    let calls = || {
+        docker_exec(
+            &relay.container,
+            "cat /run/systemctl-calls 2>/dev/null; rm -f /run/systemctl-calls",
+        )
+    };
+    let firewall_only = [
+        "--limit",
+        "relay01",
+        "-e",
+        "{relay_roles: [relay_firewall]}",
+    ];
+    let (code, report, output) = apply(&firewall_only);
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(
+        tasks_with(host_entry(&report, "relay01"), "changed"),
+        [format!("relay_firewall : {FIREWALL_TASK}")]
+    );
+    let cold = calls();
+    for asked in [
+        "--version",
+        "is-active",
+        "is-enabled relayctl-firewall-medulla_relay.service",
+    ] {
+        assert!(!cold.contains(asked), "systemctl {asked} in {cold:?}");
+    }
+    assert!(cold.contains("is-enabled nftables.service"), "{cold:?}");
+
+    let (code, report, output) = apply(&firewall_only);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(tasks_with(host_entry(&report, "relay01"), "changed").is_empty());
+    assert_eq!(calls(), "is-enabled nftables.service", "a no-op run");
+    // The link read from the disk is what systemd says of the unit.
+    assert_eq!(
+        docker_exec(
+            &relay.container,
+            "/usr/bin/systemctl is-enabled relayctl-firewall-medulla_relay.service"
+        ),
+        "enabled"
+    );
+    reset(&[relay]);
+}

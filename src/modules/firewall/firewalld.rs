@@ -270,10 +270,12 @@ impl Action for FirewalldFlows {
              \x20 f fwd.bin yes\n\
              \x20 fstat fwd.in {in_path}\n\
              \x20 fstat fwd.out {out_path}\n\
-             \x20 f fwd.active \"$(systemctl is-active firewalld.service 2>/dev/null)\"\n\
-             \x20 for _c in {in_chain} {out_chain}; do\n\
-             \x20   if nft list chain inet firewalld \"$_c\" >/dev/null 2>&1; then f fwd.live \"$_c\"; fi\n\
-             \x20 done\n\
+             \x20 factive fwd.active firewalld.service\n\
+             \x20 if [ -L /run/systemd/units/invocation:firewalld.service ]; then\n\
+             \x20   for _c in {in_chain} {out_chain}; do\n\
+             \x20     if nft list chain inet firewalld \"$_c\" >/dev/null 2>&1; then f fwd.live \"$_c\"; fi\n\
+             \x20   done\n\
+             \x20 fi\n\
              else f fwd.bin no; fi\n\
              {armed}",
             in_path = quote(&inbound.path()),

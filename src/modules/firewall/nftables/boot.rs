@@ -99,15 +99,20 @@ impl Boot {
         )
     }
 
+    /// The unit is enabled when its `WantedBy=` link is in place, which is what `systemctl
+    /// enable` would make of the unit relayctl writes; read with the shell's own tests rather than
+    /// `systemctl is-enabled` (a process and work for PID 1, on every relay at once). The customer's
+    /// nftables.service is asked to systemctl: it may be enabled by any of its own means.
     pub fn probe(&self) -> String {
         format!(
             "fstat nft.unit {unit}\n\
-             f nft.unit_enabled \"$(systemctl is-enabled {unit_name} 2>/dev/null)\"\n\
-             f nft.service \"$(systemctl is-enabled nftables.service 2>/dev/null) $(systemctl is-active nftables.service 2>/dev/null)\"\n\
+             if [ -L {link} ] && [ {link} -ef {unit} ]; then f nft.unit_enabled yes; else f nft.unit_enabled no; fi\n\
+             f nft.service_enabled \"$(systemctl is-enabled nftables.service 2>/dev/null)\"\n\
+             factive nft.service_active nftables.service\n\
              fstat nft.dropin {dropin}\n\
              fstat nft.conf {conf}\n",
             unit = quote(&self.unit_path),
-            unit_name = self.unit_name,
+            link = quote(&format!("{WANTS_DIR}/{}", self.unit_name)),
             dropin = quote(&self.dropin_path),
             conf = quote(NFTABLES_CONF),
         )
@@ -117,11 +122,9 @@ impl Boot {
         Ok(BootFound {
             unit: FileStat::from_findings(found, "nft.unit")?,
             unit_content: found.content("nft.unit"),
-            unit_enabled: found.require("nft.unit_enabled")? == "enabled",
-            service_in_use: {
-                let service = found.require("nft.service")?;
-                service.starts_with("enabled ") || service.ends_with(" active")
-            },
+            unit_enabled: found.require("nft.unit_enabled")? == "yes",
+            service_in_use: found.require("nft.service_enabled")? == "enabled"
+                || found.require("nft.service_active")? == "active",
             dropin: FileStat::from_findings(found, "nft.dropin")?,
             dropin_content: found.content("nft.dropin"),
             conf: FileStat::from_findings(found, "nft.conf")?,

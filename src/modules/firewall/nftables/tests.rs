@@ -36,11 +36,9 @@ fn findings(live: &str, applied: &str, file: Option<&[u8]>, boot_in_place: bool)
         ("nft.live", live),
         ("nft.applied", applied),
         ("nft.armed", "no"),
-        ("nft.service", "disabled inactive"),
-        (
-            "nft.unit_enabled",
-            if boot_in_place { "enabled" } else { "" },
-        ),
+        ("nft.service_enabled", "disabled"),
+        ("nft.service_active", "inactive"),
+        ("nft.unit_enabled", if boot_in_place { "yes" } else { "no" }),
     ]);
     let boot = {
         let paths = TablePaths::new(DEFAULT_TABLE);
