@@ -47,6 +47,18 @@ factive() {
   if [ -L "/run/systemd/units/invocation:$2" ]; then f "$1" "$(systemctl is-active "$2" 2>/dev/null)"
   else f "$1" inactive; fi
 }
+# fline KEY PREFIX FILE: KEY=yes and true when a line of FILE starts with PREFIX, else KEY=no and
+# false (an absent or unreadable FILE too): `grep -qs "^PREFIX" FILE`, read by the shell, no spawn.
+fline() {
+  _r=no
+  if [ -r "$3" ]; then
+    while IFS= read -r _l || [ -n "$_l" ]; do
+      case $_l in "$2"*) _r=yes; break ;; esac
+    done <"$3"
+  fi
+  f "$1" "$_r"
+  [ "$_r" = yes ]
+}
 # fpasswd KEY USER: KEY=the user's passwd line, or KEY=absent.
 fpasswd() {
   if _p=$(getent passwd "$2"); then f "$1" "$_p"; else f "$1" absent; fi
@@ -249,6 +261,56 @@ mod tests {
             "a dangling link is not absent: relayctl must not write through it"
         );
         assert_eq!(kind("absent"), None);
+    }
+
+    #[test]
+    fn fline_answers_as_grep_does() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cases: [(&str, &[u8]); 6] = [
+            ("first", b"ENABLED=yes\nLOGLEVEL=low\n"),
+            ("later", b"# ENABLED=yes\n ENABLED=yes\nENABLED=yes # on\n"),
+            ("no", b"ENABLED=no\n#ENABLED=yes\n"),
+            ("unterminated", b"x=1\nENABLED=yes"),
+            ("glob", b"ENABLED=*\n"),
+            ("empty", b""),
+        ];
+        let mut script = String::new();
+        for (name, content) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).expect("write");
+            script.push_str(&format!(
+                "fline {name} ENABLED=yes {}\n",
+                quote(&path.to_string_lossy())
+            ));
+        }
+        script.push_str("if fline status ENABLED=yes /dev/null; then f wrong yes; fi\n");
+        script.push_str(&format!(
+            "fline absent ENABLED=yes {}\n",
+            quote(&dir.path().join("absent").to_string_lossy())
+        ));
+        script.push_str("true\n");
+        let found = run_prelude(&script);
+        for name in [
+            "first",
+            "later",
+            "no",
+            "unterminated",
+            "glob",
+            "empty",
+            "absent",
+        ] {
+            let grep = std::process::Command::new("grep")
+                .args(["-qs", "^ENABLED=yes"])
+                .arg(dir.path().join(name))
+                .status()
+                .expect("grep runs")
+                .success();
+            let want = if grep { "yes" } else { "no" };
+            assert_eq!(found.get(name), Some(want), "{name}");
+        }
+        assert_eq!(found.get("later"), Some("yes"));
+        assert_eq!(found.get("glob"), Some("no"));
+        assert_eq!(found.get("wrong"), None, "false when it says no");
     }
 
     #[test]

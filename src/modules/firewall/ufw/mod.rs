@@ -239,12 +239,11 @@ impl Action for UfwFlows {
              \x20 f ufw.bin yes\n\
              \x20 fstat ufw.v4 {rules}\n\
              \x20 fstat ufw.v6 {rules6}\n\
-             \x20 if grep -qs '^IPV6=yes' /etc/default/ufw; then f ufw.ipv6 yes; else f ufw.ipv6 no; fi\n\
-             \x20 if grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf; then\n\
-             \x20   f ufw.enabled yes\n\
+             \x20 fline ufw.ipv6 IPV6=yes /etc/default/ufw\n\
+             \x20 if fline ufw.enabled ENABLED=yes /etc/ufw/ufw.conf; then\n\
              \x20   {{ iptables -S ufw-user-input; iptables -S ufw-user-output; }} 2>/dev/null | sed 's/^/ufw.live4=/'\n\
              \x20   {{ ip6tables -S ufw6-user-input; ip6tables -S ufw6-user-output; }} 2>/dev/null | sed 's/^/ufw.live6=/'\n\
-             \x20 else f ufw.enabled no; fi\n\
+             \x20 fi\n\
              else f ufw.bin no; fi\n\
              {armed}",
             rules = quote(RULES),
