@@ -385,6 +385,21 @@ run_relayctl_full() {
   check_relayctl relayctl/full_noop zero
 }
 
+# The cold floor of every role (floor.sh --cold-all): each relay's ruleset as relayctl wrote it on
+# that relay (read with docker exec, outside the measurement), then fresh relays.
+run_floor_every_role() {
+  say "floor: the cold work of every role, the firewall with its guard and confirming connection"
+  local dir=$TMP/rulesets name
+  mkdir -p "$dir"
+  for name in "${RELAYS[@]}"; do
+    docker exec "$(relay_field "$name" 2)" cat /etc/nftables.d/medulla_relay.nft >"$dir/$name" ||
+      die "no ruleset on $name: relayctl's run of every role must come first"
+  done
+  reset_relays
+  measure floor/roles_cold "0" "$BENCH_DIR/floor.sh" --cold-all "$dir" "$STATE_DIR/ssh_config" "${RELAYS[@]}"
+  NOTE[floor/roles_cold]="$(tail -n 1 "$(out_of floor/roles_cold)")"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # The raw OpenSSH floor (on relays converged by relayctl's no-op run, or by anything)
 
@@ -584,6 +599,11 @@ report() {
       "$(ratio "${WALL[ansible/cold]:-}" "${WALL[floor/cold]}")" \
       "$(ratio "${WALL[pyinfra/cold]:-}" "${WALL[floor/cold]}")"
   fi
+  if [[ -n ${WALL[floor/roles_cold]:-} ]]; then
+    printf '\nEvery role, cold: the cold floor of every role (the firewall too: its table under a rollback timer, persisted, and a second connection per relay that confirms) %s, %s × the floor; relayctl %s × it\n' \
+      "$(cell_time floor/roles_cold)" "$(ratio "${WALL[floor/roles_cold]}" "$floor")" \
+      "$(ratio "${WALL[relayctl/roles_cold]:-}" "${WALL[floor/roles_cold]}")"
+  fi
   printf '\nController: CPU (user + system, of the command and every process it waited for: the workers of Ansible, the ssh clients of the floor); memory, largest process RSS / whole tree PSS (processes in the tree at its peak):\n\n'
   printf '| scenario | relayctl | Ansible | pyinfra |\n| --- | --- | --- | --- |\n'
   for s in check cold noop facts roles_cold roles_noop full_noop; do
@@ -665,6 +685,7 @@ bench_relays() {
   if [[ $tools == *,relayctl,* ]]; then run_relayctl; fi
   if [[ $tools == *,floor,* ]]; then run_floor; fi
   if [[ $tools == *,relayctl,* ]]; then run_relayctl_full; fi
+  if [[ $tools == *,relayctl,* && $tools == *,floor,* ]]; then run_floor_every_role; fi
   if [[ $tools == *,pyinfra,* ]]; then run_peer pyinfra run_pyinfra; fi
   if [[ $tools == *,ansible,* ]]; then run_peer ansible run_ansible; fi
 }

@@ -4,13 +4,20 @@
 # running one `sudo -n sh -c '…'` that reads everything a no-op apply of medulla_user and
 # medulla_prereqs must look at, and prints it. No tool, no parsing, no decision.
 #
-#   tests/lab/bench/floor.sh [-o DIR] [--cold] SSH_CONFIG HOST...
+#   tests/lab/bench/floor.sh [-o DIR] [--cold | --cold-all RULESETS] SSH_CONFIG HOST...
 #
 # --cold: instead of reading, each host's one `sudo -n sh -c '…'` does the whole work of a cold
 # apply on a fresh relay, with no check before any step: the user with the benchmark's password
 # hash (RELAYCTL_BENCH_PASSWORD_HASH), the sudoers drop-in through `visudo -cf`, the support key
 # (RELAYCTL_BENCH_SUPPORT_KEY), the sudo check, the limits file, system.conf edited in place with
 # a backup, `systemctl daemon-reexec`. What no tool doing that work can go below.
+#
+# --cold-all RULESETS: the same, and the firewall role's work as its guarantees require it,
+# nothing checked first: the host's ruleset (RULESETS/HOST, the file relayctl wrote on that relay,
+# sent on stdin) saved, a rollback timer armed (systemd-run), the table loaded, the boot unit and
+# its nftables.service drop-in written and the unit enabled by its link; then a second connection
+# per host, which disarms the timer: a change that could lock the controller out is confirmed
+# over a new connection, as relayctl does it.
 #
 # SSH_CONFIG is the lab's tests/lab/.state/ssh_config. Its DMZ relays go through the bastion with
 # ProxyJump; one connection to the bastion is made first (a ControlMaster) and every jump goes over
@@ -21,7 +28,7 @@
 set -euo pipefail
 shopt -s inherit_errexit
 
-out_dir= cold=0
+out_dir= cold=0 rulesets=
 if [[ ${1:-} == -o ]]; then
   out_dir=$2
   shift 2
@@ -29,9 +36,12 @@ fi
 if [[ ${1:-} == --cold ]]; then
   cold=1
   shift
+elif [[ ${1:-} == --cold-all ]]; then
+  cold=1 rulesets=${2:?--cold-all needs the directory of the relays\' rulesets}
+  shift 2
 fi
 (($# >= 2)) || {
-  echo "usage: $0 [-o DIR] [--cold] SSH_CONFIG HOST..." >&2
+  echo "usage: $0 [-o DIR] [--cold | --cold-all RULESETS] SSH_CONFIG HOST..." >&2
   exit 2
 }
 config=$1
@@ -54,8 +64,21 @@ if ((cold)); then
   # Inside double quotes on the host: the hash's $ must stay literal.
   hash=${hash//\$/\\\$}
   conf=/etc/systemd/system.conf
+  firewall=
+  if [[ -n $rulesets ]]; then
+    # What relayctl's nftables module writes (src/modules/firewall/nftables/boot.rs), in short.
+    t=/etc/nftables.d/medulla_relay.nft u=relayctl-firewall-medulla_relay.service
+    firewall="mkdir -p /etc/nftables.d /etc/systemd/system/nftables.service.d /etc/systemd/system/sysinit.target.wants
+cat >$t
+systemd-run --quiet --unit=floor-rollback --on-active=120 nft delete table inet medulla_relay
+nft -f $t
+printf \"[Unit]\\nDefaultDependencies=no\\nBefore=network-pre.target\\nAfter=nftables.service\\n[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/usr/sbin/nft -f $t\\n[Install]\\nWantedBy=sysinit.target\\n\" >/etc/systemd/system/$u
+printf \"[Service]\\nExecStartPost=-/usr/sbin/nft -f $t\\nExecReload=-/usr/sbin/nft -f $t\\n\" >/etc/systemd/system/nftables.service.d/relayctl-medulla_relay.conf
+ln -sf /etc/systemd/system/$u /etc/systemd/system/sysinit.target.wants/$u
+"
+  fi
   probe="set -e
-useradd -m -d /home/medulla -s /bin/bash medulla
+${firewall}useradd -m -d /home/medulla -s /bin/bash medulla
 printf \"medulla:%s\\n\" \"$hash\" | chpasswd -e
 t=/etc/sudoers.d/.floor; printf \"medulla ALL=(ALL) NOPASSWD: ALL\\n\" >\$t; chmod 0440 \$t; visudo -cf \$t >/dev/null; mv \$t /etc/sudoers.d/medulla
 install -d -m 0700 -o medulla -g medulla /home/medulla/.ssh
@@ -102,8 +125,15 @@ trap "for via in ${!masters[*]}; do ssh -F '$config' -O exit \"\$via\" >/dev/nul
 
 pids=()
 start() {
-  ssh -F "$config" -o ConnectTimeout=10 "$1" "sudo -n sh -c '$probe'" \
-    </dev/null >"$tmp/$1" 2>"$tmp/$1.err" &
+  if [[ -n $rulesets ]]; then
+    {
+      ssh -F "$config" -o ConnectTimeout=10 "$1" "sudo -n sh -c '$probe'" <"$rulesets/$1" &&
+        ssh -F "$config" -o ConnectTimeout=10 "$1" "sudo -n systemctl stop floor-rollback.timer"
+    } >"$tmp/$1" 2>"$tmp/$1.err" &
+  else
+    ssh -F "$config" -o ConnectTimeout=10 "$1" "sudo -n sh -c '$probe'" \
+      </dev/null >"$tmp/$1" 2>"$tmp/$1.err" &
+  fi
   pids[$2]=$!
 }
 # Hosts reached directly first, so their connections run while the masters are being made.
