@@ -47,6 +47,14 @@ pub(crate) const KEY: Limit = Limit {
     kind: "a key file",
 };
 
+/// An OpenSSH known_hosts file, which russh reads whole on each connection: a line is 100 to 750
+/// bytes (a hashed name and an Ed25519 to RSA-4096 key), so 64 MiB holds tens of thousands of
+/// hosts with all their keys; an operator's is rarely over a megabyte.
+pub(crate) const KNOWN_HOSTS: Limit = Limit {
+    bytes: 64 << 20,
+    kind: "a known_hosts file",
+};
+
 /// A password file relayctl keeps or is given: one line. 64 KiB is far more than any password.
 pub(crate) const SECRET: Limit = Limit {
     bytes: 64 << 10,
@@ -122,6 +130,25 @@ pub(crate) fn read_bounded_with_metadata(
         return Err(ReadError::TooLarge(limit));
     }
     Ok((bytes, metadata))
+}
+
+/// Whether `path` is a file that another reader may read whole: a regular file (after symbolic
+/// links) no larger than `limit.bytes`, looked at without reading it and without blocking on a
+/// FIFO.
+pub(crate) fn check_bounded(path: &Path, limit: Limit) -> Result<(), ReadError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(ReadError::Io)?;
+    let metadata = file.metadata().map_err(ReadError::Io)?;
+    if !metadata.file_type().is_file() {
+        return Err(ReadError::NotAFile(describe(metadata.file_type())));
+    }
+    if metadata.len() > limit.bytes {
+        return Err(ReadError::TooLarge(limit));
+    }
+    Ok(())
 }
 
 /// The problem of a file that was not read, at its start and keyed `(file)` as every problem

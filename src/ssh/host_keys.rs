@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use russh::keys::{HashAlg, PublicKey, known_hosts};
 
 use super::SshError;
+use crate::input::files::{self, ReadError};
 
 /// What to do with a host that known_hosts does not list yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
@@ -56,14 +57,17 @@ pub fn verify(
 ) -> Verdict {
     // russh reads a file it cannot open as an empty one: out of descriptors, or denied, every host
     // would be "unknown" (and with accept-new, recorded again). Only a missing file is empty, as
-    // for OpenSSH.
-    if let Err(e) = std::fs::File::open(path)
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        return Verdict::Refused(SshError::KnownHostsUnreadable {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        });
+    // for OpenSSH. And it reads whatever it opens to the end: /dev/zero until memory runs out, a
+    // FIFO until someone writes to it.
+    match files::check_bounded(path, files::KNOWN_HOSTS) {
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Verdict::Refused(SshError::KnownHostsUnreadable {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            });
+        }
+        Ok(()) => {}
     }
     match judge(host, port, offered, path) {
         Some(verdict) => verdict,
@@ -236,6 +240,50 @@ mod tests {
         assert!(
             matches!(verdict, Verdict::Refused(SshError::HostKeyUnknown { .. })),
             "{verdict:?}"
+        );
+    }
+
+    /// russh would read each of these to its end: /dev/zero until memory runs out, a FIFO until
+    /// something writes to it, a huge file for as long as it takes, on every connection.
+    #[test]
+    fn a_known_hosts_that_is_no_regular_file_or_too_large_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: mkfifo reads the NUL-terminated path it is given and nothing else.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let huge = dir.path().join("huge");
+        // Sparse: as large as it says, without writing it.
+        std::fs::File::create(&huge)
+            .and_then(|f| f.set_len(files::KNOWN_HOSTS.bytes + 1))
+            .expect("huge file");
+        let cases = [
+            (
+                Path::new("/dev/zero"),
+                "it is a character device, not a regular file",
+            ),
+            (
+                fifo.as_path(),
+                "it is a FIFO (named pipe), not a regular file",
+            ),
+            (
+                huge.as_path(),
+                "it is larger than 64 MiB, more than a known_hosts file may hold",
+            ),
+        ];
+        for (path, why) in cases {
+            for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+                match verify("10.0.0.1", 22, &key(KEY_A), path, policy) {
+                    Verdict::Refused(SshError::KnownHostsUnreadable { reason, .. }) => {
+                        assert!(reason.starts_with(why), "{}: {reason}", path.display());
+                    }
+                    verdict => panic!("{}, {policy:?}: {verdict:?}", path.display()),
+                }
+            }
+        }
+        assert_eq!(
+            std::fs::metadata(&huge).expect("huge").len(),
+            files::KNOWN_HOSTS.bytes + 1
         );
     }
 
