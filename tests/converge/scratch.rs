@@ -113,8 +113,10 @@ fn handlers_run_once_only_when_notified_and_when_forced_after_a_failure() {
             .expect("tasks")
             .iter()
             .filter(|t| t["handler"] == true && t["status"] == "changed")
+            .filter(|t| t["task"] == "count a run")
             .count()
     };
+    let left = || on_scratch("ls /root/left-by-a-failure 2>/dev/null || true");
 
     // Two tasks change and notify the same handler: it runs once, after them.
     let (_, entry, text) = apply(&inventory, &[]);
@@ -142,8 +144,15 @@ fn handlers_run_once_only_when_notified_and_when_forced_after_a_failure() {
     assert_eq!(entry["counts"]["failed"], 1, "{text}");
     assert_eq!(handler_ran(&entry), 0, "{text}");
     assert_eq!(runs(), "1");
+    assert_eq!(
+        left(),
+        "/root/left-by-a-failure",
+        "the failing task changed the host"
+    );
 
-    // ...unless forced.
+    // ...unless forced. (The file the failure left is gone before this run, so that only the
+    // failure of this run leaves it.)
+    on_scratch("rm /root/left-by-a-failure");
     let (_, entry, text) = apply(
         &inventory,
         &[
@@ -155,6 +164,9 @@ fn handlers_run_once_only_when_notified_and_when_forced_after_a_failure() {
     assert_eq!(entry["counts"]["failed"], 1, "{text}");
     assert_eq!(handler_ran(&entry), 1, "{text}");
     assert_eq!(runs(), "2");
+    // The handlers are planned from the host as the failure left it, not as it was probed
+    // before: the file it left is seen, and cleared.
+    assert_eq!(left(), "", "{text}");
 }
 
 #[test]
