@@ -123,7 +123,9 @@ fn read_task(
     let mut tags = Vec::new();
     let mut notify = Vec::new();
     let mut changed_when = None;
+    let mut changed_when_at = None;
     let mut runs_in_check_mode = false;
+    let mut check_mode_at = None;
     for entry in entries {
         let value = &entry.value;
         let at = entry.key_pos;
@@ -152,14 +154,20 @@ fn read_task(
                 NodeKind::Bool(b) => changed_when = Some(Condition::Always(*b)),
                 _ => match expression(value) {
                     Ok(expr) => match templates.check_expression(&expr) {
-                        Ok(()) => changed_when = Some(Condition::Expression(expr)),
+                        Ok(()) => {
+                            changed_when = Some(Condition::Expression(expr));
+                            changed_when_at = Some(value.pos);
+                        }
                         Err(e) => errors.push(error(value.pos, "changed_when", e)),
                     },
                     Err(message) => errors.push(error(value.pos, "changed_when", message)),
                 },
             },
             "check_mode" => match &value.kind {
-                NodeKind::Bool(false) => runs_in_check_mode = true,
+                NodeKind::Bool(false) => {
+                    runs_in_check_mode = true;
+                    check_mode_at = Some(value.pos);
+                }
                 NodeKind::Bool(true) => {}
                 _ => errors.push(error(
                     value.pos,
@@ -221,6 +229,32 @@ fn read_task(
         }
         return None;
     };
+    // Two keywords mean something only for a command: `check_mode: false` runs the task for real
+    // in --check, which must change nothing, so only a command that only looks may say it; an
+    // expression in `changed_when` is evaluated over a command's result, which no other module
+    // has (it would be ignored, the task reported changed).
+    if !std::ptr::eq(def, &modules::COMMAND) {
+        if let Some(pos) = check_mode_at {
+            errors.push(error(
+                pos,
+                "check_mode",
+                format!(
+                    "check_mode: false would run this {} task for real in --check, which must change nothing; only a command that only looks may run there",
+                    def.name
+                ),
+            ));
+        }
+        if let Some(pos) = changed_when_at {
+            errors.push(error(
+                pos,
+                "changed_when",
+                format!(
+                    "an expression here is evaluated over a command's result, and a {} task has none: write true or false",
+                    def.name
+                ),
+            ));
+        }
+    }
     if is_handler && name.is_none() {
         errors.push(error(
             node.pos,

@@ -41,6 +41,7 @@ mod user;
 pub use action::{Action, Applied, CommandResult, Findings, ProbeError};
 pub use args::{ArgError, ArgKind, ArgSpec, PRESENT_ABSENT, Rendered};
 pub use authorized_key::material as key_material;
+pub use command::COMMAND;
 pub use definition::{BuildContext, Builder, ModuleDef, ModuleKind, RunScope};
 pub use password::write_controller_file;
 pub use plan::{

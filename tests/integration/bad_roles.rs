@@ -155,3 +155,24 @@ fn a_bad_extra_variable_is_refused_like_an_inventory_one() {
         "{err}"
     );
 }
+
+#[test]
+fn check_mode_and_a_changed_when_expression_are_refused_outside_a_command() {
+    let (code, errors) = apply_with_roles("command_keywords", &[]);
+    assert_eq!(code, Some(4));
+    let file = "tests/fixtures/bad_roles/command_keywords/bad/tasks/main.yaml";
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "{file}:5:15: tasks[0].check_mode: check_mode: false would run this copy task for \
+                 real in --check, which must change nothing; only a command that only looks may \
+                 run there"
+            ),
+            format!(
+                "{file}:11:17: tasks[1].changed_when: an expression here is evaluated over a \
+                 command's result, and a file task has none: write true or false"
+            ),
+        ]
+    );
+}
