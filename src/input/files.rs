@@ -111,15 +111,7 @@ pub(crate) fn read_bounded_with_metadata(
     path: &Path,
     limit: Limit,
 ) -> Result<(Vec<u8>, std::fs::Metadata), ReadError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(ReadError::Io)?;
-    let metadata = file.metadata().map_err(ReadError::Io)?;
-    if !metadata.file_type().is_file() {
-        return Err(ReadError::NotAFile(describe(metadata.file_type())));
-    }
+    let (file, metadata) = open_regular(path)?;
     // One byte past the limit tells a file at the limit from a larger one (the size in the
     // metadata may change while the file is read, so it is not trusted).
     let mut bytes = Vec::new();
@@ -136,6 +128,16 @@ pub(crate) fn read_bounded_with_metadata(
 /// links) no larger than `limit.bytes`, looked at without reading it and without blocking on a
 /// FIFO.
 pub(crate) fn check_bounded(path: &Path, limit: Limit) -> Result<(), ReadError> {
+    let (_, metadata) = open_regular(path)?;
+    if metadata.len() > limit.bytes {
+        return Err(ReadError::TooLarge(limit));
+    }
+    Ok(())
+}
+
+/// `path` opened for reading when it is a regular file (after symbolic links), with the
+/// metadata of what was opened. Opened without blocking: a FIFO is refused, not waited on.
+fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), ReadError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -145,10 +147,7 @@ pub(crate) fn check_bounded(path: &Path, limit: Limit) -> Result<(), ReadError> 
     if !metadata.file_type().is_file() {
         return Err(ReadError::NotAFile(describe(metadata.file_type())));
     }
-    if metadata.len() > limit.bytes {
-        return Err(ReadError::TooLarge(limit));
-    }
-    Ok(())
+    Ok((file, metadata))
 }
 
 /// The problem of a file that was not read, at its start and keyed `(file)` as every problem
