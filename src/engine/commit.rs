@@ -108,6 +108,9 @@ impl HostRun<'_> {
             false,
         )];
         sections.extend(probe_sections(items, index + 1, role_end(items, index)));
+        // A read-only check among the re-probes runs under the host's `timeout`: the batch waits
+        // longer than that, as a probe batch with one does.
+        let timeout = timeout.max(self.probe_timeout(&sections));
         let result = batch::run(&fresh, &sections, timeout).await;
         fresh.close().await;
         self.log.detail(&format!(
