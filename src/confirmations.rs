@@ -152,27 +152,18 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
             _ => {}
         }
     }
-    let ready = reasons.is_empty();
-    Confirmations {
-        ready,
-        verdict: verdict(ready, to_confirm_by_medulla.len()),
+    let mut confirmations = Confirmations {
+        ready: false,
+        verdict: String::new(),
         reasons,
         not_verified,
         items,
         installation_checks,
         to_confirm_by_medulla,
         server_sources: inputs.server_sources.clone(),
-    }
-}
-
-/// `READY, 6 flows left to Medulla`: the count is said even when it is 0, so that a reader
-/// never has to wonder whether the server's side was tried.
-fn verdict(ready: bool, left_to_medulla: usize) -> String {
-    format!(
-        "{}, {left_to_medulla} flow{} left to Medulla",
-        if ready { "READY" } else { "NOT READY" },
-        if left_to_medulla == 1 { "" } else { "s" }
-    )
+    };
+    confirmations.conclude();
+    confirmations
 }
 
 /// `server -> relay`: which way a flow goes, without the hosts' names.
@@ -232,8 +223,20 @@ impl Confirmations {
             item.summary = why.to_string();
             self.reasons.push(format!("{}: {why}", item.title));
         }
-        self.ready = false;
-        self.verdict = verdict(false, self.to_confirm_by_medulla.len());
+        self.conclude();
+    }
+
+    /// The verdict from the reasons: READY when there is none, and the line that says it,
+    /// `READY, 6 flows left to Medulla` (the count said even when it is 0, so that a reader
+    /// never has to wonder whether the server's side was tried).
+    fn conclude(&mut self) {
+        self.ready = self.reasons.is_empty();
+        let left = self.to_confirm_by_medulla.len();
+        self.verdict = format!(
+            "{}, {left} flow{} left to Medulla",
+            if self.ready { "READY" } else { "NOT READY" },
+            if left == 1 { "" } else { "s" }
+        );
     }
 }
 
@@ -551,9 +554,33 @@ mod tests {
 
     #[test]
     fn the_verdict_line_counts_the_flows_left_to_medulla_and_says_what_was_not_verified() {
-        assert_eq!(verdict(true, 0), "READY, 0 flows left to Medulla");
-        assert_eq!(verdict(true, 1), "READY, 1 flow left to Medulla");
-        assert_eq!(verdict(false, 6), "NOT READY, 6 flows left to Medulla");
+        // The verdict line as concluded from so many reasons and flows left to Medulla.
+        let verdict = |reasons: usize, left: usize| {
+            let mut concluded = Confirmations {
+                ready: false,
+                verdict: String::new(),
+                reasons: vec!["a reason".into(); reasons],
+                not_verified: Vec::new(),
+                items: Vec::new(),
+                installation_checks: Vec::new(),
+                to_confirm_by_medulla: vec!["a flow".into(); left],
+                server_sources: Vec::new(),
+            };
+            concluded.conclude();
+            (concluded.ready, concluded.verdict)
+        };
+        assert_eq!(
+            verdict(0, 0),
+            (true, "READY, 0 flows left to Medulla".into())
+        );
+        assert_eq!(
+            verdict(0, 1),
+            (true, "READY, 1 flow left to Medulla".into())
+        );
+        assert_eq!(
+            verdict(1, 6),
+            (false, "NOT READY, 6 flows left to Medulla".into())
+        );
 
         let relay = testing::relay();
         let mut facts = testing::facts();
@@ -566,7 +593,7 @@ mod tests {
         );
         let flows = saas_flows();
         let expected = ExpectedLimits::new("31541", "31541", "/x.conf", "");
-        let confirmations = confirm(&Inputs {
+        let inputs = Inputs {
             relay: &relay,
             user: "medulla",
             facts: &facts,
@@ -577,7 +604,8 @@ mod tests {
             password_source: None,
             server_sources: Vec::new(),
             expected_limits: &expected,
-        });
+        };
+        let confirmations = confirm(&inputs);
         assert!(!confirmations.ready);
         assert_eq!(confirmations.verdict, "NOT READY, 2 flows left to Medulla");
         assert_eq!(confirmations.to_confirm_by_medulla.len(), 2);
@@ -603,15 +631,7 @@ mod tests {
         access.groups = vec!["medulla".into(), "users".into()];
         let item = medulla_access(&Inputs {
             access: Ok(access),
-            relay: &relay,
-            user: "medulla",
-            facts: &facts,
-            sizing: &sizing,
-            failure: None,
-            flows: &flows,
-            password_source: None,
-            server_sources: Vec::new(),
-            expected_limits: &expected,
+            ..inputs
         });
         assert_eq!(
             item.details,
@@ -619,8 +639,10 @@ mod tests {
         );
         // Another relay with the same FQDN: the verdict line follows the verdict.
         let mut shared = confirmations.clone();
-        shared.ready = true;
-        shared.verdict = verdict(true, 2);
+        shared.reasons.clear();
+        shared.conclude();
+        assert!(shared.ready);
+        assert_eq!(shared.verdict, "READY, 2 flows left to Medulla");
         shared.fqdn_shared("relay02 gives it too");
         assert!(!shared.ready);
         assert_eq!(shared.verdict, "NOT READY, 2 flows left to Medulla");
