@@ -166,18 +166,6 @@ pub fn confirm(inputs: &Inputs) -> Confirmations {
     confirmations
 }
 
-/// `server -> relay`: which way a flow goes, without the hosts' names.
-fn direction(flow: Flow) -> &'static str {
-    match flow {
-        Flow::ServerToRelay => "server -> relay",
-        Flow::RelayToServer => "relay -> server",
-        Flow::WorkstationToRelay => "workstation -> relay",
-        Flow::RelayToWorkstation => "relay -> workstation",
-        Flow::ExternalToRelay => "external -> relay",
-        Flow::RelayToInternet => "relay -> internet",
-    }
-}
-
 /// The flows that were not tried from here, grouped by direction and why, in plan order:
 /// `server -> relay tcp/22, tcp/5269: to be confirmed by Medulla (the Medulla server is not in
 /// the inventory: SIVEO tests this flow)`.
@@ -202,7 +190,7 @@ fn flows_not_tried(flows: &[FlowResult]) -> Vec<String> {
         .map(|((flow, outcome, detail), ports)| {
             let mut text = format!(
                 "{} {}: {}",
-                direction(flow),
+                flow.direction(),
                 ports.join(", "),
                 outcome.as_str()
             );

@@ -187,6 +187,18 @@ impl Flow {
         }
     }
 
+    /// Which way the flow goes, for a reader: `server -> relay`.
+    pub fn direction(self) -> &'static str {
+        match self {
+            Self::ServerToRelay => "server -> relay",
+            Self::RelayToServer => "relay -> server",
+            Self::WorkstationToRelay => "workstation -> relay",
+            Self::RelayToWorkstation => "relay -> workstation",
+            Self::ExternalToRelay => "external -> relay",
+            Self::RelayToInternet => "relay -> internet",
+        }
+    }
+
     /// The flow named as inventories write it (`server_to_relay`, ...).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|flow| flow.as_str() == name)
