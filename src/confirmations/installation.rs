@@ -226,14 +226,14 @@ fn manager_problem(
         .iter()
         .map(|(path, n, line)| format!("{path}:{n}: {line}"))
         .collect();
-    let why = match (setting_it.last(), located.last()) {
-        (Some((_, _, line)), Some(last)) if setting(line).map(|(_, v)| v) != Some(wanted) => {
-            format!("{last} is read last and sets it")
+    let why = match setting_it.last() {
+        Some((path, n, line)) if setting(line).map(|(_, v)| v) != Some(wanted) => {
+            format!("{path}:{n}: {line} is read last and sets it")
         }
-        (Some(_), _) => {
+        Some(_) => {
             "systemd has not re-read its configuration since (systemctl daemon-reexec)".to_string()
         }
-        _ => format!("no file sets {name}"),
+        None => format!("no file sets {name}"),
     };
     Some((
         format!("systemd applies {name}={found}, not {wanted}: {why}"),
