@@ -89,11 +89,16 @@ fn assert_not_ready(entry: &Value, naming: &[&str]) {
     }
 }
 
-fn item<'a>(entry: &'a Value, key: &str) -> &'a Value {
-    entry["confirmations"]["items"]
+/// The entry of the confirmations' `list` (`items`, `installation_checks`) with this key.
+fn keyed<'a>(entry: &'a Value, list: &str, key: &str) -> &'a Value {
+    entry["confirmations"][list]
         .as_array()
-        .and_then(|items| items.iter().find(|i| i["key"] == key))
-        .unwrap_or_else(|| panic!("no item {key}: {entry:#}"))
+        .and_then(|entries| entries.iter().find(|e| e["key"] == key))
+        .unwrap_or_else(|| panic!("no {key} in {list}: {entry:#}"))
+}
+
+fn item<'a>(entry: &'a Value, key: &str) -> &'a Value {
+    keyed(entry, "items", key)
 }
 
 #[test]
@@ -533,10 +538,7 @@ fn limits_overridden_by_a_later_drop_in_or_limits_file_are_not_ready_and_named()
 
 /// An installation check of the relay's report, by its key.
 fn check<'a>(entry: &'a Value, key: &str) -> &'a Value {
-    entry["confirmations"]["installation_checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["key"] == key))
-        .unwrap_or_else(|| panic!("no installation check {key}: {entry:#}"))
+    keyed(entry, "installation_checks", key)
 }
 
 /// Lets the lab's key log in as root on the relay (Debian's PermitRootLogin prohibit-password
